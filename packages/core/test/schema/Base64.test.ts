@@ -1,0 +1,39 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either, Schema } from "effect"
+import fc from "fast-check"
+import { Base64Bytes, Base64BytesOfLength, decodeBase64, encodeBase64 } from "../../src/schema/Base64.js"
+
+describe("Base64", () => {
+  it("writes unpadded and reads both padded and unpadded", () => {
+    const bytes = new TextEncoder().encode("matrix")
+    expect(encodeBase64(bytes)).toBe("bWF0cml4")
+    expect(encodeBase64(new Uint8Array([1, 2]))).toBe("AQI")
+    expect(decodeBase64("AQI")).toEqual(new Uint8Array([1, 2]))
+    expect(decodeBase64("AQI=")).toEqual(new Uint8Array([1, 2]))
+  })
+
+  it("rejects url-safe, stray characters and impossible lengths", () => {
+    expect(decodeBase64("A-_B")).toBeUndefined()
+    expect(decodeBase64("AQ I")).toBeUndefined()
+    expect(decodeBase64("AQIDB")).toBeUndefined()
+  })
+
+  it("round-trips any bytes against Node's encoder", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const text = encodeBase64(bytes)
+        expect(text).toBe(Buffer.from(bytes).toString("base64").replace(/=+$/, ""))
+        expect(decodeBase64(text)).toEqual(bytes)
+        expect(decodeBase64(Buffer.from(bytes).toString("base64"))).toEqual(bytes)
+      }),
+    )
+  })
+
+  it("decodes through the schema and checks lengths", () => {
+    expect(Schema.decodeUnknownSync(Base64Bytes)("AQI")).toEqual(new Uint8Array([1, 2]))
+    const key = Schema.decodeUnknownEither(Base64BytesOfLength(32))
+    expect(Either.isRight(key("hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo"))).toBe(true)
+    expect(Either.isLeft(key("AQI"))).toBe(true)
+    expect(Either.isLeft(Schema.decodeUnknownEither(Base64Bytes)("%%%"))).toBe(true)
+  })
+})

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs every check: lint, typecheck, build and all tests of every package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
+export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
+bash scripts/setup.sh
+export PATH="$PWD/.tools/bin:$PATH"
+rm -f packages/*/.vitest-report.json apps/*/.vitest-report.json
+CI="${CI:-true}" pnpm test
