@@ -1,0 +1,35 @@
+/**
+ * Ed25519 for Matrix JSON signatures (device keys, cross-signing keys, backup `auth_data`), via @noble/curves.
+ * https://spec.matrix.org/v1.16/appendices/#signing-json
+ */
+import { ed25519 } from "@noble/curves/ed25519.js"
+
+/** Seed, public key and signature lengths. */
+export const ED25519_SEED_LENGTH = 32
+export const ED25519_PUBLIC_KEY_LENGTH = 32
+export const ED25519_SIGNATURE_LENGTH = 64
+
+/** The public key of a 32-byte seed (what Matrix calls the Ed25519 private key). */
+export const ed25519PublicKeyFromSeed = (seed: Uint8Array): Uint8Array => {
+  if (seed.length !== ED25519_SEED_LENGTH) throw new RangeError(`Ed25519 seed must be 32 bytes, got ${seed.length}`)
+  return ed25519.getPublicKey(seed)
+}
+
+/** Signs bytes (deterministic, RFC 8032). */
+export const ed25519Sign = (message: Uint8Array, seed: Uint8Array): Uint8Array => {
+  if (seed.length !== ED25519_SEED_LENGTH) throw new RangeError(`Ed25519 seed must be 32 bytes, got ${seed.length}`)
+  return ed25519.sign(message, seed)
+}
+
+/**
+ * Verifies a signature with RFC 8032 strict rules (canonical S, no ZIP-215 leniency), like vodozemac's
+ * strict verification. False for any malformed key or signature; never throws.
+ */
+export const ed25519Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean => {
+  if (signature.length !== ED25519_SIGNATURE_LENGTH || publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return false
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
