@@ -1,5 +1,13 @@
 /** @matrix-backup/core: Matrix server-side key backup in Effect. */
 export * as Base64 from "./schema/Base64.js"
+export * as BackedUpRoomKey from "./schema/BackedUpRoomKey.js"
+export * as BackupInfo from "./schema/BackupInfo.js"
+export * as DeviceKeys from "./schema/DeviceKeys.js"
+export * as Ids from "./schema/Ids.js"
+export * as Json from "./schema/Json.js"
+export * as KeyBackupData from "./schema/KeyBackupData.js"
+export * as MatrixError from "./schema/MatrixError.js"
+export * as SecretStorage from "./schema/SecretStorage.js"
 export * as BackupEvents from "./services/BackupEvents.js"
 export * as BackupStore from "./services/BackupStore.js"
 export * as RoomKey from "./schema/RoomKey.js"
