@@ -1,0 +1,145 @@
+// Fault injection: which requests a fault hits (method, path, `times`, `nth`) and what it does:
+// delay, 429, 5xx before the handler runs; slow or cut response bodies after it ran.
+import type { CoreResponse } from "./Http.js"
+import { ConnectionReset, json } from "./Http.js"
+
+/** Which requests a fault applies to; a string path matches when the request path contains it. */
+export interface FaultMatch {
+  readonly method?: string
+  readonly path?: RegExp | string
+}
+
+interface FaultBase {
+  readonly match?: FaultMatch
+  /** Fire for the first `times` matching requests only. */
+  readonly times?: number
+  /** Fire only for the Nth (1-based) matching request. */
+  readonly nth?: number
+}
+
+/** A fault to inject. */
+export type Fault = FaultBase &
+  (
+    | { readonly kind: "latency"; readonly ms: number }
+    | { readonly kind: "rateLimit"; readonly retryAfterMs?: number }
+    | { readonly kind: "serverError"; readonly status?: number }
+    | { readonly kind: "resetMidBody"; readonly afterBytes?: number }
+    | { readonly kind: "slowBody"; readonly bytesPerChunk: number; readonly delayMs: number }
+  )
+
+interface ActiveFault {
+  readonly id: string
+  readonly fault: Fault
+  seen: number
+  fired: number
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+const matches = (fault: Fault, method: string, path: string): boolean => {
+  const match = fault.match
+  if (match === undefined) return true
+  if (match.method !== undefined && match.method.toUpperCase() !== method) return false
+  if (match.path === undefined) return true
+  return typeof match.path === "string" ? path.includes(match.path) : new RegExp(match.path.source, match.path.flags.replace("g", "")).test(path)
+}
+
+/** The faults in force and their counters. */
+export class FaultSet {
+  private faults: Array<ActiveFault> = []
+  private counter = 0
+
+  /** Adds a fault; returns its id. */
+  add(fault: Fault): string {
+    const id = `fault-${++this.counter}`
+    this.faults.push({ id, fault, seen: 0, fired: 0 })
+    return id
+  }
+
+  /** Removes one fault; true if it existed. */
+  remove(id: string): boolean {
+    const before = this.faults.length
+    this.faults = this.faults.filter((active) => active.id !== id)
+    return this.faults.length !== before
+  }
+
+  /** Removes every fault. */
+  clear(): void {
+    this.faults = []
+  }
+
+  /** The faults that fire for this request (counters advance). */
+  select(method: string, path: string): ReadonlyArray<Fault> {
+    const firing: Array<Fault> = []
+    for (const active of this.faults) {
+      if (!matches(active.fault, method, path)) continue
+      active.seen += 1
+      const { nth, times } = active.fault
+      const fire = nth !== undefined ? active.seen === nth : times === undefined || active.fired < times
+      if (!fire) continue
+      active.fired += 1
+      firing.push(active.fault)
+    }
+    return firing
+  }
+}
+
+/** Runs the faults that act before the handler: a delay, or a response instead of the handler. */
+export const beforeHandler = async (faults: ReadonlyArray<Fault>): Promise<CoreResponse | undefined> => {
+  for (const fault of faults) {
+    if (fault.kind === "latency") await sleep(fault.ms)
+  }
+  for (const fault of faults) {
+    if (fault.kind === "rateLimit") {
+      const retryAfterMs = fault.retryAfterMs ?? 1000
+      return json(429, { errcode: "M_LIMIT_EXCEEDED", error: "Too Many Requests", retry_after_ms: retryAfterMs }, {
+        "retry-after": String(Math.ceil(retryAfterMs / 1000)),
+      })
+    }
+    if (fault.kind === "serverError") return json(fault.status ?? 500, { errcode: "M_UNKNOWN", error: "Internal server error" })
+  }
+  return undefined
+}
+
+/** Wraps the response body with the body faults (slow delivery, then a reset). */
+export const afterHandler = (response: CoreResponse, faults: ReadonlyArray<Fault>): CoreResponse => {
+  let body = response.body
+  for (const fault of faults) {
+    if (fault.kind === "slowBody") body = slow(body, Math.max(1, fault.bytesPerChunk), fault.delayMs)
+  }
+  for (const fault of faults) {
+    if (fault.kind === "resetMidBody") {
+      const after = fault.afterBytes ?? (body instanceof Uint8Array ? Math.floor(body.byteLength / 2) : 1024)
+      body = cut(body, after)
+    }
+  }
+  return body === response.body ? response : { ...response, body }
+}
+
+async function* chunks(body: CoreResponse["body"]): AsyncIterable<Uint8Array> {
+  if (body instanceof Uint8Array) yield body
+  else yield* body
+}
+
+async function* slow(body: CoreResponse["body"], size: number, delayMs: number): AsyncIterable<Uint8Array> {
+  for await (const chunk of chunks(body)) {
+    for (let offset = 0; offset < chunk.byteLength; offset += size) {
+      yield chunk.subarray(offset, offset + size)
+      await sleep(delayMs)
+    }
+  }
+}
+
+async function* cut(body: CoreResponse["body"], afterBytes: number): AsyncIterable<Uint8Array> {
+  let sent = 0
+  for await (const chunk of chunks(body)) {
+    const room = afterBytes - sent
+    if (chunk.byteLength >= room) {
+      if (room > 0) yield chunk.subarray(0, room)
+      throw new ConnectionReset()
+    }
+    sent += chunk.byteLength
+    yield chunk
+  }
+  throw new ConnectionReset()
+}

@@ -1,0 +1,86 @@
+// `/room_keys/version[/{version}]`: create, read, update and delete backup versions with Synapse's
+// semantics (docs/PROTOCOL.md §1.2, §2.1): numbers never reused, "current" = highest live version.
+import type { CoreResponse } from "../Http.js"
+import { MatrixError, json, notFound, invalidParam } from "../Http.js"
+import type { Route, RouteContext } from "../Router.js"
+import { client, param } from "../Router.js"
+import type { BackupVersion } from "../State.js"
+import { createBackup, currentBackup, findBackup } from "../State.js"
+
+/** Synapse lets a missing key in the body escape as an uncaught KeyError. */
+export const internalError = (): MatrixError => new MatrixError(500, "M_UNKNOWN", "Internal server error")
+
+/** The version body Synapse returns (etag rendered as a decimal string). */
+export const versionInfo = (
+  backup: BackupVersion,
+): { algorithm: string; auth_data: unknown; count: number; etag: string; version: string } => ({
+  algorithm: backup.algorithm,
+  auth_data: backup.authData,
+  count: backup.count,
+  etag: String(backup.etag),
+  version: String(backup.version),
+})
+
+const getCurrent = (ctx: RouteContext): CoreResponse => {
+  const backup = currentBackup(ctx.auth().user)
+  if (backup === undefined) throw notFound("No backup found")
+  return json(200, versionInfo(backup))
+}
+
+const create = (ctx: RouteContext): CoreResponse => {
+  const { user } = ctx.auth()
+  const body = ctx.body()
+  if (!("algorithm" in body) || !("auth_data" in body)) throw internalError()
+  const algorithm = body["algorithm"]
+  // Synapse stores whatever it is given; a non-string algorithm is kept as its JSON text.
+  const backup = createBackup(user, typeof algorithm === "string" ? algorithm : JSON.stringify(algorithm), body["auth_data"])
+  ctx.bump()
+  return json(200, { version: String(backup.version) })
+}
+
+const liveVersion = (ctx: RouteContext, version: string): BackupVersion => {
+  const backup = findBackup(ctx.auth().user, version)
+  if (backup === undefined || backup.deleted) throw notFound("Unknown backup version")
+  return backup
+}
+
+const getOne = (ctx: RouteContext): CoreResponse => {
+  const backup = findBackup(ctx.auth().user, param(ctx, 0))
+  if (backup === undefined || backup.deleted) throw notFound("No backup found")
+  return json(200, versionInfo(backup))
+}
+
+const update = (ctx: RouteContext): CoreResponse => {
+  ctx.auth()
+  const body = ctx.body()
+  const version = param(ctx, 0)
+  if ("version" in body && body["version"] !== version) throw invalidParam("Version in body does not match")
+  const backup = liveVersion(ctx, version)
+  if (!("algorithm" in body)) throw internalError()
+  if (body["algorithm"] !== backup.algorithm) throw invalidParam("Algorithm does not match")
+  if (!("auth_data" in body)) throw internalError()
+  backup.authData = body["auth_data"]
+  ctx.bump()
+  return json(200, {})
+}
+
+const remove = (ctx: RouteContext): CoreResponse => {
+  const { user } = ctx.auth()
+  const backup = findBackup(user, param(ctx, 0))
+  if (backup === undefined) throw notFound("No backup with that version exists")
+  // Synapse deletes every stored key, then soft-deletes the row; a second delete still matches it.
+  backup.rooms.clear()
+  backup.count = 0
+  backup.deleted = true
+  ctx.bump()
+  return json(200, {})
+}
+
+/** Routes for backup versions. */
+export const routes: ReadonlyArray<Route> = [
+  ...client("GET", "/room_keys/version", getCurrent),
+  ...client("POST", "/room_keys/version", create),
+  ...client("GET", "/room_keys/version/{version}", getOne),
+  ...client("PUT", "/room_keys/version/{version}", update),
+  ...client("DELETE", "/room_keys/version/{version}", remove),
+]
