@@ -1,1 +1,1 @@
-export {}
+export * as SqliteBackupStore from "./SqliteBackupStore.js"

@@ -54,6 +54,8 @@ export class CounterDelta {
 
 /** Synchronous access to the rows of an open transaction. */
 export interface UpsertTarget {
+  /** Optional fast path: inserts the key if its session is absent and says whether it did. */
+  readonly tryInsert?: (key: EncodedRoomKey, backedUpTo: string | null) => boolean
   readonly get: (roomId: string, sessionId: string) => StoredState | undefined
   readonly insert: (key: EncodedRoomKey, backedUpTo: string | null) => void
   readonly replace: (key: EncodedRoomKey, backedUpTo: string | null, revision: number) => void
@@ -74,6 +76,11 @@ export const applyUpsert = (
   let replaced = 0
   let kept = 0
   for (const key of keys) {
+    if (target.tryInsert?.(key, backedUpTo) === true) {
+      delta.insert(backedUpTo)
+      inserted++
+      continue
+    }
     const stored = target.get(key.roomId, key.sessionId)
     switch (decideMerge(stored, key.firstKnownIndex, backedUpTo)) {
       case "insert":
