@@ -58,7 +58,12 @@ export const httpApp = (core: Homeserver) =>
         core.handle({ method: request.method, url: incoming.url ?? "/", headers: headersOf(incoming), body, signal }),
       ),
     )
-    return toServerResponse(response, () => outgoing.socket?.destroy())
+    // Let the bytes already written reach the peer, then close the connection under it.
+    const destroy = (): void => {
+      const socket = outgoing.socket
+      socket?.write(new Uint8Array(0), () => socket.destroy())
+    }
+    return toServerResponse(response, destroy)
   })
 
 /** Listens on host:port (port 0 picks a free one) until the scope closes; returns the base URL. */
