@@ -6,7 +6,7 @@ import { TokenParser, Tokenizer } from "@streamparser/json"
 import type { ParsedElementInfo } from "@streamparser/json"
 import { Ids, KeyBackupData } from "@matrix-backup/core"
 import { HomeserverApi, HomeserverError } from "@matrix-backup/core"
-import { Chunk, Effect, Either, Schema, Stream } from "effect"
+import { Chunk, Either, Schema, Stream } from "effect"
 import { ShapeChecker } from "./JsonShape.js"
 import type { Shape } from "./JsonShape.js"
 
@@ -18,6 +18,12 @@ export type Scope = { readonly _tag: "All" } | { readonly _tag: "Room"; readonly
 const SHAPES: Record<Scope["_tag"], Shape> = { All: ["rooms", undefined, "sessions"], Room: ["sessions"] }
 const PATHS: Record<Scope["_tag"], string> = { All: "$.rooms.*.sessions.*", Room: "$.sessions.*" }
 
+/** Entries completed by a chunk, then the malformation that stopped parsing, if any. */
+export interface Parsed {
+  readonly entries: Array<HomeserverApi.RoomKeyEntry>
+  readonly failure: string | undefined
+}
+
 /** A push parser: `write` returns the entries completed by a chunk; `end` checks the document ended. */
 export class RoomKeyParser {
   private readonly tokenizer = new Tokenizer()
@@ -25,6 +31,7 @@ export class RoomKeyParser {
   private readonly checker: ShapeChecker
   private pending: Array<HomeserverApi.RoomKeyEntry> = []
   private failure: string | undefined
+  private ending = false
 
   constructor(private readonly scope: Scope) {
     this.parser = new TokenParser({ paths: [PATHS[scope._tag]], keepStack: false })
@@ -36,32 +43,32 @@ export class RoomKeyParser {
     }
     this.parser.onValue = (info) => this.onValue(info)
     // Parser messages quote the input, which holds ciphertexts: keep a fixed text instead.
-    this.tokenizer.onError = () => this.fail("invalid JSON")
-    this.parser.onError = () => this.fail("invalid JSON")
+    this.tokenizer.onError = () => this.fail(this.ending ? "truncated JSON" : "invalid JSON")
+    this.parser.onError = () => this.fail(this.ending ? "truncated JSON" : "invalid JSON")
     this.tokenizer.onEnd = () => undefined
   }
 
-  /** Feeds bytes; returns the complete entries or the first malformation (no values). */
-  write(bytes: Uint8Array): Either.Either<Array<HomeserverApi.RoomKeyEntry>, string> {
+  /** Feeds bytes; returns the entries completed so far and the first malformation, if any (no values). */
+  write(bytes: Uint8Array): Parsed {
     if (this.failure === undefined) this.tokenizer.write(bytes)
     return this.drain()
   }
 
   /** Marks the end of the body; fails if the document is incomplete. */
-  end(): Either.Either<Array<HomeserverApi.RoomKeyEntry>, string> {
+  end(): Parsed {
     if (this.failure === undefined) {
       if (this.tokenizer.isEnded) return this.drain()
+      this.ending = true
       this.tokenizer.end()
       if (this.failure === undefined && !this.parser.isEnded) this.fail("truncated JSON")
     }
     return this.drain()
   }
 
-  private drain(): Either.Either<Array<HomeserverApi.RoomKeyEntry>, string> {
-    if (this.failure !== undefined) return Either.left(this.failure)
-    const out = this.pending
+  private drain(): Parsed {
+    const entries = this.pending
     this.pending = []
-    return Either.right(out)
+    return { entries, failure: this.failure }
   }
 
   private fail(reason: string): void {
@@ -93,12 +100,11 @@ export const parseRoomKeys = <E>(
 ): Stream.Stream<HomeserverApi.RoomKeyEntry, E | HomeserverError.MalformedResponse> =>
   Stream.suspend(() => {
     const parser = new RoomKeyParser(scope)
-    const orFail = (result: Either.Either<Array<HomeserverApi.RoomKeyEntry>, string>) =>
-      Either.match(result, {
-        onLeft: (summary) => Effect.fail(new HomeserverError.MalformedResponse({ endpoint, summary })),
-        onRight: (entries) => Effect.succeed(Chunk.unsafeFromArray(entries)),
-      })
-    const body = bytes.pipe(Stream.mapEffect((chunk) => orFail(parser.write(chunk))), Stream.flattenChunks)
-    const tail = Stream.fromEffect(Effect.suspend(() => orFail(parser.end()))).pipe(Stream.flattenChunks)
-    return Stream.concat(body, tail)
+    const emit = ({ entries, failure }: Parsed) => {
+      const complete = Stream.fromChunk(Chunk.unsafeFromArray(entries))
+      if (failure === undefined) return complete
+      return Stream.concat(complete, Stream.fail(new HomeserverError.MalformedResponse({ endpoint, summary: failure })))
+    }
+    const body = Stream.flatMap(bytes, (chunk) => Stream.suspend(() => emit(parser.write(chunk))))
+    return Stream.concat(body, Stream.suspend(() => emit(parser.end())))
   })

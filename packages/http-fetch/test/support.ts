@@ -2,7 +2,8 @@
 // fetch-based HomeserverApi configured with small retry delays. Also a tiny raw server for bodies
 // the fake never sends (broken JSON, wrong shapes, stalled sockets).
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { HomeserverApi, Ids } from "@matrix-backup/core"
+import { Ids } from "@matrix-backup/core"
+import type { HomeserverApi } from "@matrix-backup/core"
 import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestUser } from "@matrix-backup/testkit"
 import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
 import { Duration, Effect, Redacted } from "effect"

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "@effect/vitest"
+import { HomeserverApi } from "@matrix-backup/core"
+import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
+import { Config, ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { DEFAULT_RETRY, resolve } from "../src/Config.js"
+import { layerConfig, layerFetch } from "../src/FetchHomeserverApi.js"
+import { backoff } from "../src/Retry.js"
+import { parseRetryAfter } from "../src/Transport.js"
+import { FetchHttpClient } from "@effect/platform"
+import { Ids } from "@matrix-backup/core"
+
+describe("layers", () => {
+  it.live("layerFetch serves HomeserverApi over fetch; layerConfig reads its settings from Config", () =>
+    Effect.gen(function* () {
+      const { url } = yield* FakeHomeserver
+      const user = yield* Effect.promise(() => registerUser(url))
+      const config = { baseUrl: `${url}/`, accessToken: Redacted.make(user.accessToken), userId: Ids.UserId.make(user.userId) }
+      const me = yield* Effect.flatMap(HomeserverApi.HomeserverApi, (api) => api.whoami()).pipe(Effect.provide(layerFetch(config)))
+      expect(me.user_id).toBe(user.userId)
+
+      const fromConfig = layerConfig({
+        baseUrl: Config.string("HS_URL"),
+        accessToken: Config.redacted("HS_TOKEN"),
+        userId: Config.string("HS_USER").pipe(Config.map(Ids.UserId.make)),
+      }).pipe(Layer.provide(FetchHttpClient.layer))
+      const provider = ConfigProvider.fromMap(new Map([["HS_URL", url], ["HS_TOKEN", user.accessToken], ["HS_USER", user.userId]]))
+      const again = yield* Effect.flatMap(HomeserverApi.HomeserverApi, (api) => api.whoami()).pipe(
+        Effect.provide(fromConfig),
+        Effect.withConfigProvider(provider),
+      )
+      expect(again.device_id).toBe(user.deviceId)
+    }).pipe(Effect.provide(FakeHomeserver.layerServer())),
+  )
+
+  it("normalises the base URL and fills defaults", () => {
+    const settings = resolve({ baseUrl: "https://hs.example//", accessToken: Redacted.make("x"), userId: Ids.UserId.make("@a:b") })
+    expect(settings.clientBase).toBe("https://hs.example/_matrix/client/v3")
+    expect(Duration.toMillis(settings.requestTimeout)).toBe(60_000)
+    expect(settings.retry).toEqual(DEFAULT_RETRY)
+  })
+
+  it("backs off 1 s, 2 s, 4 s, 8 s, 16 s, 16 s with jitter within [d/2, d]", () => {
+    const full = [1000, 2000, 4000, 8000, 16000, 16000]
+    full.forEach((d, i) => {
+      expect(Duration.toMillis(backoff(DEFAULT_RETRY, i + 1, 0))).toBe(d / 2)
+      expect(Duration.toMillis(backoff(DEFAULT_RETRY, i + 1, 0.999999))).toBeCloseTo(d, -1)
+    })
+  })
+
+  it("parses Retry-After seconds and dates", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    expect(parseRetryAfter("3", now)).toBe(3000)
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:05 GMT", now)).toBe(5000)
+    expect(parseRetryAfter("soon", now)).toBeUndefined()
+    expect(parseRetryAfter(undefined, now)).toBeUndefined()
+  })
+})
