@@ -1,0 +1,103 @@
+/**
+ * Benchmark: decrypt and encrypt realistic backed-up sessions with each CryptoBackend, next to
+ * @matrix-org/matrix-sdk-crypto-wasm (what matrix-js-sdk uses) in the same run. Prints keys/s, medians of N runs.
+ * Run: pnpm --filter @matrix-backup/core bench   (env: BENCH_KEYS=10000 BENCH_RUNS=5 BENCH_NOBLE_KEYS=10000)
+ */
+import * as W from "@matrix-org/matrix-sdk-crypto-wasm"
+import type { Context } from "effect"
+import { Effect, Either, Redacted } from "effect"
+import { utf8Encode } from "../src/crypto/Bytes.js"
+import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
+import type { SessionData } from "../src/crypto/MegolmBackupV1.js"
+import { makeSessionExport } from "../src/crypto/SessionExport.js"
+import { x25519Supported } from "../src/crypto/WebCryptoX25519.js"
+import { encodeBase64 } from "../src/schema/Base64.js"
+import * as CryptoBackend from "../src/services/CryptoBackend.js"
+import * as Entropy from "../src/services/Entropy.js"
+
+const KEYS = Number(process.env.BENCH_KEYS ?? 10_000)
+const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? KEYS)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+
+const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n))
+
+/** A BackedUpSessionData plaintext as matrix-rust-sdk writes it (about 450 bytes with a real-size session_key). */
+const realisticPlaintext = (): Uint8Array =>
+  utf8Encode(
+    JSON.stringify({
+      algorithm: "m.megolm.v1.aes-sha2",
+      sender_key: encodeBase64(random(32)),
+      session_key: makeSessionExport(0, random(128), random(32)),
+      sender_claimed_keys: { ed25519: encodeBase64(random(32)) },
+      forwarding_curve25519_key_chain: [],
+      "m.shared_history": false,
+    }),
+  )
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
+/** Runs `task` RUNS times over `count` keys and returns the median keys/s. */
+const measure = async (count: number, task: () => Promise<void> | void): Promise<number> => {
+  const rates: Array<number> = []
+  for (let run = 0; run < RUNS; run++) {
+    const start = performance.now()
+    await task()
+    rates.push(count / ((performance.now() - start) / 1000))
+  }
+  return median(rates)
+}
+
+const row = (label: string, keysPerSecond: number, reference: number) =>
+  console.log(`${label.padEnd(44)} ${Math.round(keysPerSecond).toString().padStart(8)} keys/s   ${(keysPerSecond / reference).toFixed(2)}x wasm`)
+
+const backends: ReadonlyArray<readonly [string, (e: Context.Tag.Service<Entropy.Entropy>) => Context.Tag.Service<CryptoBackend.CryptoBackend>, number]> = [
+  ["webcrypto (X25519 subtle + @noble symmetric)", (e) => CryptoBackend.makeWebCrypto(e), KEYS],
+  ["webcrypto (all subtle)", (e) => CryptoBackend.makeWebCrypto(e, { symmetric: "subtle" }), KEYS],
+  ["noble", CryptoBackend.makeNoble, NOBLE_KEYS],
+]
+
+const main = async () => {
+  await W.initAsync()
+  if (!(await x25519Supported())) console.log("Web Crypto X25519 not supported here: the webcrypto rows will fail")
+  const privateKey = random(32)
+  const publicKey = publicKeyFromPrivateKey(privateKey)
+  const plaintexts = Array.from({ length: KEYS }, realisticPlaintext)
+  const entropy = Entropy.make
+  const items: ReadonlyArray<SessionData> = await Effect.runPromise(CryptoBackend.makeWebCrypto(entropy).encryptSessions(publicKey, plaintexts))
+  const avg = Math.round(plaintexts.reduce((n, p) => n + p.length, 0) / KEYS)
+  console.log(`Node ${process.version}, ${KEYS} sessions (plaintext ~${avg} bytes), median of ${RUNS} runs`)
+
+  const wasmKey = W.BackupDecryptionKey.fromBase64(encodeBase64(privateKey))
+  const wasmDecrypt = await measure(KEYS, () => {
+    for (const item of items) wasmKey.decryptV1(item.ephemeral, item.mac, item.ciphertext)
+  })
+  console.log("\ndecrypt")
+  row("matrix-sdk-crypto-wasm decryptV1", wasmDecrypt, wasmDecrypt)
+  for (const [label, make, count] of backends) {
+    const backend = make(entropy)
+    const slice = items.slice(0, count)
+    const check = await Effect.runPromise(backend.decryptSessions(Redacted.make(privateKey), slice))
+    if (!check.every((r, i) => Either.isRight(r) && Buffer.from(r.right).equals(Buffer.from(plaintexts[i] ?? [])))) throw new Error(`${label}: wrong output`)
+    row(label, await measure(count, () => Effect.runPromise(Effect.asVoid(backend.decryptSessions(Redacted.make(privateKey), slice)))), wasmDecrypt)
+  }
+
+  const encryptor = W.PkEncryption.fromKey(new W.Curve25519PublicKey(encodeBase64(publicKey)))
+  const wasmEncrypt = await measure(KEYS, () => {
+    for (const p of plaintexts) encryptor.encrypt(p).toBase64()
+  })
+  console.log("\nencrypt")
+  row("matrix-sdk-crypto-wasm PkEncryption.encrypt", wasmEncrypt, wasmEncrypt)
+  for (const [label, make, count] of backends) {
+    const backend = make(entropy)
+    const slice = plaintexts.slice(0, count)
+    row(label, await measure(count, () => Effect.runPromise(Effect.asVoid(backend.encryptSessions(publicKey, slice)))), wasmEncrypt)
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
