@@ -1,0 +1,41 @@
+/**
+ * The upload state of the backup engine, as a value and a stream; the KeyBackup* events follow its transitions.
+ */
+import { Data } from "effect"
+
+/** Why uploads are off. */
+export type DisabledReason =
+  | "NoBackup"
+  | "NotTrusted"
+  | "UnsupportedAlgorithm"
+  | "UnusablePublicKey"
+  | "Deleted"
+  | "Requested"
+  | "WrongBackupVersion"
+  | "BackupNotFound"
+
+/** Why the engine could not do what it tried (it keeps trying where that makes sense). */
+export type ErrorReason = "CheckFailed" | "UploadFailed" | "RateLimited" | "Storage"
+
+/** `Unknown → Checking → Enabled ⇄ Uploading`, `Disabled {reason}`, `Error {reason}`. */
+export type BackupState = Data.TaggedEnum<{
+  /** No check has finished yet. */
+  Unknown: {}
+  /** A check of the server's backup is running and uploads are not enabled. */
+  Checking: {}
+  /** Uploads go to `version`; nothing is being sent right now. */
+  Enabled: { readonly version: string }
+  /** A batch was just sent; `remaining` keys are still pending for `version` (exact, from the store's counters). */
+  Uploading: { readonly version: string; readonly remaining: number }
+  /** Uploads are off; `version` is the backup that was refused or left, when there is one. */
+  Disabled: { readonly reason: DisabledReason; readonly version?: string }
+  /** A failure; uploads (if enabled for `version`) retry after `retryInMs`. `errcode` is the Matrix code, if any. */
+  Error: { readonly reason: ErrorReason; readonly version?: string; readonly errcode?: string; readonly retryInMs?: number }
+}>
+
+/** Constructors and matchers (`BackupState.Enabled({ version })`, `$is("Disabled")`, `$match`). */
+export const BackupState = Data.taggedEnum<BackupState>()
+
+/** The version uploads currently target, if any. */
+export const activeVersionOf = (state: BackupState): string | undefined =>
+  state._tag === "Enabled" || state._tag === "Uploading" ? state.version : state._tag === "Error" ? state.version : undefined
