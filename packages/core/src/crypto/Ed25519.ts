@@ -4,9 +4,11 @@
  */
 import { ed25519 } from "@noble/curves/ed25519.js"
 
-/** Seed, public key and signature lengths. */
+/** Length of an Ed25519 seed (the private key as Matrix stores it). */
 export const ED25519_SEED_LENGTH = 32
+/** Length of an Ed25519 public key. */
 export const ED25519_PUBLIC_KEY_LENGTH = 32
+/** Length of an Ed25519 signature. */
 export const ED25519_SIGNATURE_LENGTH = 64
 
 /** The public key of a 32-byte seed (what Matrix calls the Ed25519 private key). */

@@ -12,7 +12,9 @@ import { Data, Either } from "effect"
 import { decodeBase64 } from "../schema/Base64.js"
 import { constantTimeEqual, utf8Decode, utf8Encode, wipe } from "./Bytes.js"
 
+/** First line of the armoured file. */
 export const KEY_EXPORT_HEADER = "-----BEGIN MEGOLM SESSION DATA-----"
+/** Last line of the armoured file. */
 export const KEY_EXPORT_TRAILER = "-----END MEGOLM SESSION DATA-----"
 /** Format version byte. */
 export const KEY_EXPORT_VERSION = 0x01

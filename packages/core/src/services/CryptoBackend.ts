@@ -103,6 +103,23 @@ const decryptOne = async (
   }
 }
 
+/**
+ * One session with Web Crypto: import the Entropy-supplied ephemeral key (PKCS#8; costly in Node, ~350 µs), derive
+ * its public key and the shared secret, then the @noble symmetric steps. The ephemeral bytes are wiped.
+ */
+const encryptOne = async (recipient: CryptoKey, ephemeralKey: Uint8Array, plaintext: Uint8Array): Promise<SessionData> => {
+  const key = await WebX25519.importX25519PrivateKey(ephemeralKey)
+  wipe(ephemeralKey)
+  const [secret, ephemeralPublic] = await Promise.all([WebX25519.deriveX25519(key, recipient), WebX25519.x25519PublicKeyOf(key)])
+  // Callers validate backup public keys; a refused exchange here is a bug upstream, so it dies.
+  if (secret === undefined) throw new Error("Backup public key is not a usable X25519 key")
+  try {
+    return encryptWithSharedSecret(secret, ephemeralPublic, plaintext)
+  } finally {
+    wipe(secret)
+  }
+}
+
 /** Runs `f` over `items` in slices of `SLICE`, each slice concurrently (Promise.all), preserving order. */
 const inSlices = async <A, B>(items: ReadonlyArray<A>, f: (item: A) => Promise<B>): Promise<Array<B>> => {
   const out: Array<B> = []
@@ -134,18 +151,10 @@ export const makeWebCrypto = (
       Effect.flatMap(ephemeralKeys(entropy, plaintexts.length), (ephemeral) =>
         Effect.promise(async () => {
           const recipient = await WebX25519.importX25519PublicKey(publicKey)
-          const indices = plaintexts.map((_, i) => i)
-          const out = await inSlices(indices, async (i) => {
-            const key = await WebX25519.importX25519PrivateKey(ephemeral(i))
-            wipe(ephemeral(i))
-            const [secret, ephemeralPublic] = await Promise.all([WebX25519.deriveX25519(key, recipient), WebX25519.x25519PublicKeyOf(key)])
-            // Callers validate backup public keys; a refused exchange here is a bug upstream, so it dies.
-            if (secret === undefined) throw new Error("Backup public key is not a usable X25519 key")
-            const data = encryptWithSharedSecret(secret, ephemeralPublic, plaintexts[i] ?? new Uint8Array(0))
-            wipe(secret)
-            return data
-          })
-          return out
+          return inSlices(
+            plaintexts.map((plaintext, i) => [plaintext, ephemeral(i)] as const),
+            ([plaintext, ephemeralKey]) => encryptOne(recipient, ephemeralKey, plaintext),
+          )
         }),
       ),
     pbkdf2Sha512: (passphrase, salt, iterations, bits) =>
