@@ -9,6 +9,8 @@ import { x25519Supported } from "../../src/crypto/WebCryptoX25519.js"
 import * as CryptoBackend from "../../src/services/CryptoBackend.js"
 import * as Entropy from "../../src/services/Entropy.js"
 import { decodeBase64, encodeBase64 } from "../../src/schema/Base64.js"
+import * as KeyExportFile from "../../src/crypto/KeyExportFile.js"
+import keyExports from "../vectors/key-export.json" with { type: "json" }
 import vectors from "../vectors/megolm-backup-v1.json" with { type: "json" }
 
 const b64 = (text: string) => {
@@ -103,6 +105,16 @@ const suite = (name: string, backend: Layer.Layer<CryptoBackend.CryptoBackend, n
       const bytes = await run((b) => b.pbkdf2Sha512(Redacted.make("pw"), new Uint8Array(16).fill(7), 10, 512))
       expect(Buffer.from(Redacted.value(bytes))).toEqual(pbkdf2Sync("pw", Buffer.alloc(16, 7), 10, 64, "sha512"))
       expect(String(key)).not.toContain(Buffer.from(Redacted.value(key)).toString("hex").slice(0, 8))
+    })
+
+    it("derives Element key-export keys (K ‖ K') for KeyExportFile.decryptKeyExportWithKeys", async () => {
+      // element-web MegolmExportEncryption-test.ts TEST_VECTORS (test/vectors/README.md)
+      for (const v of keyExports.vectors) {
+        const body = Either.getOrThrow(KeyExportFile.parseKeyExportFile(v.file))
+        const derived = await run((b) => b.pbkdf2Sha512(Redacted.make(v.passphrase), body.salt, body.rounds, 512))
+        const keys = KeyExportFile.splitKeyExportKeys(Redacted.value(derived))
+        expect(Either.getOrThrow(KeyExportFile.decryptKeyExportWithKeys(body, keys))).toBe(v.plaintext)
+      }
     })
   })
 
