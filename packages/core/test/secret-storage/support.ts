@@ -1,0 +1,64 @@
+// Test harness for secret storage: the testkit fake homeserver over real loopback HTTP (one per test), users and
+// devices, and the fetch-based HomeserverApi. testkit and http-fetch depend on core, so they are imported by path
+// (a workspace devDependency would make the package graph cyclic).
+import { Duration, Effect, Layer, Redacted } from "effect"
+import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.js"
+import type { FakeHomeserverAdmin, TestUser } from "../../../testkit/src/index.js"
+import { FakeHomeserver, loginNewDevice, registerUser } from "../../../testkit/src/index.js"
+import { UserId } from "../../src/schema/Ids.js"
+import * as Entropy from "../../src/services/Entropy.js"
+import type { HomeserverApi } from "../../src/services/HomeserverApi.js"
+import * as SecretStorage from "../../src/secret-storage/SecretStorage.js"
+import type { SecretStorageCallbacks } from "../../src/services/SecretStorageCallbacks.js"
+
+export type { FakeHomeserverAdmin, TestUser }
+
+/** A running fake for one test. */
+export interface Server {
+  readonly url: string
+  readonly admin: FakeHomeserverAdmin
+}
+
+/** Runs `f` against a fresh fake homeserver on loopback HTTP. */
+export const withServer = <A, E, R>(f: (server: Server) => Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, FakeHomeserver>> =>
+  Effect.flatMap(FakeHomeserver, f).pipe(Effect.provide(FakeHomeserver.layerServer()))
+
+/** Registers a user (first device). */
+export const newUser = (server: Server): Effect.Effect<TestUser> => Effect.promise(() => registerUser(server.url))
+
+/** Logs the user in on another device. */
+export const newDevice = (server: Server, user: TestUser): Effect.Effect<TestUser> => Effect.promise(() => loginNewDevice(server.url, user))
+
+/** The real HomeserverApi (fetch over loopback) for one device, with fast retries. */
+export const apiLayer = (server: Server, user: TestUser): Layer.Layer<HomeserverApi> =>
+  FetchHomeserverApi.layerFetch({
+    baseUrl: server.url,
+    accessToken: Redacted.make(user.accessToken),
+    userId: UserId.make(user.userId),
+    retry: { maxAttempts: 2, baseDelay: Duration.millis(5), maxDelay: Duration.millis(10) },
+  })
+
+/** SecretStorage for one device with the given callbacks. */
+export const secretStorageLayer = <E, R>(
+  server: Server,
+  user: TestUser,
+  callbacks: Layer.Layer<SecretStorageCallbacks, E, R>,
+): Layer.Layer<SecretStorage.SecretStorage, E, R> =>
+  SecretStorage.layer.pipe(Layer.provide(Layer.mergeAll(apiLayer(server, user), callbacks, Entropy.layer)))
+
+/** The account-data PUTs the server answered, for asserting that a failure wrote nothing. */
+export const accountDataWrites = (server: Server): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.promise(async () =>
+    (await server.admin.requestLog()).filter((entry) => entry.method === "PUT" && entry.path.includes("/account_data/")).map((entry) => entry.path),
+  )
+
+/** The raw account data of `type`. */
+export const accountData = (server: Server, user: TestUser, type: string): Effect.Effect<unknown> =>
+  Effect.promise(() => server.admin.accountData(user.userId, type))
+
+/** Sets raw account data through the admin API. */
+export const setAccountData = (server: Server, user: TestUser, type: string, content: Record<string, unknown>): Effect.Effect<void> =>
+  Effect.promise(() => server.admin.setAccountData(user.userId, type, content))
+
+/** 32 random test bytes as a Redacted key. */
+export const randomKey = (): Redacted.Redacted<Uint8Array> => Redacted.make(globalThis.crypto.getRandomValues(new Uint8Array(32)))
