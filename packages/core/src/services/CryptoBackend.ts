@@ -61,16 +61,28 @@ const SLICE = 1024
 const ephemeralKeys = (entropy: Context.Tag.Service<Entropy>, count: number) =>
   Effect.map(entropy.randomBytes(32 * count), (bytes) => (i: number) => bytes.subarray(32 * i, 32 * i + 32))
 
-/** The pure @noble implementation: synchronous per item, portable everywhere. */
+/** @noble work runs in chunks of this many items, so a long batch yields to the scheduler and can be interrupted. */
+const NOBLE_CHUNK = 32
+
+const inChunks = <A, B>(items: ReadonlyArray<A>, f: (item: A, index: number) => B): Effect.Effect<Array<B>> =>
+  Effect.map(
+    Effect.forEach(
+      Array.from({ length: Math.ceil(items.length / NOBLE_CHUNK) }, (_, c) => c * NOBLE_CHUNK),
+      (start) => Effect.sync(() => items.slice(start, start + NOBLE_CHUNK).map((item, i) => f(item, start + i))),
+    ),
+    (chunks) => chunks.flat(),
+  )
+
+/** The pure @noble implementation: synchronous per item, in small chunks; portable everywhere. */
 export const makeNoble = (entropy: Context.Tag.Service<Entropy>): Context.Tag.Service<CryptoBackend> => ({
   name: "noble",
-  decryptSessions: (privateKey, items) => Effect.sync(() => items.map((item) => decryptSessionData(Redacted.value(privateKey), item))),
+  decryptSessions: (privateKey, items) => inChunks(items, (item) => decryptSessionData(Redacted.value(privateKey), item)),
   encryptSessions: (publicKey, plaintexts) =>
     Effect.flatMap(ephemeralKeys(entropy, plaintexts.length), (ephemeral) =>
-      Effect.sync(() => {
-        const out = plaintexts.map((plaintext, i) => encryptSessionData(publicKey, plaintext, ephemeral(i)))
-        for (let i = 0; i < plaintexts.length; i++) wipe(ephemeral(i))
-        return out
+      inChunks(plaintexts, (plaintext, i) => {
+        const data = encryptSessionData(publicKey, plaintext, ephemeral(i))
+        wipe(ephemeral(i))
+        return data
       }),
     ),
   pbkdf2Sha512: (passphrase, salt, iterations, bits) =>
