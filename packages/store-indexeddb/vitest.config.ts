@@ -1,1 +1,8 @@
-export { default } from "../../vitest.shared.js"
+// Node run: fake-indexeddb. The Chromium run has its own config (vitest.browser.config.ts).
+import { configDefaults, defineConfig } from "vitest/config"
+import shared from "../../vitest.shared.js"
+
+export default defineConfig({
+  ...shared,
+  test: { ...shared.test, exclude: [...configDefaults.exclude, "test/browser/**"] },
+})

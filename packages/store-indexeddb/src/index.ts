@@ -1,1 +1,1 @@
-export {}
+export * as IndexedDbBackupStore from "./IndexedDbBackupStore.js"

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { layer } from "../src/SqliteBackupStore.js"
-import { benchStore } from "./BenchSteps.js"
+import { benchStore } from "@matrix-backup/testkit/BackupStoreBench"
 
 const sizes = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number)
 

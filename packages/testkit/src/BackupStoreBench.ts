@@ -1,4 +1,5 @@
-// The benchmark steps shared by the adapters' bench scripts; prints one line per step.
+// Benchmark steps shared by the BackupStore adapters' bench scripts (not tests): import, count,
+// take-and-mark, switch version, count again; prints one line per step. No vitest import, so scripts can use it.
 import { BackupStore, type RoomKey } from "@matrix-backup/core"
 import { Effect } from "effect"
 
@@ -28,9 +29,9 @@ const median = <A, E, R>(effect: Effect.Effect<A, E, R>, runs: number) =>
     return times[Math.floor(times.length / 2)] ?? 0
   })
 
-const rss = () => `${(process.memoryUsage().rss / 1e6).toFixed(0)} MB RSS`
+const rss = () => (typeof process === "undefined" ? "no RSS in a browser" : `${(process.memoryUsage().rss / 1e6).toFixed(0)} MB RSS`)
 
-/** Import, count, upload (take and mark), switch version, count again. */
+/** Import `n` keys, count, upload (take and mark), switch version, count again. */
 export const benchStore = (label: string, n: number, importBatch = 1000, uploadBatch = 100) =>
   Effect.gen(function* () {
     const store = yield* BackupStore.BackupStore

@@ -1,0 +1,197 @@
+/**
+ * The `Encoded` interface of the BackupStore port over IndexedDB. Each method is one short
+ * transaction; the upsert reads the batch's stored copies, runs core's merge rule, and writes rows,
+ * counters and checkpoint in the same transaction.
+ */
+import { BackupStore } from "@matrix-backup/core"
+import type { Effect } from "effect"
+import { onResult, transact, type Guard } from "./IndexedDbRequest.js"
+import {
+  backedUpName,
+  CHECKPOINTS,
+  COUNTERS,
+  type KeyRecord,
+  KV,
+  NONE,
+  PENDING_INDEX,
+  ROOM_KEYS,
+  toKeyRecord,
+  TOTAL,
+} from "./IndexedDbSchema.js"
+
+const id = (roomId: string, sessionId: string) => `${roomId}\u0000${sessionId}`
+const toRow = (r: KeyRecord): BackupStore.EncodedRow => ({ ...r, backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo })
+const stateOf = (r: KeyRecord): BackupStore.StoredState => ({
+  firstKnownIndex: r.firstKnownIndex,
+  backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo,
+  revision: r.revision,
+})
+const counterValue = (value: unknown): number => {
+  const n = typeof value === "object" && value !== null ? Reflect.get(value, "value") : undefined
+  return typeof n === "number" ? n : 0
+}
+
+/** Adds the deltas to the counters store (read-modify-write inside the caller's transaction). */
+const applyDelta = (tx: IDBTransaction, guard: Guard, delta: BackupStore.CounterDelta) => {
+  const counters = tx.objectStore(COUNTERS)
+  const changes: Array<[string, number]> = [[TOTAL, delta.total]]
+  for (const [version, by] of delta.backedUp) changes.push([backedUpName(version), by])
+  for (const [name, by] of changes) {
+    if (by === 0) continue
+    onResult(counters.get(name), guard, (value) => counters.put({ name, value: counterValue(value) + by }))
+  }
+}
+
+/** Reads the stored copies of `ids` (one request each), then calls `then` with them. */
+const readAll = (
+  store: IDBObjectStore,
+  guard: Guard,
+  refs: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>,
+  then: (found: Map<string, KeyRecord>) => void,
+) => {
+  const found = new Map<string, KeyRecord>()
+  const wanted = new Map(refs.map((r) => [id(r.roomId, r.sessionId), [r.roomId, r.sessionId]]))
+  let waiting = wanted.size
+  if (waiting === 0) return then(found)
+  for (const [key, path] of wanted) {
+    onResult(store.get(path), guard, (value) => {
+      if (value !== undefined) found.set(key, toKeyRecord(value))
+      if (--waiting === 0) then(found)
+    })
+  }
+}
+
+const upsertBody =
+  (keys: ReadonlyArray<BackupStore.EncodedRoomKey>, backedUpTo: string | null, checkpoint: BackupStore.Checkpoint | null) =>
+  (tx: IDBTransaction, guard: Guard) => {
+    const store = tx.objectStore(ROOM_KEYS)
+    let counts: BackupStore.UpsertCounts = { inserted: 0, replaced: 0, kept: 0 }
+    readAll(store, guard, keys, (found) => {
+      const write = (record: KeyRecord) => {
+        found.set(id(record.roomId, record.sessionId), record)
+        store.put(record)
+      }
+      const flag = backedUpTo ?? NONE
+      const target: BackupStore.UpsertTarget = {
+        get: (roomId, sessionId) => {
+          const record = found.get(id(roomId, sessionId))
+          return record === undefined ? undefined : stateOf(record)
+        },
+        insert: (k, _b) => write({ ...k, backedUpTo: flag, revision: 1 }),
+        replace: (k, _b, revision) => write({ ...k, backedUpTo: flag, revision }),
+        mark: (roomId, sessionId, b) => {
+          const record = found.get(id(roomId, sessionId))
+          if (record !== undefined) write({ ...record, backedUpTo: b })
+        },
+      }
+      const result = BackupStore.applyUpsert(target, keys, backedUpTo)
+      counts = result.counts
+      applyDelta(tx, guard, result.delta)
+      if (checkpoint !== null) {
+        const checkpoints = tx.objectStore(CHECKPOINTS)
+        for (const roomId of checkpoint.rooms) checkpoints.put({ version: checkpoint.version, roomId })
+      }
+    })
+    return () => counts
+  }
+
+const markBody = (version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) => (tx: IDBTransaction, guard: Guard) => {
+  const store = tx.objectStore(ROOM_KEYS)
+  let changed = 0
+  readAll(store, guard, refs, (found) => {
+    const delta = new BackupStore.CounterDelta()
+    for (const ref of refs) {
+      const key = id(ref.roomId, ref.sessionId)
+      const record = found.get(key)
+      if (record === undefined || record.revision !== ref.revision || record.backedUpTo === version) continue
+      const marked = { ...record, backedUpTo: version }
+      found.set(key, marked)
+      store.put(marked)
+      delta.move(stateOf(record).backedUpTo, version)
+      changed++
+    }
+    applyDelta(tx, guard, delta)
+  })
+  return () => changed
+}
+
+const pendingBody = (keyRange: typeof IDBKeyRange, version: string, limit: number) => (tx: IDBTransaction, guard: Guard) => {
+  const index = tx.objectStore(ROOM_KEYS).index(PENDING_INDEX)
+  const rows: Array<BackupStore.EncodedRow> = []
+  const take = (value: unknown) => {
+    if (Array.isArray(value)) for (const v of value) rows.push(toRow(toKeyRecord(v)))
+  }
+  // Every flag below `version` ("" = nowhere sorts first), then every flag above it.
+  onResult(index.getAll(keyRange.upperBound([version], true), limit), guard, (below) => {
+    take(below)
+    if (rows.length < limit) onResult(index.getAll(keyRange.lowerBound([version, []], true), limit - rows.length), guard, take)
+  })
+  return () => rows
+}
+
+const countBody = (version: string | null) => (tx: IDBTransaction, guard: Guard) => {
+  const counters = tx.objectStore(COUNTERS)
+  let total = 0
+  let backed = 0
+  onResult(counters.get(TOTAL), guard, (value) => (total = counterValue(value)))
+  if (version !== null) onResult(counters.get(backedUpName(version)), guard, (value) => (backed = counterValue(value)))
+  return () => total - backed
+}
+
+/** Builds the adapter over an open database. */
+export const makeIndexedDbEncoded = (db: IDBDatabase, keyRange: typeof IDBKeyRange): BackupStore.Encoded => {
+  const run = <A>(stores: ReadonlyArray<string>, mode: IDBTransactionMode, operation: string, body: (tx: IDBTransaction, guard: Guard) => () => A): Effect.Effect<A, BackupStore.StorageError> =>
+    transact(db, stores, mode, operation, body)
+  const readOne = <A>(store: string, key: IDBValidKey, map: (value: unknown) => A) =>
+    run([store], "readonly", "read", (tx, guard) => {
+      let out = map(undefined)
+      onResult(tx.objectStore(store).get(key), guard, (value) => (out = map(value)))
+      return () => out
+    })
+  return {
+    upsertRoomKeys: (keys, backedUpTo, checkpoint) =>
+      run([ROOM_KEYS, COUNTERS, CHECKPOINTS], "readwrite", "upsert", upsertBody(keys, backedUpTo, checkpoint)),
+    pendingRoomKeys: (version, limit) => run([ROOM_KEYS], "readonly", "pending", pendingBody(keyRange, version, limit)),
+    markBackedUp: (version, refs) => run([ROOM_KEYS, COUNTERS], "readwrite", "mark", markBody(version, refs)),
+    countPending: (version) => run([COUNTERS], "readonly", "count", countBody(version)),
+    countTotal: run([COUNTERS], "readonly", "count", countBody(null)),
+    getRoomKey: (roomId, sessionId) =>
+      readOne(ROOM_KEYS, [roomId, sessionId], (value) => (value === undefined ? undefined : toRow(toKeyRecord(value)))),
+    exportPage: (after, limit, room) =>
+      run([ROOM_KEYS], "readonly", "export", (tx, guard) => {
+        const rows: Array<BackupStore.EncodedRow> = []
+        const range =
+          room === null
+            ? after === null ? null : keyRange.lowerBound([after.roomId, after.sessionId], true)
+            : keyRange.bound([room, after !== null && after.roomId === room ? after.sessionId : ""], [room, []], true, true)
+        onResult(tx.objectStore(ROOM_KEYS).getAll(range, limit), guard, (value) => {
+          if (Array.isArray(value)) for (const v of value) rows.push(toRow(toKeyRecord(v)))
+        })
+        return () => rows
+      }),
+    getValue: (name) =>
+      readOne(KV, name, (value) => {
+        const v = typeof value === "object" && value !== null ? Reflect.get(value, "value") : undefined
+        return typeof v === "string" ? v : undefined
+      }),
+    setValue: (name, value) =>
+      run([KV], "readwrite", "write", (tx) => {
+        if (value === undefined) tx.objectStore(KV).delete(name)
+        else tx.objectStore(KV).put({ name, value })
+        return () => undefined
+      }),
+    getCheckpoint: (version) =>
+      run([CHECKPOINTS], "readonly", "read", (tx, guard) => {
+        const rooms: Array<string> = []
+        onResult(tx.objectStore(CHECKPOINTS).getAllKeys(keyRange.bound([version], [version, []])), guard, (keys) => {
+          if (Array.isArray(keys)) for (const k of keys) if (Array.isArray(k) && typeof k[1] === "string") rooms.push(k[1])
+        })
+        return () => rooms
+      }),
+    clearCheckpoint: (version) =>
+      run([CHECKPOINTS], "readwrite", "write", (tx) => {
+        tx.objectStore(CHECKPOINTS).delete(keyRange.bound([version], [version, []]))
+        return () => undefined
+      }),
+  }
+}
