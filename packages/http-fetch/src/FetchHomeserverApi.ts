@@ -39,7 +39,22 @@ export const versionCall = (method: Call["method"], version?: Ids.BackupVersion,
   ...(body === undefined ? {} : { body }),
 })
 
-const encode = <A, I>(schema: Schema.Schema<A, I>, value: A): I => Schema.encodeSync(schema)(value)
+/**
+ * Encodes a request body lazily. A value the schema rejects (e.g. a negative index, which the types
+ * cannot rule out) is a bug in the caller: it dies naming the paths, never the values.
+ */
+const withBody = <A, I, B>(
+  schema: Schema.Schema<A, I>,
+  value: A,
+  f: (body: I) => Effect.Effect<B, HomeserverError.HomeserverApiError>,
+): Effect.Effect<B, HomeserverError.HomeserverApiError> =>
+  Effect.flatMap(
+    Effect.orDieWith(
+      Schema.encode(schema)(value),
+      (error) => new Error(`HomeserverApi: invalid request body (${HomeserverError.summarizeParseError(error)})`),
+    ),
+    f,
+  )
 const Ignored = Schema.Unknown
 
 const streamKeys = (settings: Settings, transport: Transport, version: Ids.BackupVersion, scope: Scope) => {
@@ -84,22 +99,19 @@ export const make = (config: FetchHomeserverApiConfig, client: HttpClient.HttpCl
     getBackupVersion: (version) => t.json(versionCall("GET", version), BackupInfo.KeyBackupInfo),
     createBackupVersion: (body) => createVersion(settings, t, body),
     updateBackupVersion: (version, body) =>
-      unit(versionCall("PUT", version, encode(BackupInfo.UpdateBackupVersionRequest, body))),
+      withBody(BackupInfo.UpdateBackupVersionRequest, body, (wire) => unit(versionCall("PUT", version, wire))),
     deleteBackupVersion: (version) => unit(versionCall("DELETE", version)),
     putRoomKeys: (version, request) =>
-      t.json(
-        { ...keysCall("PUT", version), body: encode(KeyBackupData.KeysBackupRequest, request) },
-        KeyBackupData.RoomKeysUpdateResponse,
+      withBody(KeyBackupData.KeysBackupRequest, request, (body) =>
+        t.json({ ...keysCall("PUT", version), body }, KeyBackupData.RoomKeysUpdateResponse),
       ),
     putRoomKeysForRoom: (version, roomId, backup) =>
-      t.json(
-        { ...keysCall("PUT", version, roomId), body: encode(KeyBackupData.RoomKeyBackup, backup) },
-        KeyBackupData.RoomKeysUpdateResponse,
+      withBody(KeyBackupData.RoomKeyBackup, backup, (body) =>
+        t.json({ ...keysCall("PUT", version, roomId), body }, KeyBackupData.RoomKeysUpdateResponse),
       ),
     putRoomKey: (version, roomId, sessionId, data) =>
-      t.json(
-        { ...keysCall("PUT", version, roomId, sessionId), body: encode(KeyBackupData.KeyBackupData, data) },
-        KeyBackupData.RoomKeysUpdateResponse,
+      withBody(KeyBackupData.KeyBackupData, data, (body) =>
+        t.json({ ...keysCall("PUT", version, roomId, sessionId), body }, KeyBackupData.RoomKeysUpdateResponse),
       ),
     getRoomKeys: (version) => t.json(keysCall("GET", version), KeyBackupData.RoomKeysResponse),
     getRoomKeysForRoom: (version, roomId) => t.json(keysCall("GET", version, roomId), KeyBackupData.RoomKeyBackup),
@@ -117,11 +129,12 @@ export const make = (config: FetchHomeserverApiConfig, client: HttpClient.HttpCl
     getAccountData: (type) => optional(t.json(accountDataCall(settings, "GET", type), Json.JsonObject)),
     putAccountData: (type, content) => unit(accountDataCall(settings, "PUT", type, content)),
     queryKeys: (request) =>
-      t.json(post("/keys/query", encode(DeviceKeys.KeysQueryRequest, request)), DeviceKeys.KeysQueryResponse),
+      withBody(DeviceKeys.KeysQueryRequest, request, (body) =>
+        t.json(post("/keys/query", body), DeviceKeys.KeysQueryResponse),
+      ),
     uploadSignatures: (request) =>
-      t.json(
-        post("/keys/signatures/upload", encode(DeviceKeys.SignaturesUploadRequest, request)),
-        DeviceKeys.SignaturesUploadResponse,
+      withBody(DeviceKeys.SignaturesUploadRequest, request, (body) =>
+        t.json(post("/keys/signatures/upload", body), DeviceKeys.SignaturesUploadResponse),
       ),
     whoami: () =>
       t.json(

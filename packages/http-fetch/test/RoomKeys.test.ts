@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Ids } from "@matrix-backup/core"
-import { Effect, Option } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import { keyBackupData, newVersion, withHarness } from "./support.js"
 
 const ROOM = Ids.RoomId.make("!a/b+c:d!e:localhost")
@@ -111,6 +111,21 @@ describe("room keys over HTTP", () => {
         expect(keys.device_keys?.[userId]?.[Ids.DeviceIdKey.make(user.deviceId)]).toMatchObject(device)
         const upload = yield* api.uploadSignatures({})
         expect(upload.failures ?? {}).toEqual({})
+      }),
+    ),
+  )
+
+  it.live("dies (a caller bug) on a body its schema rejects, naming the path and sending nothing", () =>
+    withHarness(({ api, admin, user }) =>
+      Effect.gen(function* () {
+        const version = yield* newVersion(admin, user.userId)
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const exit = yield* Effect.exit(api.putRoomKey(version, ROOM, SESSION, { ...keyBackupData(), forwarded_count: -7 }))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        const text = Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""
+        expect(text).toContain("forwarded_count")
+        expect(text).not.toContain("-7")
+        expect(yield* Effect.promise(() => admin.requestLog())).toEqual([])
       }),
     ),
   )
