@@ -1,0 +1,112 @@
+/**
+ * The restore itself: sessions stream from the server, are decrypted in bounded batches with bounded
+ * concurrency, and are imported batch by batch with a per-room checkpoint in the same transaction
+ * (DESIGN.md §3, PROTOCOL.md §8.3, §8.4). Nothing holds the whole backup in memory.
+ */
+import { Effect, Stream } from "effect"
+import type { BackupStore } from "../services/BackupStore.js"
+import type { CryptoBackend } from "../services/CryptoBackend.js"
+import { RoomIdKey } from "../schema/Ids.js"
+import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
+import type { HomeserverApiError } from "../services/HomeserverError.js"
+import type { StorageError } from "../store/StorageError.js"
+import type { DecryptedBatch } from "./DecryptEntries.js"
+import { decryptEntries } from "./DecryptEntries.js"
+import { RestoreCounters } from "./RestoreCounters.js"
+import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
+import { RestoreError } from "./RestoreError.js"
+import type { RestoreTarget } from "./RestoreTarget.js"
+
+/** Sessions per batch: per decryption call, per store transaction and per progress report. */
+export const DEFAULT_BATCH_SIZE = 200
+/** Batches decrypted at the same time. */
+export const DEFAULT_CONCURRENCY = 4
+
+/** Tuning and scope of one run. */
+export interface PipelineOptions {
+  /** Restore only these rooms (one `GET /room_keys/keys/{roomId}` each). */
+  readonly rooms?: ReadonlyArray<string>
+  readonly batchSize?: number
+  readonly concurrency?: number
+}
+
+/** The services one run uses. */
+export interface PipelineDeps {
+  readonly api: HomeserverApi["Type"]
+  readonly store: BackupStore["Type"]
+  readonly backend: CryptoBackend["Type"]
+}
+
+const homeserverFailure = (version: string) => (cause: HomeserverApiError) =>
+  new RestoreError({ reason: "HomeserverFailure", version, cause, message: "Downloading the backup failed; run the restore again to resume" })
+
+const storeFailure = (version: string, cause: StorageError) =>
+  new RestoreError({ reason: "StoreFailure", version, cause, message: "Importing keys failed; run the restore again to resume" })
+
+const source = (api: HomeserverApi["Type"], target: RestoreTarget, rooms: ReadonlyArray<string> | undefined) =>
+  rooms === undefined
+    ? api.streamRoomKeys(target.version)
+    : Stream.flatMap(Stream.fromIterable([...new Set(rooms)]), (roomId) =>
+        Stream.suspend(() => api.streamRoomKeys(target.version, { roomId: RoomIdKey.make(roomId) })),
+      )
+
+/**
+ * Rooms a batch completes. The stream is ordered room by room, so every room of the batch but its last
+ * one is complete, and so is the previous batch's last room once this batch starts with another.
+ */
+export const completedRooms = (previousLast: string | undefined, entries: ReadonlyArray<RoomKeyEntry>): Array<string> => {
+  const last = entries[entries.length - 1]?.roomId
+  const done = new Set<string>()
+  if (previousLast !== undefined) done.add(previousLast)
+  for (const entry of entries) done.add(entry.roomId)
+  if (last !== undefined) done.delete(last)
+  return [...done]
+}
+
+/** Runs one restore against a checked target; `report` gets every progress update synchronously. */
+export const runPipeline = (
+  deps: PipelineDeps,
+  target: RestoreTarget,
+  options: PipelineOptions,
+  report: (progress: ImportRoomKeyProgressData) => void,
+): Effect.Effect<KeyBackupRestoreResult, RestoreError> =>
+  Effect.gen(function* () {
+    const { api, store, backend } = deps
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE))
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
+    report({ stage: "fetch" })
+    const done = yield* Effect.mapError(store.getRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
+    const counters = new RestoreCounters(target.count, batchSize, report)
+    counters.report()
+    let previousLast: string | undefined
+    const importBatch = ({ entries, decrypted }: { entries: ReadonlyArray<RoomKeyEntry>; decrypted: DecryptedBatch }) => {
+      const rooms = completedRooms(previousLast, entries)
+      previousLast = entries[entries.length - 1]?.roomId ?? previousLast
+      counters.addFailures(decrypted.failures)
+      if (decrypted.keys.length === 0 && rooms.length === 0) return Effect.sync(() => counters.report())
+      const checkpoint = rooms.length > 0 ? { checkpoint: { version: target.version, rooms } } : {}
+      return store.upsertRoomKeys(decrypted.keys, { backedUpTo: target.version, ...checkpoint }).pipe(
+        Effect.tapError(() => Effect.sync(() => counters.storeFailed(decrypted.keys.length))),
+        Effect.mapError((e) => storeFailure(target.version, e)),
+        Effect.tap(() => Effect.sync(() => counters.imported(decrypted.keys.length))),
+      )
+    }
+    yield* source(api, target, options.rooms).pipe(
+      Stream.mapError(homeserverFailure(target.version)),
+      Stream.filter((entry) => counters.admit(!done.has(entry.roomId))),
+      Stream.grouped(batchSize),
+      Stream.mapEffect(
+        (chunk) => {
+          const entries = [...chunk]
+          return Effect.map(decryptEntries(backend, target.privateKey, entries), (decrypted) => ({ entries, decrypted }))
+        },
+        { concurrency },
+      ),
+      Stream.mapEffect(importBatch),
+      Stream.runDrain,
+    )
+    if (options.rooms === undefined) {
+      yield* Effect.mapError(store.clearRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
+    }
+    return counters.finish()
+  })

@@ -1,0 +1,77 @@
+// Types for better-sqlite3 live in store-sqlite as an ambient module; the relative import below needs them.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="../../../store-sqlite/src/better-sqlite3.d.ts" />
+// Restore test harness: the testkit fake homeserver over real loopback HTTP, the fetch HomeserverApi and a real
+// store (memory or SQLite). Sibling packages are imported by relative path: declaring them as devDependencies
+// of core would make a dependency cycle (they depend on core), which turbo refuses.
+import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { Duration, Effect, Layer, Redacted } from "effect"
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { make as makeFetchApi } from "../../../http-fetch/src/FetchHomeserverApi.js"
+import { SqliteBackupStore } from "../../../store-sqlite/src/index.js"
+import type { FakeHomeserverAdmin, TestUser } from "../../../testkit/src/index.js"
+import { FakeHomeserver, registerUser } from "../../../testkit/src/index.js"
+import * as Ids from "../../src/schema/Ids.js"
+import * as BackupEvents from "../../src/services/BackupEvents.js"
+import * as BackupStore from "../../src/services/BackupStore.js"
+import * as CryptoBackend from "../../src/services/CryptoBackend.js"
+import * as Entropy from "../../src/services/Entropy.js"
+import * as HomeserverApi from "../../src/services/HomeserverApi.js"
+
+export { BROKEN_KINDS, brokenEntries, generateRoomKeys, randomBackupPublicKey, seedBackup } from "../../../testkit/src/index.js"
+export type { BrokenKind, ExportedRoomKey } from "../../../testkit/src/index.js"
+
+/** Which real store a test runs on. */
+export type StoreKind = "memory" | "sqlite"
+export const STORE_KINDS: ReadonlyArray<StoreKind> = ["memory", "sqlite"]
+
+export interface Harness {
+  readonly admin: FakeHomeserverAdmin
+  readonly user: TestUser
+  readonly url: string
+  readonly api: HomeserverApi.Service
+}
+
+const sqliteLayer = Layer.unwrapScoped(
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(join(tmpdir(), "restore-test-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
+    ),
+    (dir) => Layer.orDie(SqliteBackupStore.layer({ filename: join(dir, "store.sqlite") })),
+  ),
+)
+
+/** A real store of `kind`; SQLite lives in a temporary directory removed with the scope. */
+export const storeLayer = (kind: StoreKind): Layer.Layer<BackupStore.BackupStore> =>
+  kind === "memory" ? BackupStore.layerMemory : sqliteLayer
+
+/** The crypto backend (Web Crypto where X25519 is native) with real entropy. */
+export const cryptoLayer = (backend: "auto" | "noble" = "auto"): Layer.Layer<CryptoBackend.CryptoBackend> =>
+  (backend === "noble" ? CryptoBackend.layerNoble : CryptoBackend.layer).pipe(Layer.provide(Entropy.layer))
+
+/** Fast retries so fault tests do not wait seconds. */
+export const FAST_RETRY = { maxAttempts: 3, baseDelay: Duration.millis(5), maxDelay: Duration.millis(20) }
+
+/** Runs `f` with a fresh fake server (one per test), a registered user and its fetch HomeserverApi. */
+export const withServer = <A, E, R>(f: (harness: Harness) => Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, never>> =>
+  Effect.gen(function* () {
+    const { url, admin } = yield* FakeHomeserver
+    const user = yield* Effect.promise(() => registerUser(url))
+    const client = yield* HttpClient.HttpClient
+    const api = makeFetchApi(
+      { baseUrl: url, accessToken: Redacted.make(user.accessToken), userId: Ids.UserId.make(user.userId), retry: FAST_RETRY },
+      client,
+    )
+    return yield* f({ admin, user, url, api })
+  }).pipe(Effect.provide(FakeHomeserver.layerServer()), Effect.provide(FetchHttpClient.layer))
+
+/** The ports a restore needs around `api`. */
+export const portsLayer = (api: HomeserverApi.Service, kind: StoreKind) =>
+  Layer.mergeAll(Layer.succeed(HomeserverApi.HomeserverApi, api), storeLayer(kind), cryptoLayer(), BackupEvents.layer)
+
+/** A fresh backup private key. */
+export const newBackupKey = (): Uint8Array => new Uint8Array(randomBytes(32))
