@@ -1,12 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { HomeserverApi } from "@matrix-backup/core"
-import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
+import { createInProcessHomeserver, FakeHomeserver, registerUser } from "@matrix-backup/testkit"
 import { Config, ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 import { DEFAULT_RETRY, resolve } from "../src/Config.js"
-import { layerConfig, layerFetch } from "../src/FetchHomeserverApi.js"
+import { layerConfig, layerFetch, make } from "../src/FetchHomeserverApi.js"
+import { configFor } from "./support.js"
 import { backoff } from "../src/Retry.js"
 import { parseRetryAfter } from "../src/Transport.js"
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Ids } from "@matrix-backup/core"
 
 describe("layers", () => {
@@ -30,6 +31,21 @@ describe("layers", () => {
       )
       expect(again.device_id).toBe(user.deviceId)
     }).pipe(Effect.provide(FakeHomeserver.layerServer())),
+  )
+
+  it.live("works over the testkit's in-process fetch too (no sockets)", () =>
+    Effect.gen(function* () {
+      const hs = createInProcessHomeserver()
+      const user = yield* Effect.promise(() => registerUser(hs.url, { fetch: hs.fetch }))
+      const client = yield* HttpClient.HttpClient.pipe(
+        Effect.provide(FetchHttpClient.layer),
+        Effect.provideService(FetchHttpClient.Fetch, hs.fetch),
+      )
+      const api = make(configFor(hs.url, user), client)
+      const version = yield* api.createBackupVersion({ algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data: { public_key: "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo" } })
+      expect((yield* Effect.promise(() => hs.admin.backupVersions(user.userId))).map((row) => row.version)).toEqual([version])
+      yield* Effect.promise(() => hs.stop())
+    }),
   )
 
   it("normalises the base URL and fills defaults", () => {
