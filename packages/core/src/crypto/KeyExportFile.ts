@@ -2,6 +2,8 @@
  * Element/js-sdk room key export files ("-----BEGIN MEGOLM SESSION DATA-----"): PBKDF2-SHA-512 → AES-256-CTR + HMAC-SHA-256.
  * https://spec.matrix.org/v1.16/client-server-api/#key-exports
  * Body: 0x01 ‖ salt(16) ‖ iv(16) ‖ rounds(u32 BE) ‖ ciphertext ‖ HMAC-SHA-256(K', all preceding bytes).
+ * For 500k rounds prefer `CryptoBackend.pbkdf2Sha512(passphrase, body.salt, body.rounds, 512)` + `splitKeyExportKeys`
+ * + `decryptKeyExportWithKeys` / `encryptKeyExportWithKeys` over the synchronous wrappers below.
  */
 import { ctr } from "@noble/ciphers/aes.js"
 import { hmac } from "@noble/hashes/hmac.js"
