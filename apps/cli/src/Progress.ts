@@ -1,0 +1,64 @@
+/**
+ * Progress of long work: a redrawn bar on a terminal, plain periodic lines otherwise (logs, pipes, tests).
+ * It writes to stdout, so the JSON summary printed after it stays the last line.
+ */
+import { Effect } from "effect"
+
+/** A progress display for one stage. */
+export interface Progress {
+  /** Sets the number done (and optionally the total once known). */
+  readonly update: (done: number, total?: number) => Effect.Effect<void>
+  /** Draws the final state and ends the line. */
+  readonly finish: Effect.Effect<void>
+}
+
+const WIDTH = 28
+const LINE_INTERVAL_MS = 1000
+const BAR_INTERVAL_MS = 80
+
+const rate = (done: number, startedAt: number) => {
+  const seconds = (Date.now() - startedAt) / 1000
+  return seconds > 0 ? Math.round(done / seconds) : 0
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US")
+
+const bar = (label: string, done: number, total: number, perSecond: number) => {
+  const ratio = total > 0 ? Math.min(1, done / total) : 0
+  const filled = Math.round(ratio * WIDTH)
+  const percent = `${Math.floor(ratio * 100)}`.padStart(3)
+  return `${label.padEnd(9)} [${"█".repeat(filled)}${"░".repeat(WIDTH - filled)}] ${percent}% ${fmt(done)}/${fmt(total)} keys  ${fmt(perSecond)} keys/s`
+}
+
+const line = (label: string, done: number, total: number, perSecond: number) =>
+  `${label}: ${fmt(done)}/${fmt(total)} keys (${total > 0 ? Math.floor((100 * done) / total) : 0}%), ${fmt(perSecond)} keys/s`
+
+/** A progress display on stdout; `quiet` shows nothing (for `--json` on a terminal, where the bar would mix with JSON). */
+export const makeProgress = (label: string, initialTotal: number, options: { readonly quiet?: boolean } = {}): Progress => {
+  const tty = process.stdout.isTTY === true
+  const startedAt = Date.now()
+  let total = initialTotal
+  let done = 0
+  let lastDraw = 0
+  const draw = (force: boolean) => {
+    if (options.quiet === true) return
+    const now = Date.now()
+    if (!force && now - lastDraw < (tty ? BAR_INTERVAL_MS : LINE_INTERVAL_MS)) return
+    lastDraw = now
+    const perSecond = rate(done, startedAt)
+    if (tty) process.stdout.write(`\r${bar(label, done, total, perSecond)}`)
+    else process.stdout.write(`${line(label, done, total, perSecond)}\n`)
+  }
+  return {
+    update: (n, newTotal) =>
+      Effect.sync(() => {
+        done = n
+        if (newTotal !== undefined) total = newTotal
+        draw(false)
+      }),
+    finish: Effect.sync(() => {
+      draw(true)
+      if (tty && options.quiet !== true) process.stdout.write("\n")
+    }),
+  }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** Entry point of the `matrix-backup` command: runs the CLI on Node and maps usage errors to the exit contract. */
+import { ValidationError } from "@effect/cli"
+import { NodeContext } from "@effect/platform-node"
+import { Cause, Effect, Exit, Option } from "effect"
+import { run } from "./Cli.js"
+import { CliError } from "./CliError.js"
+import { reportFailure } from "./Output.js"
+
+// Files this process creates (state directory, SQLite store, key files) are readable by the owner only.
+process.umask(0o077)
+
+const json = process.argv.includes("--json")
+
+const program = run(process.argv).pipe(
+  Effect.catchAll((error) =>
+    ValidationError.isValidationError(error)
+      ? // @effect/cli already printed the usage problem; only --json callers need it as an object.
+        Effect.sync(() => {
+          if (json) process.stdout.write(`${JSON.stringify({ error: { code: "Usage", message: "Invalid command line (see the message above)" } })}\n`)
+          process.exitCode = 2
+        })
+      : reportFailure(new CliError({ code: "Internal", message: "Unexpected failure" }), json),
+  ),
+  Effect.provide(NodeContext.layer),
+)
+
+Effect.runPromiseExit(program).then((exit) => {
+  if (Exit.isFailure(exit)) {
+    const failure = Cause.failureOption(exit.cause)
+    process.stderr.write(`matrix-backup: ${Option.isSome(failure) ? "failed" : "internal error"}\n`)
+    process.exitCode = 1
+  }
+})

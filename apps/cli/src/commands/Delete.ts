@@ -1,0 +1,42 @@
+/** `delete --version V`: deletes one backup version and its keys on the homeserver. */
+import { Command, Options } from "@effect/cli"
+import { BackupStore, HomeserverApi, Ids } from "@matrix-backup/core"
+import { Effect, Schema } from "effect"
+import { CliError } from "../CliError.js"
+import * as Flags from "../Flags.js"
+import { runCommand } from "../Output.js"
+import { openSession } from "../Session.js"
+
+const options = { json: Flags.json, ...Flags.connection, version: Options.text("version").pipe(Options.withDescription("Backup version to delete")) }
+
+const deleteVersion = (text: string) =>
+  Effect.gen(function* () {
+    const version = yield* Effect.mapError(
+      Schema.decodeUnknown(Ids.BackupVersion)(text),
+      () => new CliError({ code: "Usage", message: "--version must be a backup version" }),
+    )
+    const api = yield* HomeserverApi.HomeserverApi
+    const store = yield* BackupStore.BackupStore
+    yield* api.getBackupVersion(version).pipe(
+      Effect.catchTag("BackupNotFound", () => Effect.fail(new CliError({ code: "NoBackup", message: `Backup version ${text} does not exist` }))),
+    )
+    yield* api.deleteBackupVersion(version)
+    const state = yield* store.getBackupState()
+    if (state.activeVersion === text) {
+      yield* store.setBackupState({ activeVersion: null, backupInfo: null })
+      yield* store.clearBackupDecryptionKey()
+    }
+    return { deleted: text }
+  })
+
+/** The `delete` command. */
+export const remove = Command.make("delete", options, (o) =>
+  runCommand(
+    o.json,
+    Effect.gen(function* () {
+      const session = yield* openSession(o, Flags.optionalPath(o.state))
+      return yield* Effect.provide(deleteVersion(o.version), session.layer)
+    }),
+    { human: (r) => `Deleted key backup version ${r.deleted}.`, json: (r) => r },
+  ),
+).pipe(Command.withDescription("Delete a backup version and all its keys on the homeserver"))
