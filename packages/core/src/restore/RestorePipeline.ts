@@ -91,8 +91,14 @@ export const runPipeline = (
         Effect.tap(() => Effect.sync(() => counters.imported(decrypted.keys.length))),
       )
     }
+    // A dropped download ends the stream cleanly so the batches already received are still imported and
+    // checkpointed; the failure is raised after them.
+    let downloadFailure: RestoreError | undefined
     yield* source(api, target, options.rooms).pipe(
-      Stream.mapError(homeserverFailure(target.version)),
+      Stream.catchAll((error) => {
+        downloadFailure = homeserverFailure(target.version)(error)
+        return Stream.empty
+      }),
       Stream.filter((entry) => counters.admit(!done.has(entry.roomId))),
       Stream.grouped(batchSize),
       Stream.mapEffect(
@@ -105,6 +111,7 @@ export const runPipeline = (
       Stream.mapEffect(importBatch),
       Stream.runDrain,
     )
+    if (downloadFailure !== undefined) return yield* Effect.fail(downloadFailure)
     if (options.rooms === undefined) {
       yield* Effect.mapError(store.clearRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
     }

@@ -1,14 +1,13 @@
 // Full restores against the fake homeserver over loopback HTTP, into the memory store and SQLite: good keys
 // imported and marked backed up, broken ones counted by reason, typed errors before any download, progress.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Effect, Redacted, Stream } from "effect"
 import { pbkdf2Sync, randomBytes } from "node:crypto"
 import { backupPublicKeyFromPrivate, MEGOLM_BACKUP_V1 } from "../../../testkit/src/index.js"
-import * as KeyBackupRestore from "../../src/restore/KeyBackupRestore.js"
 import type { ImportRoomKeyProgressData } from "../../src/restore/RestoreError.js"
 import { BackupStore } from "../../src/services/BackupStore.js"
 import { cacheKey, sameKey, seed, storedKeys } from "./fixtures.js"
-import { BROKEN_KINDS, brokenEntries, portsLayer, randomBackupPublicKey, STORE_KINDS, withServer } from "./support.js"
+import { BROKEN_KINDS, brokenEntries, randomBackupPublicKey, STORE_KINDS, withRestore } from "./support.js"
 import type { BrokenKind, Harness, StoreKind } from "./support.js"
 
 const EXPECTED_REASON: Record<BrokenKind, string> = {
@@ -22,17 +21,6 @@ const EXPECTED_REASON: Record<BrokenKind, string> = {
   malformedSessionData: "MalformedSessionData",
   sessionDataNotObject: "MalformedEntry",
 }
-
-/** Runs `f` with the restore service over the harness' API and a fresh store of `kind`. */
-export const withRestore = <A, E>(
-  kind: StoreKind,
-  f: (h: Harness, restore: KeyBackupRestore.KeyBackupRestore["Type"]) => Effect.Effect<A, E, BackupStore>,
-) =>
-  withServer((h) =>
-    Effect.flatMap(KeyBackupRestore.KeyBackupRestore, (restore) => f(h, restore)).pipe(
-      Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(portsLayer(h.api, kind)))),
-    ),
-  )
 
 const keysRequests = (h: Harness) =>
   Effect.map(Effect.promise(() => h.admin.requestLog()), (log) => log.filter((e) => e.path.includes("/room_keys/keys")))

@@ -14,6 +14,7 @@ import { make as makeFetchApi } from "../../../http-fetch/src/FetchHomeserverApi
 import { SqliteBackupStore } from "../../../store-sqlite/src/index.js"
 import type { FakeHomeserverAdmin, TestUser } from "../../../testkit/src/index.js"
 import { FakeHomeserver, registerUser } from "../../../testkit/src/index.js"
+import * as KeyBackupRestore from "../../src/restore/KeyBackupRestore.js"
 import * as Ids from "../../src/schema/Ids.js"
 import * as BackupEvents from "../../src/services/BackupEvents.js"
 import * as BackupStore from "../../src/services/BackupStore.js"
@@ -75,3 +76,15 @@ export const portsLayer = (api: HomeserverApi.Service, kind: StoreKind) =>
 
 /** A fresh backup private key. */
 export const newBackupKey = (): Uint8Array => new Uint8Array(randomBytes(32))
+
+/** Runs `f` with the restore service over the harness' API and a fresh store of `kind`. */
+export const withRestore = <A, E>(
+  kind: StoreKind,
+  f: (h: Harness, restore: KeyBackupRestore.KeyBackupRestore["Type"]) => Effect.Effect<A, E, BackupStore>,
+) =>
+  withServer((h) =>
+    Effect.flatMap(KeyBackupRestore.KeyBackupRestore, (restore) => f(h, restore)).pipe(
+      Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(portsLayer(h.api, kind)))),
+    ),
+  )
+

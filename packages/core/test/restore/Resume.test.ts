@@ -1,0 +1,148 @@
+// Interrupted restores resume: after a connection reset mid-body, a fiber interruption, an aborted signal or a
+// store failure, running the restore again skips the rooms already done, imports every key once, and adds up.
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Layer } from "effect"
+import * as KeyBackupRestore from "../../src/restore/KeyBackupRestore.js"
+import type { KeyBackupRestoreResult } from "../../src/restore/RestoreError.js"
+import { totalFailures } from "../../src/restore/RestoreError.js"
+import * as BackupEvents from "../../src/services/BackupEvents.js"
+import * as BackupStore from "../../src/services/BackupStore.js"
+import * as HomeserverApi from "../../src/services/HomeserverApi.js"
+import { cacheKey, seed } from "./fixtures.js"
+import { cryptoLayer, STORE_KINDS, withRestore, withServer } from "./support.js"
+
+const COUNT = 1000
+const ROOMS = 20
+
+const addsUp = (result: KeyBackupRestoreResult) =>
+  expect(result.imported + result.skipped + totalFailures(result.failures)).toBe(result.total)
+
+const countTotal = BackupStore.BackupStore.pipe(Effect.flatMap((store) => store.countTotal()))
+
+describe.each(STORE_KINDS)("resuming a restore into the %s store", (kind) => {
+  it.effect("after the connection drops mid-body", () =>
+    withRestore(kind, (h, restore) =>
+      Effect.gen(function* () {
+        const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
+        yield* cacheKey(seeded)
+        yield* Effect.promise(() => h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "resetMidBody", afterBytes: 400_000, times: 1 }))
+        const error = yield* Effect.flip(restore.restoreKeyBackup({ batchSize: 50 }))
+        expect(error.reason).toBe("HomeserverFailure")
+        const partial = yield* countTotal
+        expect(partial).toBeGreaterThan(0)
+        expect(partial).toBeLessThan(COUNT)
+
+        const result = yield* restore.restoreKeyBackup({ batchSize: 50 })
+        expect(result.total).toBe(COUNT)
+        expect(result.skipped).toBeGreaterThan(0)
+        expect(result.imported).toBe(COUNT - result.skipped)
+        addsUp(result)
+        expect(yield* countTotal).toBe(COUNT)
+        const store = yield* BackupStore.BackupStore
+        expect(yield* store.countPending(seeded.version)).toBe(0)
+        expect(yield* store.getRestoreCheckpoint(seeded.version)).toEqual(new Set())
+      }),
+    ),
+  )
+
+  it.effect("after the fiber is interrupted", () =>
+    withRestore(kind, (h, restore) =>
+      Effect.gen(function* () {
+        const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
+        yield* cacheKey(seeded)
+        yield* Effect.promise(() =>
+          h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "slowBody", bytesPerChunk: 16_384, delayMs: 15, times: 1 }),
+        )
+        const halfway = yield* Deferred.make<void>()
+        const fiber = yield* Effect.fork(
+          restore.restoreKeyBackup({
+            batchSize: 50,
+            onProgress: (p) => {
+              if (p.stage === "load_keys" && p.successes >= 300) Effect.runSync(Deferred.succeed(halfway, undefined))
+            },
+          }),
+        )
+        yield* Deferred.await(halfway)
+        yield* Fiber.interrupt(fiber)
+        const partial = yield* countTotal
+        expect(partial).toBeLessThan(COUNT)
+
+        const result = yield* restore.restoreKeyBackup()
+        expect(result.skipped).toBeGreaterThan(0)
+        expect(result.total).toBe(COUNT)
+        addsUp(result)
+        expect(yield* countTotal).toBe(COUNT)
+      }),
+    ),
+  )
+
+  it.effect("after the AbortSignal fires", () =>
+    withRestore(kind, (h, restore) =>
+      Effect.gen(function* () {
+        const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
+        yield* cacheKey(seeded)
+        yield* Effect.promise(() =>
+          h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "slowBody", bytesPerChunk: 16_384, delayMs: 15, times: 1 }),
+        )
+        const controller = new AbortController()
+        const error = yield* Effect.flip(
+          restore.restoreKeyBackup({
+            batchSize: 50,
+            signal: controller.signal,
+            onProgress: (p) => {
+              if (p.stage === "load_keys" && p.successes >= 300) controller.abort()
+            },
+          }),
+        )
+        expect(error.reason).toBe("Aborted")
+        expect(yield* countTotal).toBeLessThan(COUNT)
+        const already = new AbortController()
+        already.abort()
+        expect((yield* Effect.flip(restore.restoreKeyBackup({ signal: already.signal }))).reason).toBe("Aborted")
+
+        const result = yield* restore.restoreKeyBackup()
+        expect(result.skipped).toBeGreaterThan(0)
+        addsUp(result)
+        expect(yield* countTotal).toBe(COUNT)
+      }),
+    ),
+  )
+})
+
+describe("a store failure", () => {
+  it.effect("stops the restore with StoreFailure; the next run resumes and adds up", () =>
+    withServer((h) =>
+      Effect.gen(function* () {
+        const encoded = BackupStore.makeMemoryEncoded()
+        let calls = 0
+        let broken = true
+        const flaky: BackupStore.Encoded = {
+          ...encoded,
+          upsertRoomKeys: (keys, backedUpTo, checkpoint) =>
+            broken && keys.length > 0 && ++calls === 6
+              ? Effect.fail(new BackupStore.StorageError({ reason: "Io", message: "disk full" }))
+              : encoded.upsertRoomKeys(keys, backedUpTo, checkpoint),
+        }
+        const layer = KeyBackupRestore.layer.pipe(
+          Layer.provideMerge(
+            Layer.mergeAll(Layer.succeed(HomeserverApi.HomeserverApi, h.api), BackupStore.layerEncoded(flaky), cryptoLayer(), BackupEvents.layer),
+          ),
+        )
+        yield* Effect.gen(function* () {
+          const restore = yield* KeyBackupRestore.KeyBackupRestore
+          const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
+          yield* cacheKey(seeded)
+          const error = yield* Effect.flip(restore.restoreKeyBackup({ batchSize: 50 }))
+          expect(error.reason).toBe("StoreFailure")
+          expect(error.cause?._tag).toBe("StorageError")
+          broken = false
+          const result = yield* restore.restoreKeyBackup({ batchSize: 50 })
+          expect(result.skipped).toBeGreaterThan(0)
+          expect(result.total).toBe(COUNT)
+          addsUp(result)
+          expect(yield* countTotal).toBe(COUNT)
+        }).pipe(Effect.provide(layer))
+      }),
+    ),
+  )
+})
