@@ -8,7 +8,7 @@ import type { ImportRoomKeyProgressData } from "../../src/restore/RestoreError.j
 import { BackupStore } from "../../src/services/BackupStore.js"
 import { cacheKey, sameKey, seed, storedKeys } from "./fixtures.js"
 import { BROKEN_KINDS, brokenEntries, randomBackupPublicKey, STORE_KINDS, withRestore } from "./support.js"
-import type { BrokenKind, Harness, StoreKind } from "./support.js"
+import type { BrokenKind, Harness } from "./support.js"
 
 const EXPECTED_REASON: Record<BrokenKind, string> = {
   badMac: "BadMac",
