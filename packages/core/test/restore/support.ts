@@ -80,7 +80,7 @@ export const newBackupKey = (): Uint8Array => new Uint8Array(randomBytes(32))
 /** Runs `f` with the restore service over the harness' API and a fresh store of `kind`. */
 export const withRestore = <A, E>(
   kind: StoreKind,
-  f: (h: Harness, restore: KeyBackupRestore.KeyBackupRestore["Type"]) => Effect.Effect<A, E, BackupStore>,
+  f: (h: Harness, restore: KeyBackupRestore.KeyBackupRestore["Type"]) => Effect.Effect<A, E, BackupStore.BackupStore>,
 ) =>
   withServer((h) =>
     Effect.flatMap(KeyBackupRestore.KeyBackupRestore, (restore) => f(h, restore)).pipe(
