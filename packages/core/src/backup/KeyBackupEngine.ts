@@ -3,14 +3,28 @@
  * batches without ever losing one, resets and deletes versions, and publishes matrix-js-sdk's KeyBackup* events
  * (PROTOCOL.md §7.5, §8.1, §8.2, §8.5; DESIGN.md §3).
  */
-import { Context } from "effect"
-import type { Effect, Option, Stream } from "effect"
+import type { Stream} from "effect";
+import { Context, Effect, Layer, Option, SubscriptionRef } from "effect"
+import type { SecretStorage } from "../secret-storage/SecretStorage.js"
+import { BackupEvents, CryptoEvent } from "../services/BackupEvents.js"
+import { BackupStore } from "../services/BackupStore.js"
+import type { CryptoBackend } from "../services/CryptoBackend.js"
+import type { DeviceKeys } from "../services/DeviceKeys.js"
+import type { Entropy } from "../services/Entropy.js"
+import type { HomeserverApi } from "../services/HomeserverApi.js"
+import * as BackupTrust from "../trust/BackupTrust.js"
+import { makeActivation } from "./Activation.js"
+import { makeChecker } from "./Check.js"
+import { makeReset } from "./Reset.js"
+import { makeSteadyState } from "./SteadyState.js"
+import { makeUploadLoop } from "./UploadLoop.js"
+import { resolveUploadOptions, type UploadOptions } from "./UploadOptions.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import type { RoomKey } from "../schema/RoomKey.js"
 import type { UpsertCounts } from "../store/Encoded.js"
 import type { StorageError } from "../store/StorageError.js"
 import type { BackupTrustInfo, BackupTrustResult } from "../trust/TrustVerdict.js"
-import type { BackupState, DisabledReason } from "./BackupState.js"
+import { type BackupState, type DisabledReason } from "./BackupState.js"
 import type { EngineError, SteadyStateError } from "./EngineError.js"
 
 export type { BackupTrustInfo, BackupTrustResult, TrustVerdict } from "../trust/TrustVerdict.js"
@@ -70,3 +84,53 @@ export class KeyBackupEngine extends Context.Tag("@matrix-backup/core/KeyBackupE
 
 /** The service shape. */
 export type Service = Context.Tag.Service<KeyBackupEngine>
+
+/** Builds the engine: its loop fiber lives in the layer's scope. */
+export const make = (options: UploadOptions = {}) =>
+  Effect.gen(function* () {
+    const settings = resolveUploadOptions(options)
+    const store = yield* BackupStore
+    const events = yield* BackupEvents
+    const trust = yield* BackupTrust.BackupTrust
+    const activation = yield* makeActivation
+    const checker = yield* makeChecker(activation)
+    const loop = yield* makeUploadLoop(settings, activation, (backup, outcome) =>
+      Effect.gen(function* () {
+        // Only act if the failing version is still the active one; a switch may have happened meanwhile.
+        if (!(yield* activation.isCurrent(backup.epoch))) return
+        const tag = outcome.error._tag
+        yield* activation.disable(tag, backup.version)
+        yield* publishFailed(tag === "WrongBackupVersion" ? "M_WRONG_ROOM_KEYS_VERSION" : "M_NOT_FOUND")
+        yield* Effect.asVoid(checker.check(true))
+      }),
+    )
+    const publishFailed = (errcode: string) => events.publish({ name: CryptoEvent.KeyBackupFailed, errcode })
+    const reset = yield* makeReset(activation, checker)
+    const steady = yield* makeSteadyState(activation, settings.steadyStateTimeout, loop.wake)
+
+    return {
+      checkKeyBackupAndEnable: (force = false) => checker.check(force),
+      getKeyBackupInfo: () => Effect.map(checker.check(false), Option.map((c) => c.backupInfo)),
+      isKeyBackupTrusted: trust.isKeyBackupTrusted,
+      getActiveSessionBackupVersion: () => Effect.map(activation.current, Option.map((a): string => a.version)),
+      resetKeyBackup: () => reset.resetKeyBackup,
+      deleteKeyBackupVersion: reset.deleteKeyBackupVersion,
+      disable: (reason) => activation.disable(reason),
+      addRoomKeys: (keys) => Effect.tap(store.upsertRoomKeys(keys), () => loop.wake),
+      waitForBackupSteadyState: steady,
+      state: SubscriptionRef.get(activation.state),
+      stateChanges: activation.state.changes,
+      onDecryptionKeyCached: () => Effect.asVoid(checker.check(true)),
+    } satisfies Service
+  })
+
+/** Everything the engine needs; SecretStorage is optional (without it, reset does not touch 4S). */
+export type Requirements = HomeserverApi | BackupStore | CryptoBackend | Entropy | DeviceKeys | BackupEvents
+
+/** The engine, with its trust service built in. Provide SecretStorage as well for reset to save the key in 4S. */
+export const layer = (options: UploadOptions = {}): Layer.Layer<KeyBackupEngine, never, Requirements | SecretStorage> =>
+  Layer.scoped(KeyBackupEngine, make(options)).pipe(Layer.provide(BackupTrust.layer))
+
+/** The engine without 4S (reset then never stores the key in secret storage). */
+export const layerWithoutSecretStorage = (options: UploadOptions = {}): Layer.Layer<KeyBackupEngine, never, Requirements> =>
+  Layer.scoped(KeyBackupEngine, make(options)).pipe(Layer.provide(BackupTrust.layer))

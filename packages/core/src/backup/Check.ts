@@ -1,0 +1,113 @@
+/**
+ * `checkKeyBackupAndEnable` (PROTOCOL.md §8.1): one check at a time, shared by concurrent callers. No backup (404)
+ * → None and uploads off; any other failure → None and nothing changes; a backup we neither trust nor hold the key
+ * of → uploads off; otherwise enable or switch to it. Switching never rewrites rows: pending is per version.
+ */
+import { Effect, Either, Fiber, Option, Ref, SynchronizedRef } from "effect"
+import { isUsablePublicKey } from "../crypto/MegolmBackupV1.js"
+import type { KeyBackupInfo } from "../schema/BackupInfo.js"
+import type { BackupVersion } from "../schema/Ids.js"
+import { HomeserverApi } from "../services/HomeserverApi.js"
+import { BackupTrust } from "../trust/BackupTrust.js"
+import type { Activation } from "./Activation.js"
+import { BackupState } from "./BackupState.js"
+import { matrixErrcode } from "./EngineError.js"
+import type { KeyBackupCheck } from "./KeyBackupEngine.js"
+
+/** The last finished check: what the server said (None: no backup, or unknown after a failure). */
+export interface LastCheck {
+  readonly result: Option.Option<KeyBackupCheck>
+}
+
+/** Builds the checker over the activation holder. */
+export const makeChecker = (activation: Activation) =>
+  Effect.gen(function* () {
+    const api = yield* HomeserverApi
+    const trust = yield* BackupTrust
+    const scope = yield* Effect.scope
+    const last = yield* Ref.make(Option.none<LastCheck>())
+    const inflight = yield* SynchronizedRef.make(Option.none<Fiber.RuntimeFiber<Option.Option<KeyBackupCheck>>>())
+
+    /** Acts on a fetched backup: enable/switch when trusted or matching our key, otherwise disable. */
+    const apply = (info: KeyBackupInfo & { readonly version: BackupVersion }) =>
+      Effect.gen(function* () {
+        const result = yield* trust.isKeyBackupTrusted(info)
+        const check: KeyBackupCheck = {
+          backupInfo: info,
+          trustInfo: { trusted: result.trusted, matchesDecryptionKey: result.matchesDecryptionKey },
+        }
+        if (result.details.unsupportedAlgorithm || info.auth_data._tag !== "Curve25519") {
+          yield* activation.disable("UnsupportedAlgorithm", info.version)
+        } else if (!result.trusted && !result.matchesDecryptionKey) {
+          yield* activation.disable("NotTrusted", info.version)
+        } else if (!isUsablePublicKey(info.auth_data.public_key)) {
+          yield* activation.disable("UnusablePublicKey", info.version)
+        } else {
+          yield* activation.enable(info, info.auth_data.public_key)
+        }
+        return check
+      })
+
+    const doCheck: Effect.Effect<Option.Option<KeyBackupCheck>> = Effect.gen(function* () {
+      yield* activation.setStateIfInactive(BackupState.Checking())
+      const fetched = yield* Effect.either(api.getBackupVersion())
+      if (Either.isLeft(fetched)) {
+        if (fetched.left._tag === "BackupNotFound") {
+          yield* activation.disable("NoBackup")
+        } else {
+          const errcode = matrixErrcode(fetched.left)
+          yield* Effect.logWarning(`Key backup check failed: ${fetched.left._tag}`)
+          yield* activation.setStateIfInactive(BackupState.Error({ reason: "CheckFailed", ...(errcode === undefined ? {} : { errcode }) }))
+        }
+        yield* Ref.set(last, Option.some({ result: Option.none() }))
+        return Option.none()
+      }
+      const info = fetched.right
+      const version = info.version
+      if (version === undefined) {
+        yield* activation.setStateIfInactive(BackupState.Error({ reason: "CheckFailed" }))
+        yield* Ref.set(last, Option.some({ result: Option.none() }))
+        return Option.none()
+      }
+      const check = yield* apply({ ...info, version })
+      yield* Ref.set(last, Option.some({ result: Option.some(check) }))
+      return Option.some(check)
+    }).pipe(Effect.withSpan("KeyBackupEngine.checkKeyBackupAndEnable"))
+
+    /** Joins the running check or starts one (in the engine's scope, so a caller's interruption does not stop it). */
+    const shared = Effect.flatten(
+      SynchronizedRef.modifyEffect(inflight, (current) =>
+        Option.match(current, {
+          onSome: (fiber) => Effect.succeed([Fiber.join(fiber), current] as const),
+          onNone: () =>
+            Effect.map(
+              Effect.forkIn(Effect.ensuring(doCheck, SynchronizedRef.set(inflight, Option.none())), scope),
+              (fiber) => [Fiber.join(fiber), Option.some(fiber)] as const,
+            ),
+        }),
+      ),
+    )
+
+    const check = (force = true): Effect.Effect<Option.Option<KeyBackupCheck>> =>
+      force ? shared : Effect.flatMap(Ref.get(last), Option.match({ onNone: () => shared, onSome: (l) => Effect.succeed(l.result) }))
+
+    /** Waits for a running check, if any (reset does this first). */
+    const awaitInflight = Effect.flatMap(SynchronizedRef.get(inflight), (current) =>
+      Option.match(current, { onNone: () => Effect.void, onSome: (fiber) => Effect.asVoid(Fiber.await(fiber)) }),
+    )
+
+    return {
+      check,
+      awaitInflight,
+      /** Records a result obtained without a GET (reset builds its info locally). */
+      remember: (result: Option.Option<KeyBackupCheck>) => Ref.set(last, Option.some({ result })),
+      /** Forgets the cached result when it was for `version` (after a delete). */
+      forget: (version: string) =>
+        Ref.update(last, (l) =>
+          Option.isSome(l) && Option.isSome(l.value.result) && l.value.result.value.backupInfo.version === version ? Option.none() : l,
+        ),
+    }
+  })
+
+/** The checker's shape. */
+export type Checker = Effect.Effect.Success<ReturnType<typeof makeChecker>>
