@@ -35,6 +35,12 @@ export interface AddKeyOptions {
   readonly keyId?: string
 }
 
+/** Options of `get`. */
+export interface GetOptions {
+  /** Ask the app's callbacks when no session key opens the secret (default true). */
+  readonly prompt?: boolean
+}
+
 /** The service. */
 export class SecretStorage extends Context.Tag("@matrix-backup/core/SecretStorage")<
   SecretStorage,
@@ -50,8 +56,8 @@ export class SecretStorage extends Context.Tag("@matrix-backup/core/SecretStorag
     readonly getDefaultKeyId: () => Effect.Effect<Option.Option<string>, Failure>
     /** Sets the default key; `null` blanks it with `{}` (4S off). */
     readonly setDefaultKeyId: (keyId: string | null) => Effect.Effect<void, Failure>
-    /** Decrypts a secret; None when it is not stored. */
-    readonly get: (name: string) => Effect.Effect<Option.Option<Redacted.Redacted<string>>, Failure>
+    /** Decrypts a secret; None when it is not stored. With `prompt: false` only keys given to `useKey` are tried. */
+    readonly get: (name: string, options?: GetOptions) => Effect.Effect<Option.Option<Redacted.Redacted<string>>, Failure>
     /** Encrypts a secret under `keyIds` (default: the default key) and writes it; every key is checked first. */
     readonly store: (name: string, secret: Redacted.Redacted<string>, keyIds?: ReadonlyArray<string>) => Effect.Effect<void, Failure>
     /** The usable keys a secret is stored under, or None. */
@@ -75,7 +81,7 @@ export const make = Effect.gen(function* () {
   const reader = makeReader(api)
 
   /** A key for one of `keys`: a session key that passes its check, else the callbacks' answer. */
-  const obtainKey = (keys: Record<string, SecretStorageKeyDescription>, secretName: string) =>
+  const obtainKey = (keys: Record<string, SecretStorageKeyDescription>, secretName: string, prompt = true) =>
     Effect.gen(function* () {
       const session = yield* Ref.get(sessionKeys)
       for (const [keyId, info] of Object.entries(keys)) {
@@ -84,7 +90,7 @@ export const make = Effect.gen(function* () {
           return [keyId, key] satisfies KeyChoice
         }
       }
-      const answer = yield* callbacks.getSecretStorageKey({ keys }, secretName)
+      const answer = prompt ? yield* callbacks.getSecretStorageKey({ keys }, secretName) : Option.none()
       if (Option.isNone(answer)) return yield* Effect.fail(secretStorageError("NoKeyGiven", { secretName }))
       return answer.value
     })
@@ -106,12 +112,12 @@ export const make = Effect.gen(function* () {
       return Option.map(yield* reader.keyDescription(id), (info) => [id, info] as const)
     })
 
-  const get: Service["get"] = (name) =>
+  const get: Service["get"] = (name, options = {}) =>
     Effect.gen(function* () {
       const stored = yield* reader.encryptedSecret(name)
       if (Option.isNone(stored)) return Option.none()
       const keys = yield* reader.usableKeys(name, stored.value)
-      const choice = yield* obtainKey(keys, name)
+      const choice = yield* obtainKey(keys, name, options.prompt ?? true)
       yield* verifyChoice(keys, choice, name)
       return Option.some(yield* reader.decrypt(name, stored.value, choice))
     }).pipe(Effect.withSpan("SecretStorage.get", { attributes: { name } }))

@@ -6,6 +6,12 @@ import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.
 import type { FakeHomeserverAdmin, TestUser } from "../../../testkit/src/index.js"
 import { FakeHomeserver, loginNewDevice, registerUser } from "../../../testkit/src/index.js"
 import { UserId } from "../../src/schema/Ids.js"
+import * as KeyBackupEngine from "../../src/backup/KeyBackupEngine.js"
+import * as Recovery from "../../src/secret-storage/Recovery.js"
+import * as BackupEvents from "../../src/services/BackupEvents.js"
+import * as BackupStore from "../../src/services/BackupStore.js"
+import * as CryptoBackend from "../../src/services/CryptoBackend.js"
+import * as DeviceKeys from "../../src/services/DeviceKeys.js"
 import * as Entropy from "../../src/services/Entropy.js"
 import type { HomeserverApi } from "../../src/services/HomeserverApi.js"
 import * as SecretStorage from "../../src/secret-storage/SecretStorage.js"
@@ -62,3 +68,32 @@ export const setAccountData = (server: Server, user: TestUser, type: string, con
 
 /** 32 random test bytes as a Redacted key. */
 export const randomKey = (): Redacted.Redacted<Uint8Array> => Redacted.make(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+
+/** Options of one test device's stack. */
+export interface DeviceOptions {
+  /** PBKDF2 iterations for new passphrase keys (tests use few). */
+  readonly passphraseIterations?: number
+  readonly requireCrossSigningSecrets?: boolean
+}
+
+/** Everything one device runs: HomeserverApi, memory store, events, crypto, device keys, 4S, engine and Recovery. */
+export const deviceLayer = <E, R>(
+  server: Server,
+  user: TestUser,
+  callbacks: Layer.Layer<SecretStorageCallbacks, E, R>,
+  options: DeviceOptions = {},
+) => {
+  const base = Layer.mergeAll(
+    apiLayer(server, user),
+    BackupStore.layerMemory,
+    BackupEvents.layer,
+    CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer)),
+    DeviceKeys.layerFromSeeds({ userId: user.userId, deviceId: user.deviceId, deviceSeed: randomKey() }),
+    callbacks,
+  )
+  return Recovery.layerWith({ passphraseIterations: options.passphraseIterations ?? 1000, ...(options.requireCrossSigningSecrets === undefined ? {} : { requireCrossSigningSecrets: options.requireCrossSigningSecrets }) }).pipe(
+    Layer.provideMerge(KeyBackupEngine.layer({ maxStartJitter: 0 })),
+    Layer.provideMerge(SecretStorage.layer),
+    Layer.provideMerge(base),
+  )
+}

@@ -1,0 +1,69 @@
+/**
+ * Reading where recovery stands: js-sdk's `getSecretStorageStatus` and the facts behind the recovery state
+ * (account data, the server's backup, the local key, and the 4S backup key when 4S is open without asking anyone).
+ */
+import { Effect, Either, Option, Ref } from "effect"
+import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import { decodeBackupKeySecret, decryptionKeyMatches } from "./BackupKeyMatch.js"
+import { CROSS_SIGNING_SECRETS } from "./Bootstrap.js"
+import { localKeyMatches } from "./BackupKeyOps.js"
+import { type Deps, serverBackup, storedSecretFingerprint } from "./RecoveryDeps.js"
+import type { RecoveryError } from "./RecoveryError.js"
+import type { RecoveryFacts } from "./RecoveryState.js"
+import type { Failure } from "./SecretStorage.js"
+
+/** js-sdk's `SecretStorageStatus`. */
+export interface SecretStorageStatus {
+  readonly ready: boolean
+  readonly defaultKeyId: string | null
+  readonly secretStorageKeyValidityMap: Readonly<Record<string, boolean>>
+}
+
+/** js-sdk `getSecretStorageStatus`: every required secret is stored under the default key (the backup key only when uploads are on). */
+export const getSecretStorageStatus = (deps: Deps): Effect.Effect<SecretStorageStatus, Failure> =>
+  Effect.gen(function* () {
+    const names: Array<string> = deps.options.requireCrossSigningSecrets === false ? [] : [...CROSS_SIGNING_SECRETS]
+    if (Option.isSome(yield* deps.engine.getActiveSessionBackupVersion())) names.push(MEGOLM_BACKUP_SECRET)
+    const defaultKeyId = Option.getOrNull(yield* deps.secretStorage.getDefaultKeyId())
+    const validity: Record<string, boolean> = {}
+    let ready = true
+    for (const name of names) {
+      const stored = yield* deps.secretStorage.isStored(name)
+      const valid = defaultKeyId !== null && Option.exists(stored, (keys) => defaultKeyId in keys)
+      validity[name] = valid
+      ready &&= valid
+    }
+    return { ready, defaultKeyId, secretStorageKeyValidityMap: validity }
+  })
+
+/** Whether the 4S backup key matches the backup: a known mismatch, or a check with a key already open; else unknown. */
+const storedKeyMatches = (deps: Deps, backup: Parameters<typeof decryptionKeyMatches>[1] & { readonly version: string }) =>
+  Effect.gen(function* () {
+    const fingerprint = yield* storedSecretFingerprint(deps, backup.version)
+    if (Option.contains(yield* Ref.get(deps.knownMismatch), fingerprint)) return false
+    const secret = yield* Effect.either(deps.secretStorage.get(MEGOLM_BACKUP_SECRET, { prompt: false }))
+    if (Either.isLeft(secret) || Option.isNone(secret.right)) return undefined
+    const key = decodeBackupKeySecret(secret.right.value)
+    if (Either.isLeft(key)) return false
+    return Either.getOrUndefined(decryptionKeyMatches(key.right, backup))
+  })
+
+/** Everything the recovery state is decided from. */
+export const gatherFacts = (deps: Deps): Effect.Effect<RecoveryFacts, Failure | RecoveryError> =>
+  Effect.gen(function* () {
+    const defaultKeyId = Option.getOrUndefined(yield* deps.secretStorage.getDefaultKeyId())
+    const key = defaultKeyId === undefined ? Option.none() : yield* deps.secretStorage.getKey(defaultKeyId)
+    const defaultKey = Option.match(key, { onNone: () => "Absent" as const, onSome: ([, info]) => (info._tag === "Unknown" ? "Unknown" as const : "Aes" as const) })
+    const backup = yield* serverBackup(deps)
+    const stored = yield* deps.secretStorage.isStored(MEGOLM_BACKUP_SECRET)
+    const backupKeyStored = defaultKeyId !== undefined && Option.exists(stored, (keys) => defaultKeyId in keys)
+    const matches = Option.isSome(backup) && backupKeyStored && defaultKey === "Aes" ? yield* storedKeyMatches(deps, backup.value) : undefined
+    return {
+      defaultKeyId,
+      defaultKey,
+      backupVersion: Option.getOrUndefined(Option.map(backup, (info) => info.version)),
+      backupKeyStored,
+      storedKeyMatches: matches,
+      localKeyMatches: yield* localKeyMatches(deps),
+    }
+  })

@@ -1,0 +1,187 @@
+// The backup key's whole life through Recovery, against the fake homeserver over loopback HTTP with the real engine:
+// bootstrap with a recovery key or passphrase, a second device opens 4S and loads the key, rotation updates 4S,
+// an existing local key is copied into 4S, and disableKeyStorage blanks everything.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Option, Redacted, Stream } from "effect"
+import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
+import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
+import { encodeBase64 } from "../../src/schema/Base64.js"
+import { MEGOLM_BACKUP_SECRET } from "../../src/schema/SecretStorage.js"
+import { Recovery } from "../../src/secret-storage/Recovery.js"
+import { BackupEvents } from "../../src/services/BackupEvents.js"
+import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { accountData, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
+
+const serverPublicKey = (server: Server, user: TestUser) =>
+  Effect.promise(async () => (await server.admin.backupVersions(user.userId)).filter((row) => !row.deleted))
+
+/** Bootstraps 4S with a fresh recovery key (or passphrase key) and a new backup on `user`'s first device. */
+const bootstrapFirstDevice = (server: Server, user: TestUser, passphrase?: string) =>
+  Effect.gen(function* () {
+    const recovery = yield* Recovery
+    const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
+    yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+    const key = Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey())
+    const state = yield* recovery.recoveryState
+    return { generated, backupKey: Redacted.value(key), state }
+  }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+
+/** On a new device of `user`: open 4S with `input`, load the backup key; returns the key, version, state and events. */
+const restoreOnNewDevice = (server: Server, user: TestUser, input: Parameters<Recovery["Type"]["openSecretStorage"]>[0]) =>
+  Effect.gen(function* () {
+    const device = yield* newDevice(server, user)
+    return yield* Effect.gen(function* () {
+      const recovery = yield* Recovery
+      const events = yield* BackupEvents
+      const seen = yield* events.events.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      const before = yield* recovery.recoveryState
+      yield* recovery.openSecretStorage(input)
+      const version = yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
+      const key = Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))
+      const after = yield* recovery.recoveryState
+      return { version, key, before, after, events: [...(yield* Fiber.join(seen))] }
+    }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
+  })
+
+describe("Recovery: the backup key's whole life", () => {
+  it.effect("bootstrap with a recovery key; a second device opens 4S with it and gets the backup key", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const first = yield* bootstrapFirstDevice(server, user)
+        const [row] = yield* serverPublicKey(server, user)
+        expect(row?.auth_data).toMatchObject({ public_key: encodeBase64(publicKeyFromPrivateKey(first.backupKey)) })
+        expect(first.state).toMatchObject({ _tag: "Ready", backupVersion: row?.version })
+        expect(first.generated.keyInfo).toBeUndefined()
+        const recoveryKey = Redacted.value(first.generated.encodedPrivateKey ?? Redacted.make(""))
+        expect(recoveryKey).toMatch(/^Es[A-Za-z0-9]{2}( [1-9A-HJ-NP-Za-km-z]{4}){11}$/)
+
+        const second = yield* restoreOnNewDevice(server, user, { recoveryKey: Redacted.make(recoveryKey) })
+        expect(second.before).toMatchObject({ _tag: "NotReady", reason: "BackupKeyNotCached" })
+        expect(second.version).toBe(row?.version)
+        expect(second.key).toEqual(first.backupKey)
+        expect(second.after).toMatchObject({ _tag: "Ready", backupVersion: row?.version })
+        expect(second.events).toEqual([{ name: "crypto.keyBackupDecryptionKeyCached", version: row?.version }])
+      }),
+    ),
+  )
+
+  it.effect("the same with a passphrase (m.pbkdf2 parameters stored in the key description)", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const first = yield* bootstrapFirstDevice(server, user, "correct horse battery staple")
+        expect(first.generated.keyInfo?.passphrase).toMatchObject({ algorithm: "m.pbkdf2", iterations: 1000, salt: expect.stringMatching(/^[A-Za-z0-9]{32}$/) })
+        const defaultKey = (yield* accountData(server, user, "m.secret_storage.default_key")) as { key: string }
+        expect(yield* accountData(server, user, `m.secret_storage.key.${defaultKey.key}`)).toMatchObject({
+          passphrase: first.generated.keyInfo?.passphrase,
+        })
+        const second = yield* restoreOnNewDevice(server, user, { passphrase: Redacted.make("correct horse battery staple") })
+        expect(second.key).toEqual(first.backupKey)
+        expect(second.after._tag).toBe("Ready")
+      }),
+    ),
+  )
+
+  it.effect("rotating the backup (setupNewKeyBackup) replaces the version and updates 4S", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const layer = deviceLayer(server, user, Callbacks.layerNone)
+        const { oldKey, newKey, recoveryKey } = yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+          const oldKey = Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))
+          yield* recovery.bootstrapSecretStorage({ setupNewKeyBackup: true })
+          const newKey = Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))
+          expect((yield* recovery.recoveryState)._tag).toBe("Ready")
+          return { oldKey, newKey, recoveryKey: generated.encodedPrivateKey ?? Redacted.make("") }
+        }).pipe(Effect.provide(layer))
+        expect(newKey).not.toEqual(oldKey)
+        const live = yield* serverPublicKey(server, user)
+        expect(live).toHaveLength(1)
+        const second = yield* restoreOnNewDevice(server, user, { recoveryKey })
+        expect(second.version).toBe(live[0]?.version)
+        expect(second.key).toEqual(newKey)
+      }),
+    ),
+  )
+
+  it.effect("bootstrap copies a backup key this device already holds into new 4S", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const recoveryKey = yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          const engine = yield* KeyBackupEngine
+          yield* engine.resetKeyBackup()
+          expect(yield* recovery.recoveryState).toMatchObject({ _tag: "NotReady", reason: "NoSecretStorage" })
+          expect(yield* accountData(server, user, MEGOLM_BACKUP_SECRET)).toBeUndefined()
+          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })
+          expect((yield* recovery.recoveryState)._tag).toBe("Ready")
+          return generated.encodedPrivateKey ?? Redacted.make("")
+        }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+        expect(yield* serverPublicKey(server, user)).toHaveLength(1)
+        const second = yield* restoreOnNewDevice(server, user, { recoveryKey })
+        expect(second.after._tag).toBe("Ready")
+      }),
+    ),
+  )
+
+  it.effect("disableKeyStorage deletes the backup, blanks 4S with {}, records backup off and forgets the key", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+          const keyId = ((yield* accountData(server, user, "m.secret_storage.default_key")) as { key: string }).key
+          yield* recovery.disableKeyStorage()
+          for (const type of [MEGOLM_BACKUP_SECRET, `m.secret_storage.key.${keyId}`, "m.secret_storage.default_key", "m.cross_signing.master"]) {
+            expect(yield* accountData(server, user, type)).toEqual({})
+          }
+          expect(yield* accountData(server, user, "m.key_backup")).toEqual({ enabled: false })
+          expect(yield* recovery.getSessionBackupPrivateKey()).toEqual(Option.none())
+          expect(yield* recovery.recoveryState).toMatchObject({ _tag: "NotReady", reason: "NoSecretStorage" })
+          expect(Option.isNone(yield* (yield* KeyBackupEngine).getActiveSessionBackupVersion())).toBe(true)
+        }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+        expect(yield* serverPublicKey(server, user)).toEqual([])
+      }),
+    ),
+  )
+
+  it.effect("getSecretStorageStatus has js-sdk's shape; readiness follows the required secrets", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const status = yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          expect(yield* recovery.isSecretStorageReady()).toBe(false)
+          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+          return yield* recovery.getSecretStorageStatus()
+        }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+        const keyId = ((yield* accountData(server, user, "m.secret_storage.default_key")) as { key: string }).key
+        expect(status).toEqual({
+          ready: false,
+          defaultKeyId: keyId,
+          secretStorageKeyValidityMap: {
+            "m.cross_signing.master": false,
+            "m.cross_signing.user_signing": false,
+            "m.cross_signing.self_signing": false,
+            "m.megolm_backup.v1": true,
+          },
+        })
+        const device = yield* newDevice(server, user)
+        const backupOnly = yield* Effect.flatMap(Recovery, (r) => r.getSecretStorageStatus()).pipe(
+          Effect.provide(deviceLayer(server, device, Callbacks.layerNone, { requireCrossSigningSecrets: false })),
+        )
+        // Uploads are not enabled on this device, so the backup key is not required either (js-sdk's rule).
+        expect(backupOnly).toEqual({ ready: true, defaultKeyId: keyId, secretStorageKeyValidityMap: {} })
+      }),
+    ),
+  )
+})
