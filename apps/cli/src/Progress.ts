@@ -33,15 +33,16 @@ const bar = (label: string, done: number, total: number, perSecond: number) => {
 const line = (label: string, done: number, total: number, perSecond: number) =>
   `${label}: ${fmt(done)}/${fmt(total)} keys (${total > 0 ? Math.floor((100 * done) / total) : 0}%), ${fmt(perSecond)} keys/s`
 
-/** A progress display on stdout; `quiet` shows nothing (for `--json` on a terminal, where the bar would mix with JSON). */
-export const makeProgress = (label: string, initialTotal: number, options: { readonly quiet?: boolean } = {}): Progress => {
+/** A progress display on stdout; with `json` on a terminal it stays silent (a redrawn bar would mix with the JSON). */
+export const makeProgress = (label: string, initialTotal: number, options: { readonly json?: boolean } = {}): Progress => {
   const tty = process.stdout.isTTY === true
+  const quiet = options.json === true && tty
   const startedAt = Date.now()
   let total = initialTotal
   let done = 0
   let lastDraw = 0
   const draw = (force: boolean) => {
-    if (options.quiet === true) return
+    if (quiet) return
     const now = Date.now()
     if (!force && now - lastDraw < (tty ? BAR_INTERVAL_MS : LINE_INTERVAL_MS)) return
     lastDraw = now
@@ -58,7 +59,7 @@ export const makeProgress = (label: string, initialTotal: number, options: { rea
       }),
     finish: Effect.sync(() => {
       draw(true)
-      if (tty && options.quiet !== true) process.stdout.write("\n")
+      if (tty && !quiet) process.stdout.write("\n")
     }),
   }
 }

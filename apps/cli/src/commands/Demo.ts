@@ -74,7 +74,7 @@ const demo = (json: boolean, count: number, workers: number) =>
         yield* store.upsertRoomKeys(originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false })))
         const backup = yield* currentBackup()
         const [seconds, uploaded] = yield* timed(
-          uploadPending({ version: backup.version, publicKey: backup.publicKey }, makeProgress("backup", count, { quiet: json }), { workers }),
+          uploadPending({ version: backup.version, publicKey: backup.publicKey }, makeProgress("backup", count, { json }), { workers }),
         )
         return { recoveryKey: created.recoveryKey, uploaded, seconds }
       })
@@ -83,7 +83,7 @@ const demo = (json: boolean, count: number, workers: number) =>
       const restorePhase = Effect.gen(function* () {
         const unlocked = yield* unlock({ _tag: "RecoveryKey", value: backedUp.recoveryKey })
         yield* say(json, `${deviceB.deviceId}: opened Secret Storage with the recovery key; restoring backup version ${unlocked.version}`)
-        const result = yield* restore(unlocked, makeProgress("restore", count, { quiet: json }), { workers })
+        const result = yield* restore(unlocked, makeProgress("restore", count, { json }), { workers })
         const store = yield* BackupStore.BackupStore
         const byId = new Map(originals.map((k) => [`${k.room_id}|${k.session_id}`, k]))
         let verified = 0

@@ -39,7 +39,7 @@ export const exportKeys = Command.make("export", options, (o) =>
       return yield* Effect.provide(
         Effect.gen(function* () {
           const unlocked = yield* unlock(secret)
-          const progress = makeProgress("export", unlocked.info.count ?? 0)
+          const progress = makeProgress("export", unlocked.info.count ?? 0, { json: o.json })
           const writer = yield* openWriter(file, o.format, passphrase)
           const failures: Record<string, number> = {}
           let exported = 0

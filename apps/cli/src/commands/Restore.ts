@@ -31,7 +31,7 @@ export const restore = Command.make("restore", options, (o) =>
           const store = yield* BackupStore.BackupStore
           // Keep the key, as a client does after restoring: later `status` and uploads can use it.
           yield* store.storeBackupDecryptionKey(unlocked.key, unlocked.version)
-          const progress = makeProgress("restore", unlocked.info.count ?? 0)
+          const progress = makeProgress("restore", unlocked.info.count ?? 0, { json: o.json })
           const rooms = o.rooms.length > 0 ? { rooms: o.rooms } : {}
           const result = yield* restoreKeys(unlocked, progress, { ...rooms, workers: o.workers })
           return { ...result, version: unlocked.version }

@@ -1,0 +1,24 @@
+// The README's main command, end to end in a child process: embedded fake homeserver, backup, restore, checks.
+import { describe, expect, it } from "vitest"
+import { cli } from "./support.js"
+
+describe("matrix-backup demo", () => {
+  it("backs up and restores 500 keys and checks every one", { timeout: 120_000 }, async () => {
+    const run = await cli(["demo", "--keys", "500", "--json"])
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.json).toMatchObject({ keys: 500, backedUp: 500, restored: 500, verified: 500, failures: {} })
+    const seconds = run.json?.["seconds"]
+    const rates = run.json?.["keysPerSecond"]
+    expect(seconds).toMatchObject({ backup: expect.any(Number), restore: expect.any(Number) })
+    expect(rates).toMatchObject({ backup: expect.any(Number), restore: expect.any(Number) })
+    // Progress went to stdout as plain lines (not a TTY), before the JSON summary.
+    expect(run.stdout).toMatch(/restore: 500\/500 keys \(100%\)/)
+  })
+
+  it("rejects a nonsensical key count with a usage error", async () => {
+    const run = await cli(["demo", "--keys", "0", "--json"])
+    expect(run.code).not.toBe(0)
+    expect(run.json?.["error"]).toMatchObject({ code: "Usage" })
+  })
+})
