@@ -1,0 +1,144 @@
+// Interop with matrix-js-sdk 43 (Rust crypto) on the fake homeserver over loopback HTTP: 4S and a backup that js-sdk
+// bootstrapped open with this library and js-sdk's recovery key (or passphrase), and 4S this library bootstrapped
+// opens in js-sdk (`loadSessionBackupPrivateKeyFromSecretStorage` with our recovery key or passphrase).
+import "../../../testkit/test/nodePolyfills.js"
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import { Effect, Option, Redacted } from "effect"
+import * as sdk from "matrix-js-sdk"
+import { deriveRecoveryKeyFromPassphrase } from "matrix-js-sdk/lib/crypto-api/key-passphrase.js"
+import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
+import { Recovery } from "../../src/secret-storage/Recovery.js"
+import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
+
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
+const clients: Array<sdk.MatrixClient> = []
+afterEach(() => {
+  for (const client of clients.splice(0)) client.stopClient()
+})
+
+type KeyAnswer = (keys: Record<string, sdk.SecretStorage.SecretStorageKeyDescription>) => Promise<Uint8Array<ArrayBuffer> | null>
+
+/** A js-sdk client with Rust crypto for `user`, answering 4S key requests with `answer`. */
+const jsClient = (server: Server, user: TestUser, answer: KeyAnswer) =>
+  Effect.promise(async () => {
+    const client = sdk.createClient({
+      baseUrl: server.url,
+      accessToken: user.accessToken,
+      userId: user.userId,
+      deviceId: user.deviceId,
+      logger: silent,
+      cryptoCallbacks: {
+        getSecretStorageKey: async ({ keys }) => {
+          const keyId = Object.keys(keys)[0]
+          const key = await answer(keys)
+          return key === null || keyId === undefined ? null : [keyId, key]
+        },
+      },
+    })
+    clients.push(client)
+    await client.initRustCrypto({ useIndexedDB: false })
+    const crypto = client.getCrypto()
+    if (crypto === undefined) throw new Error("no crypto")
+    return crypto
+  })
+
+/** On a new device of `user`, this library opens 4S with `input` and loads the backup key. */
+const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Recovery["Type"]["openSecretStorage"]>[0]) =>
+  Effect.gen(function* () {
+    const device = yield* newDevice(server, user)
+    return yield* Effect.gen(function* () {
+      const recovery = yield* Recovery
+      yield* recovery.openSecretStorage(input)
+      const version = yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
+      return { version, key: Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey())), state: yield* recovery.recoveryState }
+    }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
+  })
+
+/** This library bootstraps 4S (recovery key or passphrase) and a new backup on `user`'s first device. */
+const weBootstrap = (server: Server, user: TestUser, passphrase?: string) =>
+  Effect.gen(function* () {
+    const recovery = yield* Recovery
+    const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
+    yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+    const key = Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))
+    return { recoveryKey: Redacted.value(generated.encodedPrivateKey ?? Redacted.make("")), key }
+  }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+
+describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, () => {
+  it.effect("4S and a backup bootstrapped by js-sdk open with our library and js-sdk's recovery key", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        let secretKey: Uint8Array<ArrayBuffer> | null = null
+        const crypto = yield* jsClient(server, user, async () => secretKey)
+        const { encoded, backupKey, version } = yield* Effect.promise(async () => {
+          const created = await crypto.createRecoveryKeyFromPassphrase()
+          secretKey = created.privateKey
+          await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
+          return { encoded: created.encodedPrivateKey ?? "", backupKey: await crypto.getSessionBackupPrivateKey(), version: await crypto.getActiveSessionBackupVersion() }
+        })
+        const ours = yield* ourDeviceLoads(server, user, { recoveryKey: Redacted.make(encoded) })
+        expect(ours.version).toBe(version)
+        expect(ours.key).toEqual(backupKey)
+        expect(ours.state._tag).toBe("Ready")
+      }),
+    ),
+  )
+
+  it.effect("a passphrase 4S key made by js-sdk opens with our library", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        let secretKey: Uint8Array<ArrayBuffer> | null = null
+        const crypto = yield* jsClient(server, user, async () => secretKey)
+        const backupKey = yield* Effect.promise(async () => {
+          const created = await crypto.createRecoveryKeyFromPassphrase("js-sdk passphrase ✓")
+          secretKey = created.privateKey
+          await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
+          return crypto.getSessionBackupPrivateKey()
+        })
+        const ours = yield* ourDeviceLoads(server, user, { passphrase: Redacted.make("js-sdk passphrase ✓") })
+        expect(ours.key).toEqual(backupKey)
+      }),
+    ),
+  )
+
+  it.effect("4S we bootstrapped opens in js-sdk with our recovery key", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const ours = yield* weBootstrap(server, user)
+        const device = yield* newDevice(server, user)
+        const crypto = yield* jsClient(server, device, async () => decodeRecoveryKey(ours.recoveryKey))
+        const theirs = yield* Effect.promise(async () => {
+          await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
+          const check = await crypto.checkKeyBackupAndEnable()
+          return { key: await crypto.getSessionBackupPrivateKey(), matches: check?.trustInfo.matchesDecryptionKey }
+        })
+        expect(theirs.key).toEqual(ours.key)
+        expect(theirs.matches).toBe(true)
+      }),
+    ),
+  )
+
+  it.effect("4S we bootstrapped with a passphrase opens in js-sdk, deriving from our key description", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const ours = yield* weBootstrap(server, user, "our passphrase")
+        const device = yield* newDevice(server, user)
+        const crypto = yield* jsClient(server, device, async (keys) => {
+          const passphrase = Object.values(keys)[0]?.passphrase
+          if (passphrase === undefined) return null
+          return deriveRecoveryKeyFromPassphrase("our passphrase", passphrase.salt, passphrase.iterations, passphrase.bits)
+        })
+        const key = yield* Effect.promise(async () => {
+          await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
+          return crypto.getSessionBackupPrivateKey()
+        })
+        expect(key).toEqual(ours.key)
+      }),
+    ),
+  )
+})
