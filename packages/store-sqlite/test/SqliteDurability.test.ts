@@ -11,7 +11,8 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { layer, openDatabase } from "../src/SqliteBackupStore.js"
+import { layer } from "../src/SqliteBackupStore.js"
+import { openDatabase } from "../src/SqliteOpen.js"
 import { APPLICATION_ID } from "../src/SqliteSchema.js"
 
 const dir = mkdtempSync(join(tmpdir(), "mb-sqlite-durability-"))
