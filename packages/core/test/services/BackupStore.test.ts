@@ -114,3 +114,29 @@ describe("BackupStore.layerMemory", () => {
     }).pipe(Effect.provide(BackupStore.layerMemory)),
   )
 })
+
+describe("BackupStore secrets and the at-rest check value", () => {
+  const atRestKey = Redacted.make(new Uint8Array(32).fill(3))
+  it.effect("a store written without a key stays readable when a key is added, and new writes are sealed", () =>
+    Effect.gen(function* () {
+      const tables = BackupStore.makeMemoryEncoded()
+      const plain = BackupStore.makeEncoded(tables)
+      yield* plain.cacheSecretStorageKey("k", Redacted.make(new Uint8Array([1, 2, 3])))
+      const sealed = BackupStore.makeEncoded(tables, { atRestKey })
+      const read = yield* sealed.getCachedSecretStorageKey("k")
+      expect(Option.map(read, (r) => [...Redacted.value(r)])).toEqual(Option.some([1, 2, 3]))
+      yield* sealed.storeBackupDecryptionKey(Redacted.make(new Uint8Array(32).fill(4)), "5")
+      const stored = yield* tables.getValue("backup.decryptionKey")
+      expect(stored === undefined ? undefined : JSON.parse(stored).alg).toBe("A256GCM")
+      expect((yield* Effect.flip(plain.getBackupDecryptionKey())).reason).toBe("WrongEncryptionKey")
+    }))
+  it.effect("a damaged backup state or sealed value is Corrupt, not a crash", () =>
+    Effect.gen(function* () {
+      const tables = BackupStore.makeMemoryEncoded()
+      const store = BackupStore.makeEncoded(tables)
+      yield* tables.setValue("backup.state", "{not json")
+      expect((yield* Effect.flip(store.getBackupState())).reason).toBe("Corrupt")
+      yield* tables.setValue("backup.decryptionKey", JSON.stringify({ v: 1, alg: "none", data: "AAA" }))
+      expect((yield* Effect.flip(store.getBackupDecryptionKey())).reason).toBe("Corrupt")
+    }))
+})
