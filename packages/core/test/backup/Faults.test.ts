@@ -1,0 +1,150 @@
+// Faults during upload: 429 storms, 5xx runs, connection resets after the server stored the batch, a server
+// restart (state kept in its data file) and another device resetting the backup mid-upload. Once the faults
+// stop, every key is on the server in the current trusted version exactly once, and the store agrees.
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Option, Schedule } from "effect"
+import type { Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { FakeHomeserverAdmin, TestIdentity } from "../../../testkit/src/index.js"
+import { createUserWithCrossSigning, signBackupAuthData, startFakeHomeserver } from "../../../testkit/src/index.js"
+import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
+import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
+import { encodeBase64 } from "../../src/schema/Base64.js"
+import type { RoomKey } from "../../src/schema/RoomKey.js"
+import { type BackupEvents, CryptoEvent } from "../../src/services/BackupEvents.js"
+import * as BackupStore from "../../src/services/BackupStore.js"
+import { collectEvents, deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
+
+type Ctx = { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly identity: TestIdentity }
+type Needs = KeyBackupEngine | BackupStore.BackupStore | BackupEvents | Scope.Scope
+
+const layerFor = (ctx: { readonly url: string; readonly identity: TestIdentity }, withMaster = false) =>
+  engineLayer(
+    Layer.mergeAll(homeserverLayer(ctx.url, ctx.identity), deviceKeysLayer(ctx.identity, { withMaster }), BackupStore.layerMemory),
+    { ...FAST_UPLOAD, batchSize: 50 },
+  )
+
+const run = <A, E>(f: (ctx: Ctx) => Effect.Effect<A, E, Needs>, withMaster = false) =>
+  withServer((ctx) => f(ctx).pipe(Effect.provide(layerFor(ctx, withMaster))))
+
+/** The invariant: the server's version holds each key exactly once, and the store has nothing pending for it. */
+const expectComplete = (admin: FakeHomeserverAdmin, userId: string, version: string, keys: ReadonlyArray<RoomKey>) =>
+  Effect.gen(function* () {
+    const stored = yield* Effect.promise(() => admin.roomKeys(userId, version))
+    const ids = stored.map((s) => `${s.roomId}|${s.sessionId}`)
+    expect(ids).toHaveLength(keys.length)
+    expect(new Set(ids)).toEqual(new Set(keys.map((k) => `${k.roomId}|${k.sessionId}`)))
+    const store = yield* BackupStore.BackupStore
+    expect(yield* store.countPending(version)).toBe(0)
+    expect(yield* store.countTotal()).toBe(keys.length)
+  })
+
+const keysPut = (admin: FakeHomeserverAdmin) =>
+  Effect.map(Effect.promise(() => admin.requestLog()), (log) => log.filter((e) => e.method === "PUT" && e.path.endsWith("/room_keys/keys")))
+
+describe("upload under faults", () => {
+  it.scopedLive("a 429 storm: the loop waits retry_after_ms and loses nothing", () =>
+    run(({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        yield* Effect.promise(() => admin.injectFault({ kind: "rateLimit", retryAfterMs: 5, times: 12, match: { method: "PUT", path: "/room_keys/keys" } }))
+        const keys = roomKeys(300)
+        yield* engine.addRoomKeys(keys)
+        yield* engine.waitForBackupSteadyState()
+        yield* expectComplete(admin, identity.userId, version, keys)
+        const puts = yield* keysPut(admin)
+        expect(puts.filter((e) => e.status === 429)).toHaveLength(12)
+        expect(puts.filter((e) => e.status === 200)).toHaveLength(6)
+      }),
+    ),
+  )
+
+  it.scopedLive("a run of 5xx answers: backoff, then every key lands once", () =>
+    run(({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        const seen = yield* collectEvents
+        const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 502, times: 9, match: { method: "PUT", path: "/room_keys/keys" } }))
+        const keys = roomKeys(200)
+        yield* engine.addRoomKeys(keys)
+        yield* engine.waitForBackupSteadyState()
+        yield* expectComplete(admin, identity.userId, version, keys)
+        // Transient failures never disable the backup.
+        expect(seen.filter((e) => e.name === CryptoEvent.KeyBackupStatus)).toEqual([{ name: CryptoEvent.KeyBackupStatus, enabled: true }])
+        expect(seen.filter((e) => e.name === CryptoEvent.KeyBackupFailed)).toEqual([])
+      }),
+    ),
+  )
+
+  it.scopedLive("connections reset after the server stored a batch: the batch is sent again, the server keeps one copy", () =>
+    run(({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        yield* Effect.promise(() => admin.injectFault({ kind: "resetMidBody", afterBytes: 0, times: 6, match: { method: "PUT", path: "/room_keys/keys" } }))
+        const keys = roomKeys(250)
+        yield* engine.addRoomKeys(keys)
+        yield* engine.waitForBackupSteadyState()
+        yield* expectComplete(admin, identity.userId, version, keys)
+        const puts = yield* keysPut(admin)
+        expect(puts.length).toBeGreaterThan(5)
+      }),
+    ),
+  )
+
+  it.scopedLive("another device resets the backup mid-upload: the engine switches and the new version gets every key once", () =>
+    run(
+      ({ admin, identity }) =>
+        Effect.gen(function* () {
+          const engine = yield* KeyBackupEngine
+          const seen = yield* collectEvents
+          yield* engine.resetKeyBackup()
+          yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 15, match: { method: "PUT", path: "/room_keys/keys" } }))
+          const keys = roomKeys(1000, { rooms: 13 })
+          yield* engine.addRoomKeys(keys)
+          // Wait until some batches went to v1, then reset from "another device" (trusted: master-signed).
+          yield* Effect.repeat(Effect.flatMap(BackupStore.BackupStore, (s) => s.countPending("1")), {
+            until: (n) => n < 800,
+            schedule: Schedule.spaced("5 millis"),
+          }).pipe(Effect.orDie)
+          const auth = signBackupAuthData({ public_key: encodeBase64(publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))) }, identity)
+          const v2 = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
+          yield* engine.waitForBackupSteadyState()
+          expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(v2)
+          yield* expectComplete(admin, identity.userId, v2, keys)
+          expect(seen).toContainEqual({ name: CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
+        }),
+      true,
+    ),
+  )
+
+  it.scopedLive("the server restarts mid-upload (state kept in its data file): uploads resume and finish", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "engine-restart-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const dataFile = join(dir, "state.json")
+      let server = yield* Effect.promise(() => startFakeHomeserver({ dataFile }))
+      yield* Effect.addFinalizer(() => Effect.promise(() => server.stop()))
+      const port = Number(new URL(server.url).port)
+      const identity = yield* Effect.promise(() => createUserWithCrossSigning(server.url))
+      yield* Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        yield* Effect.promise(() => server.admin.injectFault({ kind: "latency", ms: 10, match: { method: "PUT", path: "/room_keys/keys" } }))
+        const keys = roomKeys(600)
+        yield* engine.addRoomKeys(keys)
+        const store = yield* BackupStore.BackupStore
+        yield* Effect.repeat(store.countPending(version), { until: (n) => n < 450, schedule: Schedule.spaced("5 millis") }).pipe(Effect.orDie)
+        yield* Effect.promise(() => server.stop())
+        yield* Effect.sleep(Duration.millis(150))
+        server = yield* Effect.promise(() => startFakeHomeserver({ dataFile, port }))
+        yield* engine.waitForBackupSteadyState()
+        yield* expectComplete(server.admin, identity.userId, version, keys)
+      }).pipe(Effect.provide(layerFor({ url: server.url, identity })))
+    }),
+  )
+})
