@@ -106,7 +106,8 @@ export const make = (options: RecoveryOptions = {}) =>
       isSecretStorageReady: () => Effect.map(getSecretStorageStatus(deps), (status) => status.ready),
       getSecretStorageStatus: () => getSecretStorageStatus(deps),
       disableKeyStorage: () => thenRefresh(Setup.disableKeyStorage(deps)),
-      openSecretStorage: (input) => thenRefresh(Setup.openSecretStorage(deps, input)),
+      // A failed open changes nothing, so only success recomputes (and a malformed recovery key makes no request).
+      openSecretStorage: (input) => Effect.tap(Setup.openSecretStorage(deps, input), () => refresh),
       recoveryState: refresh,
       recoveryStateChanges: Stream.unwrap(
         Effect.as(Effect.whenEffect(refresh, Effect.map(SubscriptionRef.get(state), RecoveryState.$is("Unknown"))), state.changes),
