@@ -139,6 +139,30 @@ describe("export and delete", () => {
     expect(status.json).toMatchObject({ total: 0 })
   })
 
+  it("an Element key file exported from one backup imports back into a new one", { timeout: 90_000 }, async () => {
+    const { user, state, recoveryKey, keys } = await backedUpUser(70)
+    const file = join(stateDir(), "element-keys.txt")
+    const exportPassphrase = `file ${randomBytes(4).toString("hex")}`
+    const exported = await cli(["export", ...connection(user, state), "--recovery-key", recoveryKey, "--out", file, "--export-passphrase", exportPassphrase, "--json"])
+    expect(exported.json).toEqual({ file, exported: 70, failures: {} })
+    expect(readFileSync(file, "utf8")).toMatch(/^-----BEGIN MEGOLM SESSION DATA-----\n[A-Za-z0-9+/=\n]+-----END MEGOLM SESSION DATA-----\n$/)
+    expectNoSecrets(exported, [exportPassphrase, recoveryKey, ...keys.slice(0, 3).map((k) => k.session_key)])
+
+    // A new account state: a fresh backup (create replaces the old version) on a new device with an empty store.
+    const second = await loginNewDevice(server.url, user)
+    const secondState = stateDir()
+    const created = await cli(["create", ...connection(second, secondState), "--json"])
+    const newKey = String(created.json?.["recoveryKey"])
+    const imported = await cli(["import", ...connection(second, secondState), "--in", file, "--export-passphrase", exportPassphrase, "--json"])
+    expect(imported.json).toEqual({ imported: 70, uploaded: 70, pending: 0, invalid: 0 })
+    expect(await server.admin.roomKeys(user.userId, String(created.json?.["backupVersion"]))).toHaveLength(70)
+
+    const out = join(stateDir(), "again.json")
+    await cli(["export", ...connection(second, stateDir()), "--recovery-key", newKey, "--format", "json", "--out", out, "--json"])
+    const again: Array<{ session_key: string; sender_key: string }> = JSON.parse(readFileSync(out, "utf8"))
+    expect(again.map((k) => `${k.session_key}|${k.sender_key}`).sort()).toEqual(keys.map((k) => `${k.session_key}|${k.sender_key}`).sort())
+  })
+
   it("deletes a version; status then shows no backup", { timeout: 60_000 }, async () => {
     const { user, state, version } = await backedUpUser(5)
     const run = await cli(["delete", ...connection(user, state), "--version", version, "--json"])
