@@ -1,7 +1,7 @@
 /** `import --in FILE [--format element|json] [--export-passphrase P]`: add keys from a file and back them up. */
 import { Command, Options } from "@effect/cli"
 import { BackupStore } from "@matrix-backup/core"
-import { Effect, Option } from "effect"
+import { Effect, Option, type Redacted } from "effect"
 import { verdict } from "../backup/Trust.js"
 import { currentBackup } from "../backup/Unlock.js"
 import { uploadPending } from "../backup/Upload.js"
@@ -21,7 +21,7 @@ const options = {
   workers: Options.integer("workers").pipe(Options.withDefault(2), Options.withDescription("Upload requests in flight")),
 }
 
-const importFile = (session: Session, path: string, format: "element" | "json", passphrase: Option.Option<import("effect").Redacted.Redacted<string>>, workers: number) =>
+const importFile = (session: Session, path: string, format: "element" | "json", passphrase: Option.Option<Redacted.Redacted<string>>, workers: number) =>
   Effect.gen(function* () {
     const store = yield* BackupStore.BackupStore
     const { keys, invalid } = yield* readKeyFile(path, format, Option.getOrUndefined(passphrase))

@@ -1,7 +1,7 @@
 /** `status`: the server's backup, the detailed trust verdict, local counts and the recovery (4S) state. */
 import { Command } from "@effect/cli"
 import { BackupStore, HomeserverApi, SecretStorage } from "@matrix-backup/core"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import { type TrustVerdict, verdict } from "../backup/Trust.js"
 import { defaultSecretStorageKey } from "../backup/Unlock.js"
 import { toCliError } from "../CliError.js"
@@ -18,7 +18,7 @@ const recoveryState = (hasBackup: boolean) =>
     const key = yield* defaultSecretStorageKey
     if (Option.isNone(key)) return { state: "disabled", reason: "No default Secret Storage key on the account" }
     const secret = yield* Effect.mapError(api.getAccountData(SecretStorage.MEGOLM_BACKUP_SECRET), toCliError)
-    const stored = Option.flatMap(secret, (content) => Option.fromNullable(SecretStorage.decodeEncryptedSecret(content).pipe((e) => (e._tag === "Right" ? Option.getOrUndefined(e.right) : undefined))))
+    const stored = Option.flatMap(secret, (content) => Option.flatten(Either.getRight(SecretStorage.decodeEncryptedSecret(content))))
     if (Option.isNone(stored) || stored.value.encrypted[key.value.keyId] === undefined) {
       return { state: "incomplete", reason: "The backup key is not stored under the default Secret Storage key" }
     }
