@@ -12,10 +12,17 @@ import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { RoomKeyEntry } from "../services/HomeserverApi.js"
 import type { FailureReason } from "./RestoreError.js"
 
-/** The result of one batch: keys to import, and one reason per entry that failed. */
+/** One entry that could not be imported, and why. */
+export interface FailedEntry {
+  readonly roomId: string
+  readonly sessionId: string
+  readonly reason: FailureReason
+}
+
+/** The result of one batch: keys to import, and every entry that failed. */
 export interface DecryptedBatch {
   readonly keys: ReadonlyArray<RoomKey>
-  readonly failures: ReadonlyArray<FailureReason>
+  readonly failures: ReadonlyArray<FailedEntry>
 }
 
 /** Plaintext fields that repeat the map keys (js-sdk's exports carry them); not kept as extras. */
@@ -76,17 +83,18 @@ export const decryptEntries = (
   privateKey: Redacted.Redacted<Uint8Array>,
   entries: ReadonlyArray<RoomKeyEntry>,
 ): Effect.Effect<DecryptedBatch> => {
-  const failures: Array<FailureReason> = []
+  const failures: Array<FailedEntry> = []
+  const fail = (entry: RoomKeyEntry, reason: FailureReason) => failures.push({ roomId: entry.roomId, sessionId: entry.sessionId, reason })
   const items: Array<SessionData> = []
   const owners: Array<RoomKeyEntry> = []
   for (const entry of entries) {
     if (Either.isLeft(entry.data)) {
-      failures.push("MalformedEntry")
+      fail(entry, "MalformedEntry")
       continue
     }
     const sessionData = sessionDataOf(entry.data.right)
     if (sessionData === undefined) {
-      failures.push("MalformedSessionData")
+      fail(entry, "MalformedSessionData")
       continue
     }
     items.push(sessionData)
@@ -103,7 +111,7 @@ export const decryptEntries = (
         : roomKeyFromPlaintext(owner.roomId, owner.sessionId, result.right)
       // The plaintext holds the session key; the RoomKey keeps its own copy as a string.
       if (Either.isRight(result)) result.right.fill(0)
-      if (Either.isLeft(key)) failures.push(key.left)
+      if (Either.isLeft(key)) fail(owner, key.left)
       else keys.push(key.right)
     })
     return { keys, failures }

@@ -29,8 +29,8 @@ export class RestoreCounters {
   }
 
   /** Counts per-key failures of a batch. */
-  addFailures(reasons: ReadonlyArray<FailureReason>): void {
-    for (const reason of reasons) this.failures[reason]++
+  addFailures(failed: ReadonlyArray<{ readonly reason: FailureReason }>): void {
+    for (const { reason } of failed) this.failures[reason]++
   }
 
   /** Counts a stored batch and reports. */
