@@ -3,9 +3,8 @@
 import { existsSync, readFileSync } from "node:fs"
 import { open, rename } from "node:fs/promises"
 import type { Homeserver } from "./Homeserver.js"
-import type { BackupVersion, Device, State, StoredKey, User } from "./State.js"
-
-const FORMAT = 1
+import { FORMAT, deserializeState } from "./PersistedState.js"
+import type { BackupVersion, State, User } from "./State.js"
 
 const entries = <K, V, R>(map: Map<K, V>, f: (value: V) => R): Array<[K, R]> => [...map].map(([key, value]) => [key, f(value)])
 
@@ -26,42 +25,6 @@ const userToJson = (user: User) => ({
 /** The state as JSON text. */
 export const serializeState = (state: State): string =>
   JSON.stringify({ format: FORMAT, ...state, users: [...state.users.values()].map(userToJson), tokens: [...state.tokens], uia: [], txnIds: [...state.txnIds] })
-
-// The file is our own output; it is read back structurally without re-validating every field.
-type Loaded = ReturnType<typeof JSON.parse>
-
-const deviceFromJson = (raw: Loaded): Device => ({ ...raw, oneTimeKeys: new Map(raw.oneTimeKeys), fallbackKeys: new Map(raw.fallbackKeys) })
-
-const keyFromJson = ([firstMessageIndex, forwardedCount, isVerified, sessionData]: Loaded): StoredKey => ({ firstMessageIndex, forwardedCount, isVerified, sessionData })
-
-const backupFromJson = (raw: Loaded): BackupVersion => ({
-  ...raw,
-  rooms: new Map(raw.rooms.map(([roomId, sessions]: Loaded) => [roomId, new Map(sessions.map(([id, key]: Loaded) => [id, keyFromJson(key)]))])),
-})
-
-const userFromJson = (raw: Loaded): User => ({
-  ...raw,
-  devices: new Map(raw.devices.map((device: Loaded) => [device.deviceId, deviceFromJson(device)])),
-  accountData: new Map(raw.accountData),
-  roomAccountData: new Map(raw.roomAccountData.map(([roomId, list]: Loaded) => [roomId, new Map(list)])),
-  backups: raw.backups.map(backupFromJson),
-  crossSigning: new Map(raw.crossSigning),
-})
-
-/** Parses a state file; throws a clear error for anything that is not one. */
-export const deserializeState = (text: string, file: string): State => {
-  const raw: Loaded = JSON.parse(text)
-  if (raw?.format !== FORMAT) throw new Error(`fake homeserver: ${file} is not a fake-homeserver state file (format ${FORMAT})`)
-  return {
-    serverName: raw.serverName,
-    users: new Map(raw.users.map((user: Loaded) => [user.userId, userFromJson(user)])),
-    tokens: new Map(raw.tokens),
-    uia: new Map(),
-    txnIds: new Set(raw.txnIds),
-    stream: raw.stream,
-    nextId: raw.nextId,
-  }
-}
 
 /** Loads `file` into the core if it exists. */
 export const loadInto = (core: Homeserver, file: string): void => {
