@@ -1,0 +1,68 @@
+/**
+ * Composes every service the Promise facade needs from the app's three ports (homeserver, store, device keys)
+ * plus its matrix-js-sdk style `cryptoCallbacks`: events, entropy, crypto backend, 4S, engine, recovery, restore.
+ */
+import { Layer } from "effect"
+import * as KeyBackupEngine from "../backup/KeyBackupEngine.js"
+import type { UploadOptions } from "../backup/UploadOptions.js"
+import * as KeyBackupRestore from "../restore/KeyBackupRestore.js"
+import * as Recovery from "../secret-storage/Recovery.js"
+import * as SecretStorage from "../secret-storage/SecretStorage.js"
+import * as BackupEvents from "../services/BackupEvents.js"
+import type { BackupStore } from "../services/BackupStore.js"
+import * as CryptoBackend from "../services/CryptoBackend.js"
+import * as DeviceKeys from "../services/DeviceKeys.js"
+import * as Entropy from "../services/Entropy.js"
+import type { HomeserverApi } from "../services/HomeserverApi.js"
+import * as SecretStorageCallbacks from "../services/SecretStorageCallbacks.js"
+
+/** Which `CryptoBackend`: Web Crypto when it has X25519 (`auto`, the default), always Web Crypto, or pure @noble. */
+export type CryptoChoice = "auto" | "webcrypto" | "noble"
+
+/** What `createKeyBackupClient` takes. */
+export interface KeyBackupClientOptions {
+  readonly homeserver: Layer.Layer<HomeserverApi>
+  /** Any BackupStore layer (memory, SQLite, IndexedDB); its construction errors reject `createKeyBackupClient`. */
+  readonly store: Layer.Layer<BackupStore, unknown>
+  /** The device identity, as a layer or as seeds for `DeviceKeys.layerFromSeeds`. */
+  readonly deviceKeys: Layer.Layer<DeviceKeys.DeviceKeys> | DeviceKeys.SeedOptions
+  /** matrix-js-sdk's `cryptoCallbacks` (4S key prompt and cache). */
+  readonly cryptoCallbacks?: SecretStorageCallbacks.PromiseCallbacks
+  readonly crypto?: CryptoChoice
+  readonly uploadOptions?: UploadOptions
+  /** Options of the recovery service (e.g. PBKDF2 iterations for new passphrases). */
+  readonly recoveryOptions?: Recovery.RecoveryOptions
+}
+
+/** Every service the facade runs on. */
+export type ClientServices =
+  | KeyBackupEngine.KeyBackupEngine
+  | Recovery.Recovery
+  | KeyBackupRestore.KeyBackupRestore
+  | SecretStorage.SecretStorage
+  | BackupEvents.BackupEvents
+  | BackupStore
+
+const cryptoLayer = (choice: CryptoChoice = "auto") =>
+  choice === "noble" ? CryptoBackend.layerNoble : choice === "webcrypto" ? CryptoBackend.layerWebCrypto : CryptoBackend.layer
+
+const deviceKeysLayer = (input: KeyBackupClientOptions["deviceKeys"]): Layer.Layer<DeviceKeys.DeviceKeys> =>
+  "deviceSeed" in input ? DeviceKeys.layerFromSeeds(input) : input
+
+/** The composed layer (built once per client by its ManagedRuntime). */
+export const clientLayer = (options: KeyBackupClientOptions): Layer.Layer<ClientServices, unknown> => {
+  const ports = Layer.mergeAll(
+    options.homeserver,
+    options.store,
+    deviceKeysLayer(options.deviceKeys),
+    BackupEvents.layer,
+    cryptoLayer(options.crypto).pipe(Layer.provideMerge(Entropy.layer)),
+  )
+  const callbacks = SecretStorageCallbacks.layerCached(
+    options.cryptoCallbacks === undefined ? SecretStorageCallbacks.layerNone : SecretStorageCallbacks.layerFromPromises(options.cryptoCallbacks),
+  )
+  const secretStorage = SecretStorage.layer.pipe(Layer.provideMerge(callbacks.pipe(Layer.provideMerge(ports))))
+  const engine = KeyBackupEngine.layer(options.uploadOptions).pipe(Layer.provideMerge(secretStorage))
+  const recovery = options.recoveryOptions === undefined ? Recovery.layer : Recovery.layerWith(options.recoveryOptions)
+  return Layer.mergeAll(recovery, KeyBackupRestore.layer).pipe(Layer.provideMerge(engine))
+}

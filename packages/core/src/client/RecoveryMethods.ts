@@ -1,0 +1,111 @@
+/**
+ * The facade's secret-storage and backup-key methods (matrix-js-sdk names and shapes): the Recovery service and
+ * the low-level `secretStorage` accessor. Secrets cross into Promise land only as copies the caller owns.
+ */
+import { Effect, Either, Option, Redacted, Schema } from "effect"
+import type { GeneratedSecretStorageKey } from "../secret-storage/GeneratedKey.js"
+import { Recovery, type RecoveryError } from "../secret-storage/Recovery.js"
+import { SecretStorage, type SecretStorageError } from "../secret-storage/SecretStorage.js"
+import type { Pbkdf2Passphrase } from "../schema/SecretStorage.js"
+import { SecretStorageKeyDescription } from "../schema/SecretStorage.js"
+import { summarizeParseError } from "../services/HomeserverError.js"
+import { KeyBackupClientError } from "./ClientError.js"
+import type { ClientServices } from "./ClientLayer.js"
+
+/** js-sdk's `GeneratedSecretStorageKey` (plain values: show `encodedPrivateKey` to the user once). */
+export interface GeneratedSecretStorageKeyJs {
+  readonly keyInfo?: { readonly passphrase?: Pbkdf2Passphrase; readonly name?: string }
+  readonly privateKey: Uint8Array
+  readonly encodedPrivateKey?: string
+}
+
+/** js-sdk's `CreateSecretStorageOpts` subset. */
+export interface BootstrapSecretStorageOpts {
+  readonly createSecretStorageKey?: () => Promise<GeneratedSecretStorageKeyJs>
+  readonly setupNewSecretStorage?: boolean
+  readonly setupNewKeyBackup?: boolean
+}
+
+/** js-sdk's `ServerSideSecretStorage` subset. */
+export interface SecretStorageAccess {
+  readonly get: (name: string) => Promise<string | undefined>
+  readonly store: (name: string, secret: string, keys?: ReadonlyArray<string> | null) => Promise<void>
+  readonly hasKey: (keyId?: string) => Promise<boolean>
+  readonly checkKey: (key: Uint8Array, info: Record<string, unknown>) => Promise<boolean>
+  readonly getDefaultKeyId: () => Promise<string | null>
+}
+
+/** The methods this module adds to the client. */
+export interface RecoveryMethods {
+  readonly loadSessionBackupPrivateKeyFromSecretStorage: () => Promise<void>
+  readonly storeSessionBackupPrivateKey: (key: Uint8Array, version: string) => Promise<void>
+  readonly getSessionBackupPrivateKey: () => Promise<Uint8Array | null>
+  readonly bootstrapSecretStorage: (opts?: BootstrapSecretStorageOpts) => Promise<void>
+  readonly createRecoveryKeyFromPassphrase: (passphrase?: string) => Promise<GeneratedSecretStorageKeyJs>
+  readonly disableKeyStorage: () => Promise<void>
+  readonly isSecretStorageReady: () => Promise<boolean>
+  readonly secretStorage: SecretStorageAccess
+}
+
+type Call = <A, E>(effect: Effect.Effect<A, E, ClientServices>) => Promise<A>
+
+const toJsKey = (key: GeneratedSecretStorageKey): GeneratedSecretStorageKeyJs => ({
+  ...(key.keyInfo === undefined ? {} : { keyInfo: key.keyInfo }),
+  privateKey: Uint8Array.from(Redacted.value(key.privateKey)),
+  ...(key.encodedPrivateKey === undefined ? {} : { encodedPrivateKey: Redacted.value(key.encodedPrivateKey) }),
+})
+
+const fromJsKey = (key: GeneratedSecretStorageKeyJs): GeneratedSecretStorageKey => ({
+  ...(key.keyInfo === undefined ? {} : { keyInfo: key.keyInfo }),
+  privateKey: Redacted.make(Uint8Array.from(key.privateKey)),
+  ...(key.encodedPrivateKey === undefined ? {} : { encodedPrivateKey: Redacted.make(key.encodedPrivateKey) }),
+})
+
+const callbackFailed = () => new KeyBackupClientError("CallbackFailed", "CallbackFailed", "createSecretStorageKey failed")
+const decodeDescription = Schema.decodeUnknownEither(SecretStorageKeyDescription)
+
+/** Builds the methods over the client's `call`. */
+export const makeRecoveryMethods = (call: Call): RecoveryMethods => {
+  const recovery = <A, E>(f: (r: Recovery["Type"]) => Effect.Effect<A, E>) => call(Effect.flatMap(Recovery, f))
+  const ssss = <A, E>(f: (s: SecretStorage["Type"]) => Effect.Effect<A, E>) => call(Effect.flatMap(SecretStorage, f))
+  return {
+    loadSessionBackupPrivateKeyFromSecretStorage: () => recovery((r) => Effect.asVoid(r.loadSessionBackupPrivateKeyFromSecretStorage())),
+    storeSessionBackupPrivateKey: (key, version) =>
+      recovery<void, KeyBackupClientError | RecoveryError>((r) =>
+        version.length === 0
+          ? Effect.fail(new KeyBackupClientError("InvalidArgument", "InvalidArgument", "A backup version is required"))
+          : r.storeSessionBackupPrivateKey(Redacted.make(Uint8Array.from(key)), version),
+      ),
+    getSessionBackupPrivateKey: () =>
+      recovery((r) => Effect.map(r.getSessionBackupPrivateKey(), (key) => Option.getOrNull(Option.map(key, (k) => Uint8Array.from(Redacted.value(k)))))),
+    bootstrapSecretStorage: (opts = {}) =>
+      recovery((r) => {
+        const create = opts.createSecretStorageKey
+        return r.bootstrapSecretStorage<KeyBackupClientError>({
+          ...(create === undefined
+            ? {}
+            : { createSecretStorageKey: () => Effect.map(Effect.tryPromise({ try: () => create(), catch: callbackFailed }), fromJsKey) }),
+          ...(opts.setupNewSecretStorage === undefined ? {} : { setupNewSecretStorage: opts.setupNewSecretStorage }),
+          ...(opts.setupNewKeyBackup === undefined ? {} : { setupNewKeyBackup: opts.setupNewKeyBackup }),
+        })
+      }),
+    createRecoveryKeyFromPassphrase: (passphrase) =>
+      recovery((r) => Effect.map(r.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase)), toJsKey)),
+    disableKeyStorage: () => recovery((r) => r.disableKeyStorage()),
+    isSecretStorageReady: () => recovery((r) => r.isSecretStorageReady()),
+    secretStorage: {
+      get: (name) => ssss((s) => Effect.map(s.get(name), (secret) => Option.getOrUndefined(Option.map(secret, Redacted.value)))),
+      store: (name, secret, keys) => ssss((s) => s.store(name, Redacted.make(secret), keys ?? undefined)),
+      hasKey: (keyId) => ssss((s) => s.hasKey(keyId)),
+      checkKey: (key, info) =>
+        ssss<boolean, KeyBackupClientError | SecretStorageError>((s) =>
+          Either.match(decodeDescription(info), {
+            onLeft: (error) =>
+              Effect.fail(new KeyBackupClientError("InvalidKeyDescription", "InvalidKeyDescription", `Not a key description: ${summarizeParseError(error)}`)),
+            onRight: (description) => s.checkKey(Redacted.make(Uint8Array.from(key)), description),
+          }),
+        ),
+      getDefaultKeyId: () => ssss((s) => Effect.map(s.getDefaultKeyId(), Option.getOrNull)),
+    },
+  }
+}
