@@ -4,7 +4,8 @@ import "./nodePolyfills.js"
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import * as sdk from "matrix-js-sdk"
 import type { RunningFakeHomeserver } from "../src/index.js"
-import { generateRoomKeys, loginNewDevice, registerUser, seedBackup, startFakeHomeserver } from "../src/index.js"
+import type { TestUser } from "../src/index.js"
+import { backupPublicKeyFromPrivate, brokenEntries, generateRoomKeys, loginNewDevice, registerUser, seedBackup, startFakeHomeserver } from "../src/index.js"
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
 
@@ -54,16 +55,14 @@ describe("matrix-js-sdk 43 against the fake", () => {
     return client
   }
 
-  it("bootstraps cross-signing, 4S and a trusted backup; a second device restores seeded keys", { timeout: 120_000 }, async () => {
-    server = await startFakeHomeserver()
-    const url = server.url
+  /** First device: cross-signing, 4S with a recovery key, and a fresh trusted backup. */
+  const bootstrap = async (url: string) => {
     const user = await registerUser(url, { username: "fidelity" })
     let recoveryKey: Uint8Array<ArrayBuffer> | null = null
     const secretKey = (): Uint8Array<ArrayBuffer> | null => recoveryKey
     const first = await start(url, user, secretKey)
     const crypto = first.getCrypto()
     if (crypto === undefined) throw new Error("no crypto")
-
     await crypto.bootstrapCrossSigning({
       authUploadDeviceSigningKeys: async (makeRequest) => {
         await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: user.userId }, password: user.password })
@@ -71,13 +70,26 @@ describe("matrix-js-sdk 43 against the fake", () => {
     })
     const created = await crypto.createRecoveryKeyFromPassphrase()
     recoveryKey = created.privateKey
-    await crypto.bootstrapSecretStorage({
-      createSecretStorageKey: async () => created,
-      setupNewKeyBackup: true,
-    })
-    const defaultKey = await server.admin.accountData(user.userId, "m.secret_storage.default_key")
-    expect(defaultKey).toMatchObject({ key: expect.any(String) })
+    await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
     await crypto.resetKeyBackup()
+    return { user, secretKey, crypto }
+  }
+
+  /** A second device of the same user that loads the backup key from 4S. */
+  const secondDevice = async (url: string, user: TestUser, secretKey: () => Uint8Array<ArrayBuffer> | null) => {
+    const second = await loginNewDevice(url, user)
+    expect(second.deviceId).not.toBe(user.deviceId)
+    const crypto = (await start(url, second, secretKey)).getCrypto()
+    if (crypto === undefined) throw new Error("no crypto")
+    await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
+    return crypto
+  }
+
+  it("bootstraps cross-signing, 4S and a trusted backup; a second device restores seeded keys", { timeout: 120_000 }, async () => {
+    server = await startFakeHomeserver()
+    const url = server.url
+    const { user, secretKey, crypto } = await bootstrap(url)
+    expect(await server.admin.accountData(user.userId, "m.secret_storage.default_key")).toMatchObject({ key: expect.any(String) })
 
     const check = await crypto.checkKeyBackupAndEnable()
     expect(check?.trustInfo.trusted).toBe(true)
@@ -93,13 +105,7 @@ describe("matrix-js-sdk 43 against the fake", () => {
     const keys = generateRoomKeys(50, { rooms: 3 })
     await seedBackup(server.admin, user.userId, { backupPrivateKey: backupKey, keys, ...(version === undefined ? {} : { version }) })
 
-    const second = await loginNewDevice(url, user)
-    expect(second.deviceId).not.toBe(user.deviceId)
-    const other = await start(url, second, secretKey)
-    const otherCrypto = other.getCrypto()
-    if (otherCrypto === undefined) throw new Error("no crypto")
-    await otherCrypto.loadSessionBackupPrivateKeyFromSecretStorage()
-    const restored = await otherCrypto.restoreKeyBackup()
+    const restored = await (await secondDevice(url, user, secretKey)).restoreKeyBackup()
     const stored = await server.admin.roomKeys(user.userId, version ?? "")
     expect(restored.total).toBe(stored.length)
     expect(restored.imported).toBe(restored.total)
@@ -110,5 +116,35 @@ describe("matrix-js-sdk 43 against the fake", () => {
     const failed = (await server.admin.requestLog()).filter((entry) => entry.status >= 400 && !(entry.method === "POST" && entry.path.endsWith("/register")))
     const expected = new Set(["GET /_matrix/client/v3/room_keys/version 404", "GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports 404"])
     expect(failed.map((entry) => `${entry.method} ${entry.path} ${entry.status}`).filter((line) => !expected.has(line))).toEqual([])
+  })
+
+  it("restores around every kind of broken entry; only the good ones reach its store", { timeout: 120_000 }, async () => {
+    server = await startFakeHomeserver()
+    const { user, secretKey, crypto } = await bootstrap(server.url)
+    const version = (await crypto.checkKeyBackupAndEnable())?.backupInfo.version ?? ""
+    const backupKey = await crypto.getSessionBackupPrivateKey()
+    if (backupKey === null) throw new Error("no backup key cached")
+    const broken = brokenEntries(backupPublicKeyFromPrivate(backupKey))
+    await seedBackup(server.admin, user.userId, { backupPrivateKey: backupKey, keys: generateRoomKeys(20), version, extraEntries: broken })
+    const other = await secondDevice(server.url, user, secretKey)
+    const restored = await other.restoreKeyBackup()
+    const exported = new Set((await other.exportRoomKeys()).map((key) => key.session_id))
+    // Only the good sessions are really in the store...
+    expect(broken.filter((entry) => exported.has(entry.sessionId))).toEqual([])
+    expect(exported.size).toBe(20)
+    // ...but js-sdk counts as "imported" every entry whose plaintext is JSON, even ones its crypto
+    // refuses (rust-crypto/backup.ts adds the decrypted chunk length): a quirk, not our server.
+    const decryptsToJson = broken.filter((entry) => ["missingFields", "unknownAlgorithm", "invalidSessionKey"].includes(entry.kind))
+    expect(restored).toEqual({ total: 20 + broken.length, imported: 20 + decryptsToJson.length })
+  })
+
+  it("sees a backup reset by another device as untrusted and not matching its key", { timeout: 120_000 }, async () => {
+    server = await startFakeHomeserver()
+    const { user, crypto } = await bootstrap(server.url)
+    expect((await crypto.checkKeyBackupAndEnable())?.trustInfo.trusted).toBe(true)
+    const version = await server.admin.resetBackupAsOtherDevice(user.userId)
+    const check = await crypto.checkKeyBackupAndEnable()
+    expect(check?.backupInfo.version).toBe(version)
+    expect(check?.trustInfo).toEqual({ trusted: false, matchesDecryptionKey: false })
   })
 })
