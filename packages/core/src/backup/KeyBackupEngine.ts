@@ -50,8 +50,8 @@ export class KeyBackupEngine extends Context.Tag("@matrix-backup/core/KeyBackupE
   {
     /**
      * §8.1: fetches the latest version, checks trust, enables/switches/disables uploads. None when the server has
-     * no backup or could not be asked. Concurrent callers share one check. Without `force`, a finished earlier
-     * check's result is returned as is.
+     * no backup or could not be asked. Concurrent callers share one check. `force` (default true, like
+     * matrix-js-sdk's public method): false returns the result of an earlier finished check, if there is one.
      */
     readonly checkKeyBackupAndEnable: (force?: boolean) => Effect.Effect<Option.Option<KeyBackupCheck>>
     /** The server's backup as of the last check (running one if none ran yet); None for "no backup" or unknown. */
@@ -109,7 +109,7 @@ export const make = (options: UploadOptions = {}) =>
     const steady = yield* makeSteadyState(activation, settings.steadyStateTimeout, loop.wake)
 
     return {
-      checkKeyBackupAndEnable: (force = false) => checker.check(force),
+      checkKeyBackupAndEnable: (force = true) => checker.check(force),
       getKeyBackupInfo: () => Effect.map(checker.check(false), Option.map((c) => c.backupInfo)),
       isKeyBackupTrusted: trust.isKeyBackupTrusted,
       getActiveSessionBackupVersion: () => Effect.map(activation.current, Option.map((a): string => a.version)),
