@@ -6,7 +6,7 @@ import { Effect, Either, Option, Redacted, Ref } from "effect"
 import { encodeBase64 } from "../schema/Base64.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import { CryptoEvent } from "../services/BackupEvents.js"
-import type { HomeserverApiError } from "../services/HomeserverError.js"
+import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import type { StorageError } from "../store/StorageError.js"
 import { decodeBackupKeySecret, decryptionKeyMatches } from "./BackupKeyMatch.js"
 import { type Deps, serverBackup, storedSecretFingerprint } from "./RecoveryDeps.js"
@@ -35,11 +35,12 @@ export const getSessionBackupPrivateKey = (deps: Deps): Effect.Effect<Option.Opt
  */
 export const loadSessionBackupPrivateKeyFromSecretStorage = (
   deps: Deps,
+  options: { readonly prompt?: boolean } = {},
 ): Effect.Effect<string, Failure | RecoveryError | DecryptionKeyDoesNotMatch> =>
   Effect.gen(function* () {
     const backup = yield* serverBackup(deps)
     if (Option.isNone(backup)) return yield* Effect.fail(new RecoveryError({ reason: "NoBackup" }))
-    const secret = yield* deps.secretStorage.get(MEGOLM_BACKUP_SECRET)
+    const secret = yield* deps.secretStorage.get(MEGOLM_BACKUP_SECRET, options)
     if (Option.isNone(secret)) return yield* Effect.fail(new RecoveryError({ reason: "BackupKeyNotStored" }))
     const key = yield* decodeBackupKeySecret(secret.value)
     const { version } = backup.value
@@ -65,11 +66,8 @@ export const saveBackupKeyToStorage = (deps: Deps): Effect.Effect<boolean, Failu
     return true
   })
 
-/** Whether a stored key matches the server's backup, for the recovery state. */
-export const localKeyMatches = (deps: Deps): Effect.Effect<boolean, HomeserverApiError | RecoveryError> =>
-  Effect.gen(function* () {
-    const backup = yield* serverBackup(deps)
-    const local = yield* Effect.mapError(deps.store.getBackupDecryptionKey(), storageFailed)
-    if (Option.isNone(backup) || Option.isNone(local)) return false
-    return Either.getOrElse(decryptionKeyMatches(local.value.key, backup.value), () => false)
-  })
+/** Whether this device holds the key of `backup`. */
+export const localKeyMatches = (deps: Deps, backup: Option.Option<KeyBackupInfo>): Effect.Effect<boolean, RecoveryError> =>
+  Effect.map(Effect.mapError(deps.store.getBackupDecryptionKey(), storageFailed), (local) =>
+    Option.isSome(backup) && Option.isSome(local) && Either.getOrElse(decryptionKeyMatches(local.value.key, backup.value), () => false),
+  )

@@ -9,7 +9,7 @@ import { BACKUP_DISABLED_EVENT_TYPE, KEY_BACKUP_EVENT_TYPE, keyEventType, MEGOLM
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
 import { checkKeyAgainst, deriveKeyForDescription } from "./KeyDescriptions.js"
-import { saveBackupKeyToStorage } from "./BackupKeyOps.js"
+import { loadSessionBackupPrivateKeyFromSecretStorage, localKeyMatches, saveBackupKeyToStorage } from "./BackupKeyOps.js"
 import { type Deps, serverBackup } from "./RecoveryDeps.js"
 import { RecoveryError } from "./RecoveryError.js"
 import type { Failure } from "./SecretStorage.js"
@@ -51,13 +51,25 @@ const addDefaultKey = (deps: Deps, generated: GeneratedSecretStorageKey) =>
     return keyId
   })
 
+/** Loads the current backup's key from the old 4S when it is open in this session and we lack it; never prompts. */
+const rescueBackupKey = (deps: Deps) =>
+  Effect.gen(function* () {
+    const backup = yield* serverBackup(deps)
+    if (yield* localKeyMatches(deps, backup)) return
+    yield* Effect.ignore(loadSessionBackupPrivateKeyFromSecretStorage(deps, { prompt: false }))
+  })
+
 /** js-sdk `bootstrapSecretStorage` for the backup key (cross-signing keys are not held by this library). */
 export const bootstrapSecretStorage = <E>(deps: Deps, options: BootstrapOptions<E>): Effect.Effect<void, Failure | RecoveryError | EngineError | E> =>
   Effect.gen(function* () {
-    const needsNewKey = options.setupNewSecretStorage === true || !(yield* hasAesDefaultKey(deps))
+    const hadAesKey = yield* hasAesDefaultKey(deps)
+    const needsNewKey = options.setupNewSecretStorage === true || !hadAesKey
     if (needsNewKey) {
       if (options.createSecretStorageKey === undefined) return yield* Effect.fail(new RecoveryError({ reason: "NoCreateKeyCallback" }))
-      yield* addDefaultKey(deps, yield* options.createSecretStorageKey())
+      const generated = yield* options.createSecretStorageKey()
+      // Replacing an open 4S: take the backup key out of the old one first, or the new 4S could not hold it.
+      if (hadAesKey && options.setupNewKeyBackup !== true) yield* rescueBackupKey(deps)
+      yield* addDefaultKey(deps, generated)
     }
     if (options.setupNewKeyBackup === true) yield* deps.engine.resetKeyBackup()
     else yield* saveBackupKeyToStorage(deps)

@@ -64,6 +64,6 @@ export const gatherFacts = (deps: Deps): Effect.Effect<RecoveryFacts, Failure | 
       backupVersion: Option.getOrUndefined(Option.map(backup, (info) => info.version)),
       backupKeyStored,
       storedKeyMatches: matches,
-      localKeyMatches: yield* localKeyMatches(deps),
+      localKeyMatches: yield* localKeyMatches(deps, backup),
     }
   })

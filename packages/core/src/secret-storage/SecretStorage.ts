@@ -128,6 +128,7 @@ export const make = Effect.gen(function* () {
         onNone: () => Effect.fail(secretStorageError("NoDefaultKey", { secretName: name })),
         onSome: Effect.succeed,
       }))]
+      if (ids.length === 0) return yield* Effect.fail(secretStorageError("KeyNotFound", { secretName: name, detail: "no key IDs given" }))
       const encrypted: Record<string, unknown> = {}
       for (const keyId of ids) {
         const info = yield* Effect.flatMap(reader.keyDescription(keyId), Option.match({

@@ -2,7 +2,7 @@
 // bootstrap with a recovery key or passphrase, a second device opens 4S and loads the key, rotation updates 4S,
 // an existing local key is copied into 4S, and disableKeyStorage blanks everything.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Redacted, Stream } from "effect"
+import { Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
 import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
 import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
 import { encodeBase64 } from "../../src/schema/Base64.js"
@@ -42,6 +42,15 @@ const restoreOnNewDevice = (server: Server, user: TestUser, input: Parameters<Re
       return { version, key, before, after, events: [...(yield* Fiber.join(seen))] }
     }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
   })
+
+/** A device that already holds `backupKey` for the server's current backup. */
+const deviceLayerWithKey = (server: Server, user: TestUser, backupKey: Uint8Array) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const [row] = yield* serverPublicKey(server, user)
+      yield* (yield* Recovery).storeSessionBackupPrivateKey(Redacted.make(Uint8Array.from(backupKey)), row?.version ?? "")
+    }),
+  ).pipe(Layer.provideMerge(deviceLayer(server, user, Callbacks.layerNone)))
 
 describe("Recovery: the backup key's whole life", () => {
   it.effect("bootstrap with a recovery key; a second device opens 4S with it and gets the backup key", () =>
@@ -126,6 +135,49 @@ describe("Recovery: the backup key's whole life", () => {
         expect(yield* serverPublicKey(server, user)).toHaveLength(1)
         const second = yield* restoreOnNewDevice(server, user, { recoveryKey })
         expect(second.after._tag).toBe("Ready")
+      }),
+    ),
+  )
+
+  it.effect("a new recovery key (setupNewSecretStorage) carries the backup key over when the old 4S is open", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const first = yield* bootstrapFirstDevice(server, user)
+        const oldRecoveryKey = first.generated.encodedPrivateKey ?? Redacted.make("")
+        const replace = (openOld: boolean) =>
+          Effect.gen(function* () {
+            const device = yield* newDevice(server, user)
+            return yield* Effect.gen(function* () {
+              const recovery = yield* Recovery
+              if (openOld) yield* recovery.openSecretStorage({ recoveryKey: oldRecoveryKey })
+              const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+              yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewSecretStorage: true })
+              return { state: yield* recovery.recoveryState, recoveryKey: generated.encodedPrivateKey ?? Redacted.make("") }
+            }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
+          })
+        // Without the old key open, the backup key cannot move, and the state says so.
+        expect((yield* replace(false)).state).toMatchObject({ _tag: "NotReady", reason: "BackupKeyNotInSecretStorage" })
+        const lost = yield* Effect.flip(restoreOnNewDevice(server, user, { recoveryKey: oldRecoveryKey }))
+        expect(lost).toMatchObject({ _tag: "SecretStorageError", reason: "WrongKey" })
+        // Put the backup key back under a recovery key (first device still holds it), then rotate with it open.
+        const again = yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewSecretStorage: true })
+          return generated.encodedPrivateKey ?? Redacted.make("")
+        }).pipe(Effect.provide(deviceLayerWithKey(server, user, first.backupKey)))
+        const device = yield* newDevice(server, user)
+        const rotated = yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          yield* recovery.openSecretStorage({ recoveryKey: again })
+          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewSecretStorage: true })
+          return { state: yield* recovery.recoveryState, recoveryKey: generated.encodedPrivateKey ?? Redacted.make("") }
+        }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
+        expect(rotated.state._tag).toBe("Ready")
+        const third = yield* restoreOnNewDevice(server, user, { recoveryKey: rotated.recoveryKey })
+        expect(third.key).toEqual(first.backupKey)
       }),
     ),
   )
