@@ -100,7 +100,10 @@ export const startFakeHomeserver = async (options: FakeHomeserverOptions = {}): 
     const url = yield* serve(core, { host: options.host ?? "127.0.0.1", port: options.port ?? 0 })
     return { url, admin }
   })
-  const { url, admin } = await Effect.runPromise(Scope.extend(started, scope))
+  const { url, admin } = await Effect.runPromise(Scope.extend(started, scope)).catch(async (error: unknown) => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw error
+  })
   let stopped: Promise<void> | undefined
   return { url, admin, stop: () => (stopped ??= Effect.runPromise(Scope.close(scope, Exit.void))) }
 }
