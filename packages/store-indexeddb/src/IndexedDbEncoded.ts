@@ -1,99 +1,13 @@
 /**
  * The `Encoded` interface of the BackupStore port over IndexedDB. Each method is one short
- * transaction; the upsert reads the batch's stored copies, runs core's merge rule, and writes rows,
- * counters and checkpoint in the same transaction.
+ * transaction; writes update the counters in the same transaction (upsert: IndexedDbUpsert.ts).
  */
 import { BackupStore } from "@matrix-backup/core"
 import type { Effect } from "effect"
 import { onResult, transact, type Guard } from "./IndexedDbRequest.js"
-import {
-  backedUpName,
-  CHECKPOINTS,
-  COUNTERS,
-  type KeyRecord,
-  KV,
-  NONE,
-  PENDING_INDEX,
-  ROOM_KEYS,
-  toKeyRecord,
-  TOTAL,
-} from "./IndexedDbSchema.js"
-
-const id = (roomId: string, sessionId: string) => `${roomId}\u0000${sessionId}`
-const toRow = (r: KeyRecord): BackupStore.EncodedRow => ({ ...r, backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo })
-const stateOf = (r: KeyRecord): BackupStore.StoredState => ({
-  firstKnownIndex: r.firstKnownIndex,
-  backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo,
-  revision: r.revision,
-})
-const counterValue = (value: unknown): number => {
-  const n = typeof value === "object" && value !== null ? Reflect.get(value, "value") : undefined
-  return typeof n === "number" ? n : 0
-}
-
-/** Adds the deltas to the counters store (read-modify-write inside the caller's transaction). */
-const applyDelta = (tx: IDBTransaction, guard: Guard, delta: BackupStore.CounterDelta) => {
-  const counters = tx.objectStore(COUNTERS)
-  const changes: Array<[string, number]> = [[TOTAL, delta.total]]
-  for (const [version, by] of delta.backedUp) changes.push([backedUpName(version), by])
-  for (const [name, by] of changes) {
-    if (by === 0) continue
-    onResult(counters.get(name), guard, (value) => counters.put({ name, value: counterValue(value) + by }))
-  }
-}
-
-/** Reads the stored copies of `ids` (one request each), then calls `then` with them. */
-const readAll = (
-  store: IDBObjectStore,
-  guard: Guard,
-  refs: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>,
-  then: (found: Map<string, KeyRecord>) => void,
-) => {
-  const found = new Map<string, KeyRecord>()
-  const wanted = new Map(refs.map((r) => [id(r.roomId, r.sessionId), [r.roomId, r.sessionId]]))
-  let waiting = wanted.size
-  if (waiting === 0) return then(found)
-  for (const [key, path] of wanted) {
-    onResult(store.get(path), guard, (value) => {
-      if (value !== undefined) found.set(key, toKeyRecord(value))
-      if (--waiting === 0) then(found)
-    })
-  }
-}
-
-const upsertBody =
-  (keys: ReadonlyArray<BackupStore.EncodedRoomKey>, backedUpTo: string | null, checkpoint: BackupStore.Checkpoint | null) =>
-  (tx: IDBTransaction, guard: Guard) => {
-    const store = tx.objectStore(ROOM_KEYS)
-    let counts: BackupStore.UpsertCounts = { inserted: 0, replaced: 0, kept: 0 }
-    readAll(store, guard, keys, (found) => {
-      const write = (record: KeyRecord) => {
-        found.set(id(record.roomId, record.sessionId), record)
-        store.put(record)
-      }
-      const flag = backedUpTo ?? NONE
-      const target: BackupStore.UpsertTarget = {
-        get: (roomId, sessionId) => {
-          const record = found.get(id(roomId, sessionId))
-          return record === undefined ? undefined : stateOf(record)
-        },
-        insert: (k, _b) => write({ ...k, backedUpTo: flag, revision: 1 }),
-        replace: (k, _b, revision) => write({ ...k, backedUpTo: flag, revision }),
-        mark: (roomId, sessionId, b) => {
-          const record = found.get(id(roomId, sessionId))
-          if (record !== undefined) write({ ...record, backedUpTo: b })
-        },
-      }
-      const result = BackupStore.applyUpsert(target, keys, backedUpTo)
-      counts = result.counts
-      applyDelta(tx, guard, result.delta)
-      if (checkpoint !== null) {
-        const checkpoints = tx.objectStore(CHECKPOINTS)
-        for (const roomId of checkpoint.rooms) checkpoints.put({ version: checkpoint.version, roomId })
-      }
-    })
-    return () => counts
-  }
+import { applyDelta, counterValue, id, readAll, stateOf, toRow } from "./IndexedDbRows.js"
+import { backedUpName, CHECKPOINTS, COUNTERS, KV, PENDING_INDEX, ROOM_KEYS, toKeyRecord, TOTAL } from "./IndexedDbSchema.js"
+import { upsertBody } from "./IndexedDbUpsert.js"
 
 const markBody = (version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) => (tx: IDBTransaction, guard: Guard) => {
   const store = tx.objectStore(ROOM_KEYS)

@@ -47,6 +47,12 @@ export class CounterDelta {
     if (to !== null) this.add(to, 1)
   }
 
+  /** Adds another transaction part's changes to these. */
+  merge(other: CounterDelta): void {
+    this.total += other.total
+    for (const [version, by] of other.backedUp) this.add(version, by)
+  }
+
   private add(version: string, by: number): void {
     this.backedUp.set(version, (this.backedUp.get(version) ?? 0) + by)
   }
