@@ -42,6 +42,11 @@ describe("BackupStore merge rule", () => {
     delta.move("2", "2")
     expect(delta.total).toBe(2)
     expect(Object.fromEntries(delta.backedUp)).toEqual({ "1": 0, "2": 2 })
+    const other = new BackupStore.CounterDelta()
+    other.insert("1")
+    other.move("2", null)
+    delta.merge(other)
+    expect([delta.total, Object.fromEntries(delta.backedUp)]).toEqual([3, { "1": 1, "2": 1 }])
   })
 })
 
