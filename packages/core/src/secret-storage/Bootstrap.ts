@@ -1,19 +1,15 @@
 /**
  * Setting up and tearing down recovery: `bootstrapSecretStorage` (a default 4S key, then the backup key in 4S or a
- * new backup), `disableKeyStorage` (PROTOCOL.md §8.5), and opening 4S with a recovery key or passphrase.
+ * new backup) and `disableKeyStorage` (PROTOCOL.md §8.5).
  */
-import { Effect, Either, Option, Redacted } from "effect"
+import { Effect, Option } from "effect"
 import type { EngineError } from "../backup/EngineError.js"
-import { decodeRecoveryKey, type RecoveryKeyError } from "../crypto/RecoveryKey.js"
 import { BACKUP_DISABLED_EVENT_TYPE, KEY_BACKUP_EVENT_TYPE, keyEventType, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
-import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
-import { checkKeyAgainst, deriveKeyForDescription } from "./KeyDescriptions.js"
 import { loadSessionBackupPrivateKeyFromSecretStorage, localKeyMatches, saveBackupKeyToStorage } from "./BackupKeyOps.js"
 import { type Deps, serverBackup } from "./RecoveryDeps.js"
 import { RecoveryError } from "./RecoveryError.js"
 import type { Failure } from "./SecretStorage.js"
-import { type SecretStorageError, secretStorageError } from "./SecretStorageError.js"
 
 /** js-sdk `CreateSecretStorageOpts`, with an Effect for the key callback. */
 export interface BootstrapOptions<E = never> {
@@ -24,12 +20,6 @@ export interface BootstrapOptions<E = never> {
   /** Make a new backup through the engine's `resetKeyBackup` (which stores its key in 4S). */
   readonly setupNewKeyBackup?: boolean
 }
-
-/** What can be given where a 4S key is asked for. */
-export type SecretStorageKeyInput =
-  | { readonly recoveryKey: Redacted.Redacted<string> }
-  | { readonly passphrase: Redacted.Redacted<string> }
-  | { readonly key: Redacted.Redacted<Uint8Array> }
 
 /** The 4S secrets js-sdk checks and blanks besides the backup key. */
 export const CROSS_SIGNING_SECRETS = ["m.cross_signing.master", "m.cross_signing.user_signing", "m.cross_signing.self_signing"] as const
@@ -74,38 +64,6 @@ export const bootstrapSecretStorage = <E>(deps: Deps, options: BootstrapOptions<
     if (options.setupNewKeyBackup === true) yield* deps.engine.resetKeyBackup()
     else yield* saveBackupKeyToStorage(deps)
   }).pipe(Effect.withSpan("Recovery.bootstrapSecretStorage"))
-
-/** The 32-byte key an input stands for, given the key description it is meant to open. */
-const keyFromInput = (deps: Deps, input: SecretStorageKeyInput, keyId: string, info: Parameters<typeof checkKeyAgainst>[1]) => {
-  if ("key" in input) return Effect.succeed(input.key)
-  if ("passphrase" in input) return deriveKeyForDescription(deps.backend, input.passphrase, info, keyId)
-  return Effect.map(decodeRecoveryKey(Redacted.value(input.recoveryKey)), (bytes) => Redacted.make(bytes))
-}
-
-/**
- * Opens 4S with a recovery key, passphrase or raw key: a recovery key is validated (prefix, parity, length, base58)
- * before any request; the key must pass the default key's check. The key is then used for this session and offered to
- * the app's `cacheSecretStorageKey`.
- */
-export const openSecretStorage = (
-  deps: Deps,
-  input: SecretStorageKeyInput,
-): Effect.Effect<{ readonly keyId: string }, RecoveryKeyError | SecretStorageError | HomeserverApiError> =>
-  Effect.gen(function* () {
-    if ("recoveryKey" in input) yield* Either.map(decodeRecoveryKey(Redacted.value(input.recoveryKey)), (bytes) => bytes.fill(0))
-    const defaultKeyId = yield* deps.secretStorage.getDefaultKeyId()
-    if (Option.isNone(defaultKeyId)) return yield* Effect.fail(secretStorageError("NoDefaultKey"))
-    const keyId = defaultKeyId.value
-    const found = yield* deps.secretStorage.getKey(keyId)
-    if (Option.isNone(found)) return yield* Effect.fail(secretStorageError("KeyNotFound", { keyId }))
-    const info = found.value[1]
-    if (info._tag === "Unknown") return yield* Effect.fail(secretStorageError("UnknownAlgorithm", { keyId, detail: info.algorithm }))
-    const key = yield* keyFromInput(deps, input, keyId, info)
-    if (!(yield* checkKeyAgainst(Redacted.value(key), info))) return yield* Effect.fail(secretStorageError("WrongKey", { keyId }))
-    yield* deps.secretStorage.useKey(keyId, key)
-    yield* deps.callbacks.cacheSecretStorageKey(keyId, info, key)
-    return { keyId }
-  }).pipe(Effect.withSpan("Recovery.openSecretStorage"))
 
 /**
  * js-sdk `disableKeyStorage`: deletes the current backup version, blanks the 4S secrets, the default key's description

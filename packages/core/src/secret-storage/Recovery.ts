@@ -16,6 +16,7 @@ import type { HomeserverApiError } from "../services/HomeserverError.js"
 import { SecretStorageCallbacks } from "../services/SecretStorageCallbacks.js"
 import * as Ops from "./BackupKeyOps.js"
 import * as Setup from "./Bootstrap.js"
+import { openSecretStorage, type SecretStorageKeyInput } from "./OpenSecretStorage.js"
 import { createRecoveryKeyFromPassphrase, type GeneratedSecretStorageKey } from "./GeneratedKey.js"
 import type { Deps, RecoveryOptions } from "./RecoveryDeps.js"
 import type { DecryptionKeyDoesNotMatch, RecoveryError } from "./RecoveryError.js"
@@ -24,7 +25,8 @@ import { gatherFacts, getSecretStorageStatus, type SecretStorageStatus } from ".
 import { type Failure, SecretStorage } from "./SecretStorage.js"
 import type { SecretStorageError } from "./SecretStorageError.js"
 
-export type { BootstrapOptions, SecretStorageKeyInput } from "./Bootstrap.js"
+export type { BootstrapOptions } from "./Bootstrap.js"
+export type { SecretStorageKeyInput } from "./OpenSecretStorage.js"
 export type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
 export type { RecoveryOptions } from "./RecoveryDeps.js"
 export { DecryptionKeyDoesNotMatch, RecoveryError } from "./RecoveryError.js"
@@ -50,9 +52,9 @@ export class Recovery extends Context.Tag("@matrix-backup/core/Recovery")<
     readonly getSecretStorageStatus: () => Effect.Effect<SecretStorageStatus, Failure>
     /** Deletes the current backup, blanks 4S with `{}`, records backup as off, forgets the local keys. */
     readonly disableKeyStorage: () => Effect.Effect<void, Failure | RecoveryError | EngineError>
-    /** Opens 4S for this session with a recovery key, passphrase or raw key (validated, then checked). */
+    /** Opens 4S for this session with a recovery key, a passphrase, either, or a raw key (validated, then checked). */
     readonly openSecretStorage: (
-      input: Setup.SecretStorageKeyInput,
+      input: SecretStorageKeyInput,
     ) => Effect.Effect<{ readonly keyId: string }, RecoveryKeyError | SecretStorageError | HomeserverApiError>
     /** The recovery state, computed now (a failure to read is the `Error` state). */
     readonly recoveryState: Effect.Effect<RecoveryState>
@@ -80,10 +82,13 @@ export const make = (options: RecoveryOptions = {}) =>
       knownMismatch: yield* Ref.make(Option.none<string>()),
     }
     const state = yield* SubscriptionRef.make<RecoveryState>(RecoveryState.Unknown())
+    // One refresh at a time, so a slow earlier one never overwrites a newer state.
+    const lock = yield* Effect.makeSemaphore(1)
     const refresh = gatherFacts(deps).pipe(
       Effect.map(recoveryStateOf),
       Effect.catchAll((error) => Effect.succeed(RecoveryState.Error({ cause: "reason" in error ? `${error._tag}:${error.reason}` : error._tag }))),
       Effect.tap((next) => SubscriptionRef.set(state, next)),
+      lock.withPermits(1),
     )
     /** Runs an operation, then recomputes the state whether it succeeded or not. */
     const thenRefresh = <A, E>(effect: Effect.Effect<A, E>) => Effect.ensuring(effect, refresh)
@@ -107,7 +112,7 @@ export const make = (options: RecoveryOptions = {}) =>
       getSecretStorageStatus: () => getSecretStorageStatus(deps),
       disableKeyStorage: () => thenRefresh(Setup.disableKeyStorage(deps)),
       // A failed open changes nothing, so only success recomputes (and a malformed recovery key makes no request).
-      openSecretStorage: (input) => Effect.tap(Setup.openSecretStorage(deps, input), () => refresh),
+      openSecretStorage: (input) => Effect.tap(openSecretStorage(deps, input), () => refresh),
       recoveryState: refresh,
       recoveryStateChanges: Stream.unwrap(
         Effect.as(Effect.whenEffect(refresh, Effect.map(SubscriptionRef.get(state), RecoveryState.$is("Unknown"))), state.changes),
