@@ -1,0 +1,69 @@
+/**
+ * One browser "device": the core services composed over the fetch HomeserverApi and an IndexedDB store, kept in a
+ * ManagedRuntime for the page's lifetime. Each device has its own database and its own Ed25519 signing seed.
+ */
+import type {
+  BackupStore} from "@matrix-backup/core";
+import {
+  BackupEvents,
+  CryptoBackend,
+  DeviceKeysService,
+  Entropy,
+  Ids,
+  KeyBackupEngine,
+  KeyBackupRestore,
+  Recovery,
+  SecretStorageCallbacks,
+  SecretStorageService,
+} from "@matrix-backup/core"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import { IndexedDbBackupStore } from "@matrix-backup/store-indexeddb"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
+import type { Login } from "./Accounts.js"
+
+/** Every service a device offers the page. */
+export type DeviceServices =
+  | Recovery.Recovery
+  | KeyBackupRestore.KeyBackupRestore
+  | KeyBackupEngine.KeyBackupEngine
+  | BackupStore.BackupStore
+  | BackupEvents.BackupEvents
+
+/**
+ * fetch without the W3C `traceparent` header @effect/platform adds by default: homeservers (Synapse, and the fake)
+ * do not list it in Access-Control-Allow-Headers, so a browser's CORS preflight would refuse every request.
+ */
+const httpClient = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (client) => HttpClient.withTracerPropagation(client, false)),
+).pipe(Layer.provide(FetchHttpClient.layer))
+
+/** The layers of one device. */
+export const deviceLayer = (homeserver: string, login: Login, databaseName: string) => {
+  const userId = Schema.decodeSync(Ids.UserId)(login.userId)
+  const ports = Layer.mergeAll(
+    FetchHomeserverApi.layer({ baseUrl: homeserver, accessToken: Redacted.make(login.accessToken), userId }).pipe(Layer.provide(httpClient)),
+    IndexedDbBackupStore.layer({ name: databaseName }),
+    CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer)),
+    DeviceKeysService.layerFromSeeds({
+      userId: login.userId,
+      deviceId: login.deviceId,
+      deviceSeed: Redacted.make(globalThis.crypto.getRandomValues(new Uint8Array(32))),
+    }),
+    BackupEvents.layer,
+  )
+  const callbacks = SecretStorageCallbacks.layerCached(SecretStorageCallbacks.layerNone)
+  const secretStorage = SecretStorageService.layer.pipe(Layer.provideMerge(callbacks))
+  // No random start delay: it spreads many clients' first uploads, and here one user is watching a progress bar.
+  const engine = KeyBackupEngine.layer({ maxStartJitter: 0, batchSize: 200 })
+  return Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer).pipe(
+    Layer.provideMerge(engine),
+    Layer.provideMerge(secretStorage),
+    Layer.provideMerge(ports),
+  )
+}
+
+/** A running device. */
+export const openDevice = (homeserver: string, login: Login, databaseName: string) =>
+  ManagedRuntime.make(deviceLayer(homeserver, login, databaseName))

@@ -1,0 +1,95 @@
+// The built page in Debian's Chromium (playwright-core), against the fake homeserver on loopback HTTP:
+// create a backup, back up keys, sign in as a new device, paste the recovery key, restore, check the result.
+import { type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { existsSync, mkdirSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { type Browser, chromium } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { serveStatic, type StaticServer } from "./StaticServer.js"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const CHROMIUM = process.env["CHROMIUM_PATH"] || "/usr/bin/chromium"
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+let homeserver: RunningFakeHomeserver
+let page: StaticServer
+let browser: Browser
+
+beforeAll(async () => {
+  if (!existsSync(join(root, "dist", "index.html"))) throw new Error("Build the playground first (pnpm run build)")
+  homeserver = await startFakeHomeserver()
+  page = await serveStatic(join(root, "dist"))
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await page?.stop()
+  await homeserver?.stop()
+})
+
+describe("playground in Chromium", () => {
+  it("backs up 1,000 keys and restores them on a new device with the pasted recovery key", async () => {
+    const context = await browser.newContext({ viewport: { width: 900, height: 1300 }, deviceScaleFactor: 1 })
+    const tab = await context.newPage()
+    const problems: Array<string> = []
+    tab.on("pageerror", (error) => problems.push(error.message))
+    await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}`)
+
+    await tab.click("#create-account")
+    await tab.waitForSelector("#step-account.done")
+    await tab.click("#create-backup")
+    await tab.waitForSelector("#step-backup.done")
+    const recoveryKey = (await tab.textContent("#recovery-key")) ?? ""
+    expect(recoveryKey).toMatch(/^Es[A-Za-z0-9]{2}( [A-Za-z0-9]{4}){11}$/)
+
+    await tab.fill("#key-count", "1000")
+    await tab.click("#backup-keys")
+    await tab.waitForSelector("#step-keys.done")
+    const userId = ((await tab.textContent("#account-out")) ?? "").match(/@[^ ]+:[^ ]+(?= on)/)?.[0] ?? ""
+    const versions = (await homeserver.admin.backupVersions(userId)).filter((v) => !v.deleted)
+    const version = versions.at(-1)?.version ?? ""
+    expect(await homeserver.admin.roomKeys(userId, version)).toHaveLength(1000)
+
+    await tab.click("#new-device")
+    await tab.waitForSelector("#step-device.done")
+    await tab.fill("#recovery-input", recoveryKey)
+    await tab.click("#restore")
+    await tab.waitForSelector("#result[data-state=done]")
+    const result = (await tab.textContent("#result")) ?? ""
+    expect(result).toContain("1,000keys in the backup")
+    expect(result).toContain("1,000restored")
+    expect(result).toContain("1,000 / 1,000identical to the originals")
+    expect(result).toContain("Failures by reason: none")
+    expect(await tab.isHidden("#error")).toBe(true)
+    expect(problems).toEqual([])
+
+    mkdirSync(join(root, "test-results"), { recursive: true })
+    await tab.screenshot({ path: join(root, "test-results", "playground-restore.png"), fullPage: true })
+    await context.close()
+  })
+
+  it("names a wrong recovery key without showing it", async () => {
+    const context = await browser.newContext()
+    const tab = await context.newPage()
+    await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}`)
+    await tab.click("#create-account")
+    await tab.waitForSelector("#step-account.done")
+    await tab.click("#create-backup")
+    await tab.waitForSelector("#step-backup.done")
+    await tab.fill("#key-count", "10")
+    await tab.click("#backup-keys")
+    await tab.waitForSelector("#step-keys.done")
+    await tab.click("#new-device")
+    await tab.waitForSelector("#step-device.done")
+    const wrong = "EsTc LW2K PGiF wKEA 3As5 g5c4 BXwk qeeJ ZJV8 Q9fu gUMN UE4d"
+    await tab.fill("#recovery-input", wrong)
+    await tab.click("#restore")
+    await tab.waitForSelector("#error:not([hidden])")
+    const message = (await tab.textContent("#error")) ?? ""
+    expect(message.length).toBeGreaterThan(0)
+    expect(message).not.toContain(wrong.replace(/ /g, "").slice(0, 12))
+    await context.close()
+  })
+})

@@ -1,0 +1,42 @@
+// A tiny static file server for the built page (the test's stand-in for any web server).
+import { readFile } from "node:fs/promises"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { extname, join, normalize } from "node:path"
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+}
+
+/** A running static server. */
+export interface StaticServer {
+  readonly url: string
+  readonly stop: () => Promise<void>
+}
+
+/** Serves `dir` on 127.0.0.1 (a free port); `/` is `index.html`. */
+export const serveStatic = (dir: string): Promise<StaticServer> =>
+  new Promise((resolve) => {
+    const server = createServer((request, response) => {
+      const path = normalize(decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)).replace(/^(\.\.[/\\])+/, "")
+      const file = join(dir, path === "/" ? "index.html" : path)
+      readFile(file).then(
+        (body) => {
+          response.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" })
+          response.end(body)
+        },
+        () => {
+          response.writeHead(404)
+          response.end()
+        },
+      )
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resolve({ url: `http://127.0.0.1:${port}`, stop: () => new Promise((done) => server.close(() => done())) })
+    })
+  })
