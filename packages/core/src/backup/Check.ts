@@ -99,6 +99,8 @@ export const makeChecker = (activation: Activation) =>
     return {
       check,
       awaitInflight,
+      /** True while a check is running. */
+      isChecking: Effect.map(SynchronizedRef.get(inflight), Option.isSome),
       /** Records a result obtained without a GET (reset builds its info locally). */
       remember: (result: Option.Option<KeyBackupCheck>) => Ref.set(last, Option.some({ result })),
       /** Forgets the cached result when it was for `version` (after a delete). */

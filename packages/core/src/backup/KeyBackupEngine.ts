@@ -106,7 +106,7 @@ export const make = (options: UploadOptions = {}) =>
     )
     const publishFailed = (errcode: string) => events.publish({ name: CryptoEvent.KeyBackupFailed, errcode })
     const reset = yield* makeReset(activation, checker)
-    const steady = yield* makeSteadyState(activation, settings.steadyStateTimeout, loop.wake)
+    const steady = yield* makeSteadyState(activation, settings.steadyStateTimeout, loop.wake, checker.isChecking)
 
     return {
       checkKeyBackupAndEnable: (force = true) => checker.check(force),

@@ -20,7 +20,12 @@ const refusal = (state: BackupState): SteadyStateError | undefined => {
 }
 
 /** Builds the wait over the activation holder; `wake` nudges the upload loop. */
-export const makeSteadyState = (activation: Activation, defaultTimeout: Duration.Duration, wake: Effect.Effect<void>) =>
+export const makeSteadyState = (
+  activation: Activation,
+  defaultTimeout: Duration.Duration,
+  wake: Effect.Effect<void>,
+  isChecking: Effect.Effect<boolean>,
+) =>
   Effect.gen(function* () {
     const store = yield* BackupStore
 
@@ -32,6 +37,8 @@ export const makeSteadyState = (activation: Activation, defaultTimeout: Duration
         if (state._tag === "Checking" || state._tag === "Disabled") return Either.right(false)
         const current = yield* activation.current
         if (Option.isNone(current)) {
+          // A check in flight (e.g. the one at start-up) decides; its end changes the state.
+          if (yield* isChecking) return Either.right(false)
           // Unchecked, or the check failed with uploads off: nothing will change on its own.
           return Either.left(new SteadyStateError({ reason: "Unknown", message: "Key backup state is unknown (not checked, or the check failed)" }))
         }

@@ -30,6 +30,8 @@ export interface KeyBackupClientOptions {
   readonly cryptoCallbacks?: SecretStorageCallbacks.PromiseCallbacks
   readonly crypto?: CryptoChoice
   readonly uploadOptions?: UploadOptions
+  /** Check the server's backup in the background at start, as matrix-js-sdk does (default true). */
+  readonly checkOnStart?: boolean
   /** Options of the recovery service (e.g. PBKDF2 iterations for new passphrases). */
   readonly recoveryOptions?: Recovery.RecoveryOptions
 }

@@ -58,6 +58,8 @@ export const createKeyBackupClient = async (options: KeyBackupClientOptions): Pr
   const queue = await call(Effect.flatMap(BackupEvents, (events) => Scope.extend(events.subscribe, scope)))
   const relay = runtime.runFork(Effect.forever(Effect.map(Queue.take(queue), listeners.dispatch)))
   const engine = <A, E>(f: (engine: KeyBackupEngine["Type"]) => Effect.Effect<A, E>) => call(Effect.flatMap(KeyBackupEngine, f))
+  // Like matrix-js-sdk at start-up: find the backup in the background so new keys get uploaded. Never fails.
+  if (options.checkOnStart !== false) runtime.runFork(Effect.flatMap(KeyBackupEngine, (e) => e.checkKeyBackupAndEnable()))
   let stopped: Promise<void> | undefined
 
   return {

@@ -25,6 +25,7 @@ const makeClient = async (
   device: { readonly userId: string; readonly deviceId: string; readonly accessToken: string },
   seeds: { readonly deviceSeed: Uint8Array; readonly masterSeed?: Uint8Array },
   cryptoCallbacks?: Parameters<typeof createKeyBackupClient>[0]["cryptoCallbacks"],
+  checkOnStart = true,
 ) => {
   const client = await createKeyBackupClient({
     homeserver: FetchHomeserverApi.layerFetch({ baseUrl: url, accessToken: Redacted.make(device.accessToken), userId: UserId.make(device.userId), retry: FAST_RETRY }),
@@ -38,6 +39,7 @@ const makeClient = async (
     ...(cryptoCallbacks === undefined ? {} : { cryptoCallbacks }),
     uploadOptions: FAST_UPLOAD,
     recoveryOptions: { passphraseIterations: 1000 },
+    checkOnStart,
   })
   clients.push(client)
   return client
@@ -166,10 +168,24 @@ describe("the reference guide through the Promise facade", () => {
     expect(puts.length).toBe(3)
   })
 
+  it("a client started where a trusted backup exists finds it in the background and uploads new keys", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    const first = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
+    await first.resetKeyBackup()
+    await first.stop()
+    // A restart of the app: fresh memory store, same device; no explicit check is called.
+    const again = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
+    await again.addRoomKeys(exportedKeys(25))
+    await again.waitForBackupSteadyState()
+    expect(await again.getActiveSessionBackupVersion()).toBe("1")
+    expect((await server.admin.roomKeys(identity.userId, "1")).length).toBe(25)
+  })
+
   it("errors reject as KeyBackupClientError with a code and no secrets; bad input is refused before any request", async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
-    const crypto = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
+    const crypto = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed }, undefined, false)
     const secret = generateRoomKeys(1)[0]
     const bad = { ...secret, session_key: 42 }
     const error = await crypto.addRoomKeys([bad]).then(

@@ -1,0 +1,105 @@
+/**
+ * Benchmark (prints figures, asserts nothing): upload N pending room keys through the KeyBackupEngine to the testkit
+ * fake homeserver over loopback HTTP, and time encryption alone per CryptoBackend in the engine's batch size.
+ * Run: pnpm --filter @matrix-backup/core bench:upload   (env: BENCH_KEYS=100000 BENCH_BATCH=100 BENCH_NOBLE_KEYS=5000)
+ */
+import { Duration, Effect, Layer, Redacted } from "effect"
+import * as FetchHomeserverApi from "../../http-fetch/src/FetchHomeserverApi.js"
+import { createUserWithCrossSigning, generateRoomKeys, startFakeHomeserver } from "../../testkit/src/index.js"
+import { KeyBackupEngine, layerWithoutSecretStorage } from "../src/backup/KeyBackupEngine.js"
+import { plaintextOf } from "../src/backup/UploadBatch.js"
+import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
+import { UserId } from "../src/schema/Ids.js"
+import type { RoomKey } from "../src/schema/RoomKey.js"
+import * as BackupEvents from "../src/services/BackupEvents.js"
+import * as BackupStore from "../src/services/BackupStore.js"
+import * as CryptoBackend from "../src/services/CryptoBackend.js"
+import * as DeviceKeys from "../src/services/DeviceKeys.js"
+import * as Entropy from "../src/services/Entropy.js"
+
+const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
+const BATCH = Number(process.env.BENCH_BATCH ?? 100)
+const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? 5_000)
+
+const toRoomKey = (k: ReturnType<typeof generateRoomKeys>[number]): RoomKey => ({
+  roomId: k.room_id,
+  sessionId: k.session_id,
+  algorithm: "m.megolm.v1.aes-sha2",
+  senderKey: k.sender_key,
+  sessionKey: k.session_key,
+  senderClaimedKeys: { ...k.sender_claimed_keys },
+  forwardingCurve25519KeyChain: [],
+  firstKnownIndex: 0,
+  sharedHistory: false,
+  imported: false,
+})
+
+let peakRss = 0
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
+const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString("en")} keys/s`
+
+/** Encrypts `keys` in batches of BATCH with one backend, as the upload loop does (plaintext building included). */
+const encryptOnly = (layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>, keys: ReadonlyArray<RoomKey>) =>
+  Effect.gen(function* () {
+    const backend = yield* CryptoBackend.CryptoBackend
+    const publicKey = publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    const start = performance.now()
+    for (let i = 0; i < keys.length; i += BATCH) {
+      yield* backend.encryptSessions(publicKey, keys.slice(i, i + BATCH).map(plaintextOf))
+    }
+    return performance.now() - start
+  }).pipe(Effect.provide(layer.pipe(Layer.provide(Entropy.layer))))
+
+const main = async () => {
+  let t = performance.now()
+  const keys = generateRoomKeys(KEYS, { rooms: Math.ceil(KEYS / 200) }).map(toRoomKey)
+  console.log(`generated ${KEYS} room keys in ${(performance.now() - t).toFixed(0)} ms`)
+
+  const webMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys))
+  console.log(`encryption alone, webcrypto, batches of ${BATCH}: ${rate(KEYS, webMs)} (${KEYS} keys in ${webMs.toFixed(0)} ms)`)
+  const nobleKeys = keys.slice(0, NOBLE_KEYS)
+  const nobleMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerNoble, nobleKeys))
+  console.log(`encryption alone, noble, batches of ${BATCH}: ${rate(nobleKeys.length, nobleMs)} (${nobleKeys.length} keys)`)
+
+  const server = await startFakeHomeserver()
+  try {
+    const identity = await createUserWithCrossSigning(server.url)
+    const ports = Layer.mergeAll(
+      FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId) }),
+      DeviceKeys.layerFromSeeds({ userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) }),
+      BackupStore.layerMemory,
+      BackupEvents.layer,
+      CryptoBackend.layerWebCrypto.pipe(Layer.provideMerge(Entropy.layer)),
+    )
+    const engine = layerWithoutSecretStorage({ batchSize: BATCH, maxStartJitter: 0, steadyStateTimeout: Duration.minutes(30) }).pipe(Layer.provideMerge(ports))
+    const rssBefore = process.memoryUsage().rss
+    peakRss = rssBefore
+    const uploadMs = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const e = yield* KeyBackupEngine
+          yield* e.addRoomKeys(keys)
+          yield* Effect.promise(() => server.admin.clearRequestLog())
+          t = performance.now()
+          yield* e.resetKeyBackup()
+          yield* e.waitForBackupSteadyState()
+          return performance.now() - t
+        }).pipe(Effect.provide(engine)),
+      ),
+    )
+    const log = await server.admin.requestLog()
+    const puts = log.filter((entry) => entry.method === "PUT" && entry.path.endsWith("/room_keys/keys")).length
+    const stored = (await server.admin.backupVersions(identity.userId)).at(-1)?.count ?? 0
+    console.log(
+      `upload through the engine over loopback: ${rate(KEYS, uploadMs)} (${KEYS} keys in ${uploadMs.toFixed(0)} ms; ` +
+        `${log.length} requests, ${puts} key PUTs; server count ${stored})`,
+    )
+    console.log(`RSS before upload ${mb(rssBefore)}, peak during the run ${mb(peakRss)}`)
+  } finally {
+    clearInterval(sampler)
+    await server.stop()
+  }
+}
+
+await main()
