@@ -51,7 +51,11 @@ const create = (options: FakeHomeserverOptions): Created => {
 const acquire = (options: FakeHomeserverOptions): Effect.Effect<Created, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => create(options)),
-    (created) => Effect.promise(created.close),
+    (created) =>
+      Effect.promise(() => {
+        created.core.shutdown()
+        return created.close()
+      }),
   )
 
 /** A stateful fake Matrix homeserver (Synapse semantics for key backup, 4S and device keys). */
@@ -113,5 +117,9 @@ export const createInProcessHomeserver = (
   options: Omit<FakeHomeserverOptions, "host" | "port"> = {},
 ): { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly fetch: typeof globalThis.fetch; readonly stop: () => Promise<void> } => {
   const { core, admin, close } = create(options)
-  return { url: IN_PROCESS_URL, admin, fetch: makeFetch(core, IN_PROCESS_URL), stop: close }
+  const stop = (): Promise<void> => {
+    core.shutdown()
+    return close()
+  }
+  return { url: IN_PROCESS_URL, admin, fetch: makeFetch(core, IN_PROCESS_URL), stop }
 }

@@ -57,6 +57,13 @@ describe("in-process transport", () => {
     const whoami = await fake.fetch(`${fake.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${user.accessToken}` } })
     expect(await whoami.json()).toMatchObject({ user_id: user.userId, device_id: user.deviceId })
     await expect(fake.fetch("http://elsewhere.invalid/")).rejects.toThrow(TypeError)
+    const since = (await (await fake.fetch(`${fake.url}/_matrix/client/v3/sync`, { headers: { authorization: `Bearer ${user.accessToken}` } })).json()).next_batch
+    const started = Date.now()
+    const polling = fake.fetch(`${fake.url}/_matrix/client/v3/sync?since=${since}&timeout=30000`, { headers: { authorization: `Bearer ${user.accessToken}` } })
+    await new Promise((resolve) => setTimeout(resolve, 50))
     await fake.stop()
+    // Stopping ends pending long-polls at once.
+    expect((await polling).status).toBe(200)
+    expect(Date.now() - started).toBeLessThan(5000)
   })
 })

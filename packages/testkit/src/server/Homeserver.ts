@@ -39,6 +39,7 @@ export class Homeserver {
   /** Called after anything may have changed (persistence hooks in here). */
   onChange: () => void = () => {}
   private readonly waiters = new Set<() => void>()
+  private closed = false
   private routes: ReadonlyArray<Route> = []
   private adminRoutes: ReadonlyArray<Route> = []
 
@@ -62,19 +63,29 @@ export class Homeserver {
     return this.state.stream
   }
 
-  /** Resolves on the next change, after `ms`, or when `signal` aborts. */
-  waitForChange(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Resolves on the next change or after `ms` with true; with false when `signal` aborts or the
+   * server shuts down (the caller should stop waiting).
+   */
+  waitForChange(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.closed || signal?.aborted === true) return Promise.resolve(false)
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer)
         this.waiters.delete(done)
         signal?.removeEventListener("abort", done)
-        resolve()
+        resolve(!this.closed && signal?.aborted !== true)
       }
       const timer = setTimeout(done, ms)
       this.waiters.add(done)
       signal?.addEventListener("abort", done)
     })
+  }
+
+  /** Ends every pending long-poll; later ones return at once. */
+  shutdown(): void {
+    this.closed = true
+    for (const wake of [...this.waiters]) wake()
   }
 
   /** Handles one request; never throws. */

@@ -53,11 +53,15 @@ export const httpApp = (core: Homeserver) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     const incoming = NodeHttpServerRequest.toIncomingMessage(request)
     const outgoing = NodeHttpServerRequest.toServerResponse(request)
-    const response = yield* Effect.promise((signal) =>
-      readBody(incoming, core.maxBodyBytes).then((body) =>
-        core.handle({ method: request.method, url: incoming.url ?? "/", headers: headersOf(incoming), body, signal }),
-      ),
-    )
+    // The connection closing (client gone, or the server shutting down) ends long-polls.
+    const gone = new AbortController()
+    outgoing.once("close", () => gone.abort())
+    const response = yield* Effect.promise((signal) => {
+      signal.addEventListener("abort", () => gone.abort())
+      return readBody(incoming, core.maxBodyBytes).then((body) =>
+        core.handle({ method: request.method, url: incoming.url ?? "/", headers: headersOf(incoming), body, signal: gone.signal }),
+      )
+    })
     // Let the bytes already written reach the peer, then close the connection under it.
     const destroy = (): void => {
       const socket = outgoing.socket

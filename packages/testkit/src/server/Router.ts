@@ -16,8 +16,8 @@ export interface RouteContext {
   readonly body: () => JsonObject
   /** Records a change at a new stream position and wakes `/sync` waiters. */
   readonly bump: () => number
-  /** Waits for the next change or the timeout (ms) or the client leaving. */
-  readonly waitForChange: (ms: number) => Promise<void>
+  /** Waits for the next change or the timeout (ms): true; false once the client left or the server stops. */
+  readonly waitForChange: (ms: number) => Promise<boolean>
 }
 
 /** A request handler. */

@@ -45,8 +45,8 @@ const sync = async (ctx: RouteContext): Promise<CoreResponse> => {
   const device = user.devices.get(deviceId)
   if (since !== undefined && !hasChanges(user, device, since) && timeout > 0) {
     const deadline = Date.now() + timeout
-    while (!hasChanges(user, device, since) && Date.now() < deadline && ctx.request.signal?.aborted !== true) {
-      await ctx.waitForChange(deadline - Date.now())
+    while (!hasChanges(user, device, since) && Date.now() < deadline) {
+      if (!(await ctx.waitForChange(deadline - Date.now()))) break
     }
   }
   return json(200, build(user, device, since, ctx.state.stream))
