@@ -1,5 +1,5 @@
 // Runs a TypeScript bench script through vite-node (a vitest dependency) with the workspace's resolve
-// conditions, so the sibling packages it imports are read from source: `node bench/runTs.mjs bench/upload.ts`.
+// conditions, so the sibling packages it imports are read from source: `node bench-upload/runTs.mjs bench-upload/upload.ts`.
 import { spawnSync } from "node:child_process"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
