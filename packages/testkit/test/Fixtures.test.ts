@@ -56,7 +56,7 @@ describe("fixtures", () => {
     const privateKey = randomBytes(32)
     const { userId } = await createUserWithCrossSigning(server.current.url)
     const keys = generateRoomKeys(30, { firstKnownIndex: 7 })
-    const seeded = await seedBackup(server.current.admin, userId, { backupPrivateKey: privateKey, keys, ephemeralReuse: 4 })
+    const seeded = await seedBackup(server.current, userId, { backupPrivateKey: privateKey, keys, ephemeralReuse: 4 })
     expect(seeded).toEqual({ version: "1", count: 30 })
     const stored = await server.current.admin.roomKeys(userId, "1")
     const byId = new Map(keys.map((key) => [key.session_id, key]))
