@@ -18,8 +18,8 @@ export const run = (name: string, makeLayer: MakeLayer, hooks: Hooks = {}): void
   describe(`BackupStore conformance: ${name}`, () => {
     const withStore = <A, E>(body: (store: BackupStore.BackupStore["Type"]) => Effect.Effect<A, E>) =>
       Effect.flatMap(BackupStore.BackupStore, body).pipe(Effect.provide(makeLayer()))
-    runMerge(withStore)
-    runPending(withStore)
+    for (const group of [runMerge, runBatchAndRestore, runRestoreMarking, runInputChecks]) group(withStore)
+    for (const group of [runPending, runRevisionGuard, runCheckpoints, runExport]) group(withStore)
     runConcurrency(withStore)
     runLifecycle(withStore, hooks)
   })
@@ -56,6 +56,9 @@ const runMerge = (withStore: WithStore) => {
       }),
     ))
 
+}
+
+const runBatchAndRestore = (withStore: WithStore) => {
   it.effect("merge: copies of one session inside a batch are compared in order", () =>
     withStore((store) =>
       Effect.gen(function* () {
@@ -79,6 +82,9 @@ const runMerge = (withStore: WithStore) => {
       }),
     ))
 
+}
+
+const runRestoreMarking = (withStore: WithStore) => {
   it.effect("restore: an equal restored copy marks the stored one backed up; a worse one does not", () =>
     withStore((store) =>
       Effect.gen(function* () {
@@ -107,6 +113,9 @@ const runMerge = (withStore: WithStore) => {
       }),
     ))
 
+}
+
+const runInputChecks = (withStore: WithStore) => {
   it.effect("bad input fails with Constraint and writes nothing, checkpoint included", () =>
     withStore((store) =>
       Effect.gen(function* () {
@@ -158,6 +167,9 @@ const runPending = (withStore: WithStore) => {
       }),
     ))
 
+}
+
+const runRevisionGuard = (withStore: WithStore) => {
   it.effect("markBackedUp skips a copy replaced after it was taken, then marks the new revision", () =>
     withStore((store) =>
       Effect.gen(function* () {
@@ -200,6 +212,9 @@ const runPending = (withStore: WithStore) => {
       }),
     ))
 
+}
+
+const runCheckpoints = (withStore: WithStore) => {
   it.effect("checkpoints are written with their batch, accumulate and clear per version", () =>
     withStore((store) =>
       Effect.gen(function* () {
@@ -229,6 +244,9 @@ const runPending = (withStore: WithStore) => {
       }),
     ), 120_000)
 
+}
+
+const runExport = (withStore: WithStore) => {
   it.effect("export: by room, across pages, nothing for an unknown room", () =>
     withStore((store) =>
       Effect.gen(function* () {
