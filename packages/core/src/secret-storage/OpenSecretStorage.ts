@@ -4,7 +4,7 @@
  */
 import { Effect, Either, Option, Redacted } from "effect"
 import { decodeRecoveryKey, type RecoveryKeyError } from "../crypto/RecoveryKey.js"
-import type { SecretStorageKeyDescription } from "../schema/SecretStorage.js"
+import { MEGOLM_BACKUP_SECRET, type SecretStorageKeyDescription } from "../schema/SecretStorage.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import { checkKeyAgainst, deriveKeyForDescription, pbkdf2ParamsOf } from "./KeyDescriptions.js"
 import type { Deps } from "./RecoveryDeps.js"
@@ -49,22 +49,43 @@ const candidatesFor = (deps: Deps, input: SecretStorageKeyInput, keyId: string, 
   return Either.isRight(asRecoveryKey) ? [asPassphrase, asRecoveryKey] : [asPassphrase]
 }
 
+/** The keys worth trying, default first, then the others the backup key is stored under (a stale default must not lock it away). */
+const keysToTry = (deps: Deps) =>
+  Effect.gen(function* () {
+    const defaultKeyId = Option.getOrUndefined(yield* deps.secretStorage.getDefaultKeyId())
+    const storedUnder = Option.getOrElse(yield* deps.secretStorage.isStored(MEGOLM_BACKUP_SECRET), () => ({}))
+    const others = Object.entries(storedUnder).filter(([id]) => id !== defaultKeyId)
+    const first = defaultKeyId === undefined ? [] : [[defaultKeyId, Option.map(yield* deps.secretStorage.getKey(defaultKeyId), ([, info]) => info)] as const]
+    return { defaultKeyId, keys: [...first, ...others.map(([id, info]) => [id, Option.some(info)] as const)] }
+  })
+
 /**
- * Opens 4S: a recovery key is validated (prefix, parity, length, base58) before any request; the key must pass the
- * default key's check. It is then used for this session and offered to the app's `cacheSecretStorageKey`.
+ * Opens 4S: a recovery key is validated (prefix, parity, length, base58) before any request. The key must pass the
+ * check of the default key, or of another key the backup key is stored under (4S "out of sync" after a new default
+ * key); errors name the default key. The key is then used for this session and offered to `cacheSecretStorageKey`.
  */
-export const openSecretStorage = (deps: Deps, input: SecretStorageKeyInput): Effect.Effect<{ readonly keyId: string }, OpenError> =>
+export const openSecretStorage = (
+  deps: Deps,
+  input: SecretStorageKeyInput,
+): Effect.Effect<{ readonly keyId: string; readonly isDefault: boolean }, OpenError> =>
   Effect.gen(function* () {
     if ("recoveryKey" in input) yield* Either.map(decodeRecoveryKey(Redacted.value(input.recoveryKey)), (bytes) => bytes.fill(0))
-    const defaultKeyId = yield* deps.secretStorage.getDefaultKeyId()
-    if (Option.isNone(defaultKeyId)) return yield* Effect.fail(secretStorageError("NoDefaultKey"))
-    const keyId = defaultKeyId.value
-    const found = yield* deps.secretStorage.getKey(keyId)
-    if (Option.isNone(found)) return yield* Effect.fail(secretStorageError("KeyNotFound", { keyId }))
-    const info = found.value[1]
-    if (info._tag === "Unknown") return yield* Effect.fail(secretStorageError("UnknownAlgorithm", { keyId, detail: info.algorithm }))
-    const key = yield* firstPassing(keyId, info, candidatesFor(deps, input, keyId, info))
-    yield* deps.secretStorage.useKey(keyId, key)
-    yield* deps.callbacks.cacheSecretStorageKey(keyId, info, key)
-    return { keyId }
+    const { defaultKeyId, keys } = yield* keysToTry(deps)
+    let firstError: OpenError | undefined
+    for (const [keyId, found] of keys) {
+      const attempt = Option.isNone(found)
+        ? Effect.fail(secretStorageError("KeyNotFound", { keyId }))
+        : found.value._tag === "Unknown"
+          ? Effect.fail(secretStorageError("UnknownAlgorithm", { keyId, detail: found.value.algorithm }))
+          : firstPassing(keyId, found.value, candidatesFor(deps, input, keyId, found.value))
+      const key = yield* Effect.either(attempt)
+      if (Either.isLeft(key)) {
+        firstError ??= key.left
+        continue
+      }
+      yield* deps.secretStorage.useKey(keyId, key.right)
+      if (Option.isSome(found)) yield* deps.callbacks.cacheSecretStorageKey(keyId, found.value, key.right)
+      return { keyId, isDefault: keyId === defaultKeyId }
+    }
+    return yield* Effect.fail(firstError ?? secretStorageError("NoDefaultKey"))
   }).pipe(Effect.withSpan("Recovery.openSecretStorage"))

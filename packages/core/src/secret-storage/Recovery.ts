@@ -52,10 +52,13 @@ export class Recovery extends Context.Tag("@matrix-backup/core/Recovery")<
     readonly getSecretStorageStatus: () => Effect.Effect<SecretStorageStatus, Failure>
     /** Deletes the current backup, blanks 4S with `{}`, records backup as off, forgets the local keys. */
     readonly disableKeyStorage: () => Effect.Effect<void, Failure | RecoveryError | EngineError>
-    /** Opens 4S for this session with a recovery key, a passphrase, either, or a raw key (validated, then checked). */
+    /**
+     * Opens 4S for this session with a recovery key, a passphrase, either, or a raw key (validated, then checked against
+     * the default key, or another key the backup key is stored under: `isDefault` says which).
+     */
     readonly openSecretStorage: (
       input: SecretStorageKeyInput,
-    ) => Effect.Effect<{ readonly keyId: string }, RecoveryKeyError | SecretStorageError | HomeserverApiError>
+    ) => Effect.Effect<{ readonly keyId: string; readonly isDefault: boolean }, RecoveryKeyError | SecretStorageError | HomeserverApiError>
     /** The recovery state, computed now (a failure to read is the `Error` state). */
     readonly recoveryState: Effect.Effect<RecoveryState>
     /** The current recovery state, then every change. */
