@@ -168,6 +168,46 @@ describe("the reference guide through the Promise facade", () => {
     expect(puts.length).toBe(3)
   })
 
+  it("secretStorage accessor, backup key accessors, isSecretStorageReady and disableKeyStorage", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    let recoveryKey: Uint8Array | null = null
+    const crypto = await makeClient(
+      server.url,
+      identity,
+      { deviceSeed: identity.deviceSigningSeed, masterSeed: identity.masterSeed },
+      { getSecretStorageKey: async ({ keys }) => (recoveryKey === null ? null : [Object.keys(keys)[0] ?? "", recoveryKey]) },
+    )
+    await crypto.bootstrapSecretStorage({
+      createSecretStorageKey: async () => {
+        const key = await crypto.createRecoveryKeyFromPassphrase("correct horse battery staple")
+        recoveryKey = key.privateKey
+        expect(key.keyInfo?.passphrase).toMatchObject({ algorithm: "m.pbkdf2", iterations: 1000 })
+        return key
+      },
+      setupNewKeyBackup: true,
+    })
+    const keyId = await crypto.secretStorage.getDefaultKeyId()
+    expect(keyId).not.toBeNull()
+    expect(await crypto.secretStorage.hasKey()).toBe(true)
+    expect(await crypto.secretStorage.hasKey("nope")).toBe(false)
+    const keyInfo = Object((await server.admin.accountData(identity.userId, `m.secret_storage.key.${keyId}`)) ?? {})
+    expect(await crypto.secretStorage.checkKey(recoveryKey ?? new Uint8Array(32), keyInfo)).toBe(true)
+    expect(await crypto.secretStorage.checkKey(new Uint8Array(32), keyInfo)).toBe(false)
+    // The backup key in 4S is the one the engine cached (unpadded base64 of the 32 bytes).
+    const cached = await crypto.getSessionBackupPrivateKey()
+    const inSecretStorage = await crypto.secretStorage.get("m.megolm_backup.v1")
+    expect(inSecretStorage).toBe(Buffer.from(cached ?? []).toString("base64").replace(/=+$/, ""))
+    await crypto.secretStorage.store("org.example.secret", "hello")
+    expect(await crypto.secretStorage.get("org.example.secret")).toBe("hello")
+    await crypto.storeSessionBackupPrivateKey(cached ?? new Uint8Array(32), "1")
+    await expect(crypto.storeSessionBackupPrivateKey(new Uint8Array(32), "")).rejects.toMatchObject({ code: "InvalidArgument" })
+    expect(typeof (await crypto.isSecretStorageReady())).toBe("boolean")
+    await crypto.disableKeyStorage()
+    expect(await crypto.getActiveSessionBackupVersion()).toBeNull()
+    expect(await crypto.checkKeyBackupAndEnable()).toBeNull()
+  })
+
   it("a client started where a trusted backup exists finds it in the background and uploads new keys", { timeout: 60_000 }, async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
