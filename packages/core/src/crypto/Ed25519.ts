@@ -24,8 +24,8 @@ export const ed25519Sign = (message: Uint8Array, seed: Uint8Array): Uint8Array =
 }
 
 /**
- * Verifies a signature with RFC 8032 strict rules (canonical S, no ZIP-215 leniency), like vodozemac's
- * strict verification. False for any malformed key or signature; never throws.
+ * Verifies a signature with RFC 8032 rules (canonical S and encodings, cofactorless, no ZIP-215 leniency), as
+ * vodozemac's default (ed25519-dalek `verify`); honest signatures verify everywhere. Never throws.
  */
 export const ed25519Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean => {
   if (signature.length !== ED25519_SIGNATURE_LENGTH || publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) return false
