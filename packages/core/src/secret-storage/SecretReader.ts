@@ -24,8 +24,12 @@ type Read<A> = Effect.Effect<A, SecretStorageError | HomeserverApiError>
 const EncryptedEntry = Schema.Struct({ iv: Schema.String, ciphertext: Schema.String, mac: Schema.String })
 const isEntry = Schema.is(EncryptedEntry)
 
+/** Schema issues as `path: kind` only: messages can quote the offending values. */
 const malformed = (where: { keyId?: string; secretName?: string }) => (error: ParseResult.ParseError) =>
-  secretStorageError("Malformed", { ...where, detail: ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") })
+  secretStorageError("Malformed", {
+    ...where,
+    detail: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue._tag}`).join("; "),
+  })
 
 /** The account-data readers `SecretStorage` is built from. */
 export const makeReader = (api: HomeserverApiService) => {

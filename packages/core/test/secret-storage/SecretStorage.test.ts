@@ -199,6 +199,28 @@ describe("SecretStorage: bad input is a typed error and writes nothing", () => {
     ),
   )
 
+  it.effect("malformed account data is Malformed, naming paths but never values", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        yield* setAccountData(server, user, "m.secret_storage.default_key", { key: 987654321 })
+        yield* setAccountData(server, user, keyEventType("k"), { algorithm: "m.secret_storage.v1.aes-hmac-sha2", iv: "c2VjcmV0dmFsdWU", mac: "AAAA" })
+        yield* setAccountData(server, user, MEGOLM_BACKUP_SECRET, { encrypted: "c2VjcmV0dmFsdWU" })
+        yield* Effect.promise(() => server.admin.clearRequestLog())
+        const errors = yield* Effect.gen(function* () {
+          const ss = yield* SecretStorage
+          return [yield* Effect.flip(ss.getDefaultKeyId()), yield* Effect.flip(ss.getKey("k")), yield* Effect.flip(ss.get(MEGOLM_BACKUP_SECRET))]
+        }).pipe(Effect.provide(secretStorageLayer(server, user, Callbacks.layerFromKey(randomKey()))))
+        expect(errors[0]).toMatchObject({ reason: "Malformed", detail: "key: Type" })
+        expect(errors[1]).toMatchObject({ reason: "Malformed", keyId: "k" })
+        expect(errors[1]?.message).toContain("iv")
+        expect(errors[2]).toMatchObject({ reason: "Malformed", secretName: MEGOLM_BACKUP_SECRET })
+        for (const error of errors) expect(error.message).not.toMatch(/987654321|c2VjcmV0dmFsdWU/)
+        expect(yield* accountDataWrites(server)).toEqual([])
+      }),
+    ),
+  )
+
   it.effect("callbacks: no key, an unoffered key ID, a rejecting callback", () =>
     withServer((server) =>
       Effect.gen(function* () {
