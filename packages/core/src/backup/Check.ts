@@ -27,6 +27,8 @@ export const makeChecker = (activation: Activation) =>
     const scope = yield* Effect.scope
     const last = yield* Ref.make(Option.none<LastCheck>())
     const inflight = yield* SynchronizedRef.make(Option.none<Fiber.RuntimeFiber<Option.Option<KeyBackupCheck>>>())
+    // Checks and resets exclude each other, so a check never enables a version a reset is deleting.
+    const exclusive = (yield* Effect.makeSemaphore(1)).withPermits(1)
 
     /** Acts on a fetched backup: enable/switch when trusted or matching our key, otherwise disable. */
     const apply = (info: KeyBackupInfo & { readonly version: BackupVersion }) =>
@@ -72,7 +74,7 @@ export const makeChecker = (activation: Activation) =>
       const check = yield* apply({ ...info, version })
       yield* Ref.set(last, Option.some({ result: Option.some(check) }))
       return Option.some(check)
-    }).pipe(Effect.withSpan("KeyBackupEngine.checkKeyBackupAndEnable"))
+    }).pipe(exclusive, Effect.withSpan("KeyBackupEngine.checkKeyBackupAndEnable"))
 
     /** Joins the running check or starts one (in the engine's scope, so a caller's interruption does not stop it). */
     const shared = Effect.flatten(
@@ -91,14 +93,10 @@ export const makeChecker = (activation: Activation) =>
     const check = (force = true): Effect.Effect<Option.Option<KeyBackupCheck>> =>
       force ? shared : Effect.flatMap(Ref.get(last), Option.match({ onNone: () => shared, onSome: (l) => Effect.succeed(l.result) }))
 
-    /** Waits for a running check, if any (reset does this first). */
-    const awaitInflight = Effect.flatMap(SynchronizedRef.get(inflight), (current) =>
-      Option.match(current, { onNone: () => Effect.void, onSome: (fiber) => Effect.asVoid(Fiber.await(fiber)) }),
-    )
-
     return {
       check,
-      awaitInflight,
+      /** Runs `effect` with no check running meanwhile (reset). */
+      exclusive,
       /** True while a check is running. */
       isChecking: Effect.map(SynchronizedRef.get(inflight), Option.isSome),
       /** Records a result obtained without a GET (reset builds its info locally). */

@@ -109,11 +109,10 @@ export const makeReset = (activation: Activation, checker: Checker) =>
       })
 
     const resetKeyBackup: Effect.Effect<KeyBackupCheck, EngineError> = Effect.gen(function* () {
-      yield* checker.awaitInflight
       yield* deleteAllVersions
       const key = yield* entropy.randomBytes(32)
       return yield* Effect.ensuring(createWith(key), Effect.sync(() => wipe(key)))
-    }).pipe(Effect.withSpan("KeyBackupEngine.resetKeyBackup"))
+    }).pipe(checker.exclusive, Effect.withSpan("KeyBackupEngine.resetKeyBackup"))
 
     const deleteKeyBackupVersion = (version: string): Effect.Effect<void, EngineError> =>
       Effect.gen(function* () {

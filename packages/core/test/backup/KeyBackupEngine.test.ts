@@ -185,6 +185,24 @@ describe("KeyBackupEngine", () => {
     ),
   )
 
+  it.scopedLive("checks racing a reset never leave uploads on a deleted version", () =>
+    run(({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        yield* engine.resetKeyBackup()
+        yield* engine.addRoomKeys(roomKeys(60))
+        const [, , check] = yield* Effect.all([engine.checkKeyBackupAndEnable(), engine.checkKeyBackupAndEnable(), engine.resetKeyBackup(), engine.checkKeyBackupAndEnable()], {
+          concurrency: "unbounded",
+        })
+        yield* engine.waitForBackupSteadyState()
+        const version = check.backupInfo.version ?? ""
+        expect(version).toBe("2")
+        expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe("2")
+        expect(yield* Effect.promise(() => admin.roomKeys(identity.userId, "2"))).toHaveLength(60)
+      }),
+    ),
+  )
+
   it.scopedLive("reset deletes every older version first", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
