@@ -104,6 +104,37 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
     ),
   )
 
+  it.effect("after js-sdk rotates the backup, our device sees the stale key and reloads the new one from 4S", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        let secretKey: Uint8Array<ArrayBuffer> | null = null
+        const crypto = yield* jsClient(server, user, async () => secretKey)
+        const created = yield* Effect.promise(async () => {
+          const created = await crypto.createRecoveryKeyFromPassphrase()
+          secretKey = created.privateKey
+          await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
+          return created
+        })
+        const device = yield* newDevice(server, user)
+        yield* Effect.gen(function* () {
+          const recovery = yield* Recovery
+          yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(created.encodedPrivateKey ?? "") })
+          const before = yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
+          const rotated = yield* Effect.promise(async () => {
+            await crypto.resetKeyBackup()
+            return { version: await crypto.getActiveSessionBackupVersion(), key: await crypto.getSessionBackupPrivateKey() }
+          })
+          expect(rotated.version).not.toBe(before)
+          expect(yield* recovery.recoveryState).toMatchObject({ _tag: "NotReady", reason: "BackupKeyNotCached", backupVersion: rotated.version })
+          expect(yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()).toBe(rotated.version)
+          expect(Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))).toEqual(rotated.key)
+          expect((yield* recovery.recoveryState)._tag).toBe("Ready")
+        }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
+      }),
+    ),
+  )
+
   it.effect("4S we bootstrapped opens in js-sdk with our recovery key", () =>
     withServer((server) =>
       Effect.gen(function* () {
