@@ -13,7 +13,8 @@ import { HomeserverApi } from "../services/HomeserverApi.js"
 import type { Activation, ActiveBackup } from "./Activation.js"
 import { BackupState } from "./BackupState.js"
 import { matrixErrcode } from "./EngineError.js"
-import { encryptBatch } from "./UploadBatch.js"
+import { encryptBatch, type UploadBatch } from "./UploadBatch.js"
+import type { RoomKeyRef } from "../store/Encoded.js"
 import { backoffDelay, type UploadSettings } from "./UploadOptions.js"
 
 /** How a run ended: done, or stopped by a version error the engine must act on. */
@@ -22,6 +23,9 @@ export type RunOutcome =
   | { readonly _tag: "VersionError"; readonly error: HomeserverApiError & { readonly _tag: "WrongBackupVersion" | "BackupNotFound" } }
 
 const done: RunOutcome = { _tag: "Done" }
+const NOTHING: ReadonlySet<string> = new Set()
+/** Identity of a stored copy (room, session, revision). */
+const refId = (ref: RoomKeyRef): string => `${ref.revision}\u0000${ref.roomId}\u0000${ref.sessionId}`
 
 /** A uniformly random duration in [0, max], from the Entropy port. */
 const jitter = (entropy: Entropy["Type"], max: Duration.Duration) =>
@@ -66,26 +70,53 @@ export const makeUploadLoop = (
       return pause(backup, state, delay)
     }
 
+    /** Reads up to `size` pending keys not in `exclude` (a batch in flight) and encrypts them; None when none are left. */
+    const prepare = (backup: ActiveBackup, size: number, exclude: ReadonlySet<string>) =>
+      Effect.flatMap(store.pendingRoomKeys(backup.version, size + exclude.size), (pending) => {
+        const keys = pending.filter((key) => !exclude.has(refId(key))).slice(0, size)
+        return keys.length === 0 ? Effect.succeedNone : Effect.asSome(encryptBatch(crypto, backup.publicKey, keys))
+      })
+
+    /** After the server accepted `batch`: mark it (revision-checked) and report the exact count still pending. */
+    const accepted = (backup: ActiveBackup, batch: UploadBatch) =>
+      Effect.gen(function* () {
+        const marked = yield* Effect.either(Effect.zipRight(store.markBackedUp(backup.version, batch.refs), store.countPending(backup.version)))
+        // If marking fails the keys stay pending and are sent again: the server keeps one copy per session.
+        if (Either.isLeft(marked)) return
+        yield* activation.setStateFor(backup.epoch, BackupState.Uploading({ version: backup.version, remaining: marked.right }))
+        yield* remaining(marked.right)
+      })
+
+    /**
+     * One run: batches until nothing is pending. The next batch is read and encrypted while the current one is on
+     * the wire; it excludes the keys in flight, and a key replaced meanwhile fails the revision check when marked.
+     */
     const run = (backup: ActiveBackup): Effect.Effect<RunOutcome> =>
       Effect.gen(function* () {
         yield* Effect.sleep(yield* jitter(entropy, settings.maxStartJitter))
         let failures = 0
         let batchSize = settings.batchSize
+        let next: UploadBatch | undefined
         while (yield* activation.isCurrent(backup.epoch)) {
-          const pending = yield* Effect.either(store.pendingRoomKeys(backup.version, batchSize))
-          if (Either.isLeft(pending)) {
+          const prepared = next === undefined ? yield* Effect.either(prepare(backup, batchSize, NOTHING)) : Either.right(Option.some(next))
+          next = undefined
+          if (Either.isLeft(prepared)) {
             failures += 1
             const delay = backoffDelay(settings, failures)
             yield* pause(backup, BackupState.Error({ reason: "Storage", version: backup.version, retryInMs: Duration.toMillis(delay) }), delay)
             continue
           }
-          if (pending.right.length === 0) {
+          if (Option.isNone(prepared.right)) {
             yield* activation.setStateFor(backup.epoch, BackupState.Enabled({ version: backup.version }))
             yield* remaining(0)
             return done
           }
-          const batch = yield* encryptBatch(crypto, backup.publicKey, pending.right)
-          const sent = yield* Effect.either(api.putRoomKeys(backup.version, batch.request))
+          const batch = prepared.right.value
+          const inFlight = new Set(batch.refs.map(refId))
+          const [sent, following] = yield* Effect.all(
+            [Effect.either(api.putRoomKeys(backup.version, batch.request)), Effect.option(prepare(backup, batchSize, inFlight))],
+            { concurrency: 2 },
+          )
           if (Either.isLeft(sent)) {
             const error = sent.left
             if (error._tag === "WrongBackupVersion" || error._tag === "BackupNotFound") return { _tag: "VersionError" as const, error }
@@ -96,14 +127,8 @@ export const makeUploadLoop = (
             continue
           }
           failures = 0
-          const marked = yield* Effect.either(
-            Effect.zipRight(store.markBackedUp(backup.version, batch.refs), store.countPending(backup.version)),
-          )
-          // If marking fails the keys stay pending and are sent again: the server keeps one copy per session.
-          if (Either.isRight(marked)) {
-            yield* activation.setStateFor(backup.epoch, BackupState.Uploading({ version: backup.version, remaining: marked.right }))
-            yield* remaining(marked.right)
-          }
+          yield* accepted(backup, batch)
+          next = Option.getOrUndefined(Option.flatten(following))
           if (Duration.toMillis(settings.batchDelay) > 0) yield* Effect.sleep(settings.batchDelay)
         }
         return done

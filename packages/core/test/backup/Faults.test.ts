@@ -96,6 +96,27 @@ describe("upload under faults", () => {
     ),
   )
 
+  it.scopedLive("a key replaced by a better copy while its batch is in flight: the newer copy is uploaded too, nothing is lost", () =>
+    run(({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 150, times: 1, match: { method: "PUT", path: "/room_keys/keys" } }))
+        const keys = roomKeys(120).map((k) => ({ ...k, firstKnownIndex: 5 }))
+        yield* engine.addRoomKeys(keys)
+        yield* Effect.sleep(Duration.millis(50))
+        const first = keys[0]
+        if (first === undefined) throw new Error("test: no key")
+        // The first batch is on the wire; a better copy (lower first index) of one of its keys arrives.
+        yield* engine.addRoomKeys([{ ...first, firstKnownIndex: 0 }])
+        yield* engine.waitForBackupSteadyState()
+        yield* expectComplete(admin, identity.userId, version, keys)
+        const stored = yield* Effect.promise(() => admin.roomKeys(identity.userId, version))
+        expect(stored.find((s) => s.sessionId === first.sessionId)?.data.first_message_index).toBe(0)
+      }),
+    ),
+  )
+
   it.scopedLive("another device resets the backup mid-upload: the engine switches and the new version gets every key once", () =>
     run(
       ({ admin, identity }) =>
