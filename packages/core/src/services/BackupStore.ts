@@ -148,7 +148,10 @@ export const makeEncoded = (encoded: Encoded, options: StoreOptions = {}): Conte
         })
       }),
     setBackupState: (state) =>
-      encoded.setValue(STATE_NAME, JSON.stringify({ activeVersion: state.activeVersion, backupInfo: state.backupInfo })),
+      Effect.try({
+        try: () => JSON.stringify({ activeVersion: state.activeVersion, backupInfo: state.backupInfo }),
+        catch: () => new StorageError({ reason: "Constraint", message: "The backup info is not JSON-serialisable" }),
+      }).pipe(Effect.flatMap((text) => encoded.setValue(STATE_NAME, text))),
     storeBackupDecryptionKey: (key, version) =>
       Effect.zipRight(
         checkVersion(version),

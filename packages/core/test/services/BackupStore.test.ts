@@ -145,3 +145,15 @@ describe("BackupStore secrets and the at-rest check value", () => {
       expect((yield* Effect.flip(store.getBackupDecryptionKey())).reason).toBe("Corrupt")
     }))
 })
+
+describe("BackupStore backup state", () => {
+  it.effect("backup info that JSON cannot hold is a Constraint error and keeps the stored state", () =>
+    Effect.gen(function* () {
+      const store = yield* BackupStore.BackupStore
+      yield* store.setBackupState({ activeVersion: "1", backupInfo: { version: "1" } })
+      const error = yield* Effect.flip(store.setBackupState({ activeVersion: "2", backupInfo: { n: BigInt(1) } }))
+      expect(error.reason).toBe("Constraint")
+      expect(yield* store.getBackupState()).toEqual({ activeVersion: "1", backupInfo: { version: "1" } })
+    }).pipe(Effect.provide(BackupStore.layerMemory)),
+  )
+})
