@@ -116,7 +116,11 @@ export const makeEncoded = (encoded: Encoded, options: StoreOptions = {}): Conte
         if (opts.backedUpTo !== undefined) yield* checkVersion(opts.backedUpTo)
         if (opts.checkpoint !== undefined) yield* checkVersion(opts.checkpoint.version)
         yield* checkKeys(keys)
-        return yield* encoded.upsertRoomKeys(keys.map(encodeRoomKey), opts.backedUpTo ?? null, opts.checkpoint ?? null)
+        const rows = yield* Effect.try({
+          try: () => keys.map(encodeRoomKey),
+          catch: () => new StorageError({ reason: "Constraint", message: "A room key's extra fields are not JSON-serialisable" }),
+        })
+        return yield* encoded.upsertRoomKeys(rows, opts.backedUpTo ?? null, opts.checkpoint ?? null)
       }).pipe(Effect.withSpan("BackupStore.upsertRoomKeys", { attributes: { keys: keys.length } })),
     pendingRoomKeys: (version, limit) =>
       Effect.zipRight(

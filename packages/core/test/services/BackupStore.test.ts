@@ -156,4 +156,12 @@ describe("BackupStore backup state", () => {
       expect(yield* store.getBackupState()).toEqual({ activeVersion: "1", backupInfo: { version: "1" } })
     }).pipe(Effect.provide(BackupStore.layerMemory)),
   )
+  it.effect("a key whose extra fields JSON cannot hold is a Constraint error and nothing is written", () =>
+    Effect.gen(function* () {
+      const store = yield* BackupStore.BackupStore
+      const error = yield* Effect.flip(store.upsertRoomKeys([key("a", 0), { ...key("b", 0), extra: { n: BigInt(1) } }]))
+      expect(error.reason).toBe("Constraint")
+      expect(yield* store.countTotal()).toBe(0)
+    }).pipe(Effect.provide(BackupStore.layerMemory)),
+  )
 })
