@@ -44,12 +44,35 @@ const fromHomeserver = (tag: string, error: unknown): CliError | undefined => {
   }
 }
 
+const reasonOf = (error: unknown) => field(error, "reason")
+
+/** Core service errors that wrap a port failure keep its meaning (`cause` is the port error or its tag). */
+const fromCore = (tag: string, error: unknown): CliError | undefined => {
+  const reason = reasonOf(error)
+  if (tag === "RestoreError" && (reason === "HomeserverFailure" || reason === "StoreFailure" || reason === "Aborted")) {
+    return new CliError({ code: "RestoreInterrupted", message: field(error, "message") ?? "The restore stopped; run it again to resume" })
+  }
+  const cause = Predicate.hasProperty(error, "cause") ? error.cause : undefined
+  const causeTag = typeof cause === "string" ? cause : tagOf(cause)
+  if (causeTag !== undefined && causeTag !== "BackupNotFound") {
+    const inner = fromHomeserver(causeTag, typeof cause === "string" ? { _tag: cause } : cause)
+    if (inner !== undefined) return inner
+  }
+  if ((tag === "RecoveryError" && reason === "NoBackup") || (tag === "RestoreError" && reason === "BackupVersionNotFound")) {
+    return new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver" })
+  }
+  if (tag === "SteadyStateError") {
+    return new CliError({ code: "NotUploaded", message: `The keys could not all be backed up (${reason ?? "unknown"})` })
+  }
+  return undefined
+}
+
 /** Maps any failure to a `CliError`; unknown values become `Internal` without their contents. */
 export const toCliError = (error: unknown): CliError => {
   if (error instanceof CliError) return error
   const tag = tagOf(error)
   if (tag === undefined) return new CliError({ code: "Internal", message: "Unexpected failure" })
-  const mapped = fromHomeserver(tag, error)
+  const mapped = fromHomeserver(tag, error) ?? fromCore(tag, error)
   if (mapped !== undefined) return mapped
   if (tag === "StorageError") {
     return new CliError({ code: "Storage", message: `Local store: ${field(error, "message") ?? field(error, "reason") ?? "failure"}` })

@@ -8,6 +8,8 @@ import { Effect } from "effect"
 export interface Progress {
   /** Sets the number done (and optionally the total once known). */
   readonly update: (done: number, total?: number) => Effect.Effect<void>
+  /** The same, for synchronous callbacks (e.g. a restore's `onProgress`). */
+  readonly set: (done: number, total?: number) => void
   /** Draws the final state and ends the line. */
   readonly finish: Effect.Effect<void>
 }
@@ -50,13 +52,14 @@ export const makeProgress = (label: string, initialTotal: number, options: { rea
     if (tty) process.stdout.write(`\r${bar(label, done, total, perSecond)}`)
     else process.stdout.write(`${line(label, done, total, perSecond)}\n`)
   }
+  const set = (n: number, newTotal?: number) => {
+    done = n
+    if (newTotal !== undefined) total = newTotal
+    draw(false)
+  }
   return {
-    update: (n, newTotal) =>
-      Effect.sync(() => {
-        done = n
-        if (newTotal !== undefined) total = newTotal
-        draw(false)
-      }),
+    set,
+    update: (n, newTotal) => Effect.sync(() => set(n, newTotal)),
     finish: Effect.sync(() => {
       draw(true)
       if (tty && !quiet) process.stdout.write("\n")

@@ -1,15 +1,42 @@
 /**
  * One device's working set for a command: the connection checked with whoami, the state directory, and the
- * Layers every flow needs (HomeserverApi over fetch, BackupStore over SQLite, CryptoBackend, Entropy).
+ * core services composed over its ports (HomeserverApi over fetch, BackupStore over SQLite, the device's signing
+ * key from the state directory): engine, Secret Storage, Recovery and restore.
  */
-import { type BackupStore, CryptoBackend, Entropy, type HomeserverApi } from "@matrix-backup/core"
+import {
+  BackupEvents,
+  type BackupStore,
+  CryptoBackend,
+  DeviceKeysService,
+  Entropy,
+  type HomeserverApi,
+  KeyBackupEngine,
+  KeyBackupRestore,
+  Recovery,
+  SecretStorageCallbacks,
+  SecretStorageService,
+} from "@matrix-backup/core"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
 import { Effect, Layer, Option } from "effect"
 import { type Connection, type ConnectionInput, connect } from "./Connection.js"
 import { type DeviceState, defaultStateDir, openStateDir } from "./StateDir.js"
 
-/** Services every flow may use. */
-export type Services = HomeserverApi.HomeserverApi | BackupStore.BackupStore | CryptoBackend.CryptoBackend | Entropy.Entropy
+/** The ports a device is built on. */
+export type Ports =
+  | HomeserverApi.HomeserverApi
+  | BackupStore.BackupStore
+  | CryptoBackend.CryptoBackend
+  | Entropy.Entropy
+  | BackupEvents.BackupEvents
+  | DeviceKeysService.DeviceKeys
+
+/** Every service a command may use. */
+export type Services =
+  | Ports
+  | SecretStorageService.SecretStorage
+  | KeyBackupEngine.KeyBackupEngine
+  | Recovery.Recovery
+  | KeyBackupRestore.KeyBackupRestore
 
 /** An opened device. */
 export interface Session {
@@ -23,9 +50,29 @@ export const cryptoLayer: Layer.Layer<CryptoBackend.CryptoBackend | Entropy.Entr
   Layer.provideMerge(Entropy.layer),
 )
 
-/** The layers of a device whose store is `storeFile`. */
-export const deviceLayer = (api: Layer.Layer<HomeserverApi.HomeserverApi>, storeFile: string): Layer.Layer<Services, BackupStore.StorageError> =>
-  Layer.mergeAll(api, SqliteBackupStore.layer({ filename: storeFile }), cryptoLayer)
+/** Upload tuning for a command line: no random start delay (that spreads many clients' start-up), bigger batches. */
+const UPLOAD: KeyBackupEngine.UploadOptions = { maxStartJitter: 0, batchSize: 250 }
+
+/** The core services of `device` over the given API and its SQLite store. */
+export const deviceLayer = (
+  api: Layer.Layer<HomeserverApi.HomeserverApi>,
+  device: DeviceState,
+): Layer.Layer<Services, BackupStore.StorageError> => {
+  const ports = Layer.mergeAll(
+    api,
+    SqliteBackupStore.layer({ filename: device.storeFile }),
+    cryptoLayer,
+    BackupEvents.layer,
+    DeviceKeysService.layerFromSeeds({ userId: device.userId, deviceId: device.deviceId, deviceSeed: device.seed }),
+  )
+  // The 4S key is only ever given explicitly (openSecretStorage); it is not cached in the state directory.
+  const secretStorage = SecretStorageService.layer.pipe(Layer.provideMerge(SecretStorageCallbacks.layerNone))
+  return Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer).pipe(
+    Layer.provideMerge(KeyBackupEngine.layer(UPLOAD)),
+    Layer.provideMerge(secretStorage),
+    Layer.provideMerge(ports),
+  )
+}
 
 /** Connects and opens the state directory (given, or the default one for this user and device). */
 export const openSession = (input: ConnectionInput, state: Option.Option<string>) =>
@@ -33,5 +80,5 @@ export const openSession = (input: ConnectionInput, state: Option.Option<string>
     const connection = yield* connect(input)
     const dir = Option.getOrElse(state, () => defaultStateDir(connection.userId, connection.deviceId))
     const device = yield* openStateDir(dir, connection.userId, connection.deviceId)
-    return { connection, device, layer: deviceLayer(connection.api, device.storeFile) } satisfies Session
+    return { connection, device, layer: deviceLayer(connection.api, device) } satisfies Session
   })

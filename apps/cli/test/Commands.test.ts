@@ -1,12 +1,21 @@
 // Every command against the fake homeserver over loopback HTTP: create, status, import, restore (resumable,
 // per room, with or without spaces, by passphrase, with an old-style backup key), export, delete.
 import { RecoveryKey } from "@matrix-backup/core"
-import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, seedBackup, startFakeHomeserver } from "@matrix-backup/testkit"
+import {
+  backupPublicKeyFromPrivate,
+  brokenEntries,
+  generateRoomKeys,
+  loginNewDevice,
+  registerUser,
+  type RunningFakeHomeserver,
+  seedBackup,
+  startFakeHomeserver,
+} from "@matrix-backup/testkit"
 import { randomBytes } from "node:crypto"
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { cli, expectNoSecrets, stateDir } from "./support.js"
+import { cli, expectFailure, expectNoSecrets, stateDir } from "./support.js"
 
 let server: RunningFakeHomeserver
 beforeEach(async () => {
@@ -51,30 +60,35 @@ describe("create, status, import", () => {
     expect(status.code).toBe(0)
     expect(status.json).toMatchObject({
       backup: { version, algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", count: 120, etag: expect.any(String) },
-      trust: { trusted: true, matchesDecryptionKey: true, signatures: [{ keyId: `ed25519:${user.deviceId}`, signer: "thisDevice", valid: true }] },
+      trust: {
+        trusted: true,
+        matchesDecryptionKey: true,
+        details: { deviceSignature: { keyId: `ed25519:${user.deviceId}`, state: "ValidAndTrusted" }, decryptionKey: "Matches" },
+      },
       pending: 0,
       total: 120,
-      recovery: { state: "enabled" },
+      uploads: "Enabled",
+      recovery: { state: "Ready", reason: null },
     })
     expectNoSecrets(status, [user.accessToken, recoveryKey])
   })
 
-  it("status from the environment on a new device: backup untrusted, nothing local, recovery enabled", { timeout: 60_000 }, async () => {
+  it("status from the environment on a new device: not trusted, nothing local, the recovery key still needed", { timeout: 60_000 }, async () => {
     const { user } = await backedUpUser(10)
     const other = await loginNewDevice(server.url, user)
     const status = await cli(["status", "--state", stateDir(), "--json"], { MATRIX_HOMESERVER: server.url, MATRIX_ACCESS_TOKEN: other.accessToken })
     expect(status.json).toMatchObject({
       backup: { count: 10 },
-      trust: { trusted: false, matchesDecryptionKey: false, signatures: [{ keyId: `ed25519:${user.deviceId}`, signer: "unknownKey", valid: false }] },
+      trust: { trusted: false, matchesDecryptionKey: false, details: { decryptionKey: "NoKeyStored" } },
       total: 0,
-      recovery: { state: "enabled" },
+      recovery: { state: "NotReady", reason: "BackupKeyNotCached" },
     })
   })
 
   it("status of an account without backup or 4S", async () => {
     const user = await registerUser(server.url)
     const status = await cli(["status", ...connection(user, stateDir()), "--json"])
-    expect(status.json).toMatchObject({ backup: null, trust: null, pending: 0, total: 0, recovery: { state: "disabled", reason: expect.any(String) } })
+    expect(status.json).toMatchObject({ backup: null, trust: null, pending: 0, total: 0, recovery: { state: "NotReady", reason: "NoSecretStorage" } })
   })
 })
 
@@ -88,9 +102,35 @@ describe("restore", () => {
     expect(first.json).toMatchObject({ total: 150, imported: 150, failures: {}, seconds: expect.any(Number), keysPerSecond: expect.any(Number) })
     expectNoSecrets(first, [recoveryKey, second.accessToken, ...keys.slice(0, 5).map((k) => k.session_key)])
     const again = await cli(["restore", ...connection(second, state), "--recovery-key", recoveryKey, "--json"])
-    expect(again.json).toMatchObject({ total: 150, imported: 150 })
+    expect(again.json).toMatchObject({ total: 150 })
     const status = await cli(["status", ...connection(second, state), "--json"])
-    expect(status.json).toMatchObject({ total: 150, pending: 0, trust: { trusted: true, matchesDecryptionKey: true } })
+    // Signed by the first device only, so not "trusted"; the restored key matching it is what lets this device use it.
+    expect(status.json).toMatchObject({ total: 150, pending: 0, trust: { trusted: false, matchesDecryptionKey: true }, recovery: { state: "Ready" } })
+  })
+
+  it("an interrupted restore fails cleanly and the next run resumes where it stopped", { timeout: 90_000 }, async () => {
+    const user = await registerUser(server.url)
+    const state = stateDir()
+    const created = await cli(["create", ...connection(user, state), "--json"])
+    const recoveryKey = String(created.json?.["recoveryKey"])
+    const { path } = keyFile(600, 12)
+    await cli(["import", ...connection(user, state), "--in", path, "--format", "json", "--json"])
+    const second = await loginNewDevice(server.url, user)
+    const secondState = stateDir()
+    await server.admin.injectFault({ kind: "resetMidBody", afterBytes: 200_000, match: { method: "GET", path: "/room_keys/keys" }, times: 20 })
+    const cut = await cli(["restore", ...connection(second, secondState), "--recovery-key", recoveryKey, "--json"])
+    expectFailure(cut, "RestoreInterrupted", [recoveryKey, second.accessToken])
+    expect(cut.stderr).toMatch(/run the restore again to resume/)
+    expectNoSecrets(cut, [recoveryKey, second.accessToken])
+    await server.admin.clearFaults()
+    const resumed = await cli(["restore", ...connection(second, secondState), "--recovery-key", recoveryKey, "--json"])
+    expect(resumed.code).toBe(0)
+    const { total, imported, skipped } = resumed.json as { total: number; imported: number; skipped: number }
+    expect(total).toBe(600)
+    expect(skipped).toBeGreaterThan(0)
+    expect(imported + skipped).toBe(600)
+    const status = await cli(["status", ...connection(second, secondState), "--json"])
+    expect(status.json).toMatchObject({ total: 600 })
   })
 
   it("restores only the rooms asked for", { timeout: 60_000 }, async () => {
@@ -116,10 +156,17 @@ describe("restore", () => {
     const user = await registerUser(server.url)
     const backupKey = randomBytes(32)
     const keys = generateRoomKeys(40, { rooms: 2 })
-    await seedBackup(server.admin, user.userId, { backupPrivateKey: backupKey, keys })
+    const broken = brokenEntries(backupPublicKeyFromPrivate(backupKey))
+    await seedBackup(server.admin, user.userId, { backupPrivateKey: backupKey, keys, extraEntries: broken })
     const run = await cli(["restore", ...connection(user, stateDir()), "--recovery-key", RecoveryKey.encodeRecoveryKey(backupKey), "--json"])
     expect(run.code).toBe(0)
-    expect(run.json).toMatchObject({ total: 40, imported: 40, failures: {} })
+    expect(run.json).toMatchObject({ total: 40 + broken.length, imported: 40 })
+    const failures = run.json?.["failures"] as Record<string, number>
+    expect(Object.values(failures).reduce((a, b) => a + b, 0)).toBe(broken.length)
+    expect(failures).toMatchObject({ BadMac: 2, BadPadding: 1, MissingFields: 1, UnknownAlgorithm: 1 })
+    const human = await cli(["restore", ...connection(user, stateDir()), "--recovery-key", RecoveryKey.encodeRecoveryKey(backupKey)])
+    expect(human.stdout).toMatch(/Restored 40 of 49 keys/)
+    expect(human.stdout).toMatch(/Failures: .*BadMac 2/)
   })
 })
 

@@ -100,7 +100,7 @@ export const decryptedBatches = (
   unlocked: Unlocked,
   options: DownloadOptions = {},
 ): Stream.Stream<ReadonlyArray<Decrypted>, CliError, HomeserverApi.HomeserverApi | CryptoBackend.CryptoBackend> =>
-  entries(unlocked.version as Ids.BackupVersion, options.rooms).pipe(
+  entries(unlocked.version, options.rooms).pipe(
     Stream.filter((entry) => options.skipRooms === undefined || !options.skipRooms.has(entry.roomId)),
     Stream.mapError(toCliError),
     Stream.grouped(options.batchSize ?? 500),

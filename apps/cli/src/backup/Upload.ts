@@ -1,75 +1,56 @@
 /**
- * Uploads every key not yet backed up to the active version: pages of pending keys, encrypted to the backup
- * public key in `workers` parallel batches, `PUT /room_keys/keys`, then marked backed up in one transaction
- * each. A key leaves "pending" only after the server accepted it (DESIGN.md §3, PROTOCOL.md §3.3, §3.7).
+ * Backs keys up through core's engine: the server's backup is checked and must be trusted (signed by this device,
+ * or matching the decryption key it holds), the keys are added as pending, and the engine's upload loop sends them;
+ * progress follows the engine's state, and the command returns once nothing is pending (DESIGN.md §3).
  */
-import { BackupStore, CryptoBackend, HomeserverApi, type Ids, type KeyBackupData, RoomKey } from "@matrix-backup/core"
-import { Effect } from "effect"
-import { toCliError } from "../CliError.js"
+import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
+import { Effect, Fiber, Option, Stream } from "effect"
+import { CliError, toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
 
-/** Where to upload: the version and its (trusted) public key. */
-export interface Target {
-  readonly version: Ids.BackupVersion
-  readonly publicKey: Uint8Array
+/** What a backup run did. */
+export interface BackedUp {
+  readonly version: string
+  readonly added: number
+  readonly uploaded: number
+  readonly pending: number
+  readonly seconds: number
 }
 
-/** Options of `uploadPending`. */
-export interface UploadOptions {
-  /** Keys per request (default 250). */
-  readonly batchSize?: number
-  /** Requests in flight (default 2). */
-  readonly workers?: number
-}
-
-const encoder = new TextEncoder()
-
-/** The backup plaintext of a stored key (PROTOCOL.md §3.6): the export without room and session ids. */
-const plaintext = (key: RoomKey.RoomKey): Uint8Array => {
-  const { room_id: _room, session_id: _session, first_known_index: _index, ...rest } = RoomKey.toExported(key)
-  return encoder.encode(JSON.stringify(rest))
-}
-
-const uploadBatch = (target: Target, keys: ReadonlyArray<BackupStore.PendingRoomKey>) =>
-  Effect.gen(function* () {
-    const crypto = yield* CryptoBackend.CryptoBackend
-    const api = yield* HomeserverApi.HomeserverApi
-    const store = yield* BackupStore.BackupStore
-    const encrypted = yield* crypto.encryptSessions(target.publicKey, keys.map(plaintext))
-    const rooms: Record<string, { sessions: Record<string, KeyBackupData.KeyBackupData> }> = {}
-    keys.forEach((key, i) => {
-      const session_data = encrypted[i]
-      if (session_data === undefined) return
-      const room = (rooms[key.roomId] ??= { sessions: {} })
-      room.sessions[key.sessionId] = {
-        first_message_index: key.firstKnownIndex,
-        forwarded_count: key.forwardingCurve25519KeyChain.length + (key.imported ? 1 : 0),
-        is_verified: false,
-        session_data,
-      }
+/** The server's backup, enabled for uploads, or why not. */
+export const enabledBackup = Effect.gen(function* () {
+  const engine = yield* KeyBackupEngine.KeyBackupEngine
+  const check = yield* engine.checkKeyBackupAndEnable(true)
+  if (Option.isNone(check)) return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver" })
+  const version = yield* engine.getActiveSessionBackupVersion()
+  if (Option.isNone(version)) {
+    return yield* new CliError({
+      code: "UntrustedBackup",
+      message: `This device does not trust backup version ${check.value.backupInfo.version ?? "?"}; run restore with the recovery key first`,
     })
-    yield* api.putRoomKeys(target.version, { rooms } as KeyBackupData.KeysBackupRequest)
-    return yield* store.markBackedUp(target.version, keys)
-  })
+  }
+  return version.value
+})
 
-/** Uploads until nothing is pending; returns how many keys were marked backed up. */
-export const uploadPending = (target: Target, progress: Progress, options: UploadOptions = {}) =>
+/** Adds `keys` and waits until every pending key is on the server. */
+export const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>, progress: Progress) =>
   Effect.gen(function* () {
+    const engine = yield* KeyBackupEngine.KeyBackupEngine
     const store = yield* BackupStore.BackupStore
-    const batchSize = options.batchSize ?? 250
-    const workers = Math.max(1, options.workers ?? 2)
-    const initial = yield* store.countPending(target.version)
-    let uploaded = 0
-    yield* progress.update(0, initial)
-    for (;;) {
-      const page = yield* store.pendingRoomKeys(target.version, batchSize * workers)
-      if (page.length === 0) break
-      const batches: Array<ReadonlyArray<BackupStore.PendingRoomKey>> = []
-      for (let i = 0; i < page.length; i += batchSize) batches.push(page.slice(i, i + batchSize))
-      const marked = yield* Effect.forEach(batches, (batch) => uploadBatch(target, batch), { concurrency: workers })
-      uploaded += marked.reduce((a, b) => a + b, 0)
-      yield* progress.update(uploaded, Math.max(initial, uploaded))
-    }
+    const version = yield* enabledBackup
+    const started = performance.now()
+    const counts = yield* Effect.mapError(engine.addRoomKeys(keys), toCliError)
+    const pending = yield* Effect.mapError(store.countPending(version), toCliError)
+    yield* progress.update(0, pending)
+    const watcher = yield* engine.stateChanges.pipe(
+      Stream.runForEach((state) => (state._tag === "Uploading" ? progress.update(Math.max(0, pending - state.remaining)) : Effect.void)),
+      Effect.fork,
+    )
+    yield* Effect.mapError(engine.waitForBackupSteadyState(), toCliError)
+    yield* Fiber.interrupt(watcher)
+    yield* progress.update(pending)
     yield* progress.finish
-    return uploaded
-  }).pipe(Effect.mapError(toCliError))
+    const left = yield* Effect.mapError(store.countPending(version), toCliError)
+    const seconds = (performance.now() - started) / 1000
+    return { version, added: counts.inserted + counts.replaced, uploaded: pending - left, pending: left, seconds } satisfies BackedUp
+  })

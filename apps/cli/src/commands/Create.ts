@@ -1,7 +1,7 @@
 /** `create [--passphrase P]`: bootstrap Secret Storage and a new backup; prints the recovery key once. */
 import { Command, Options } from "@effect/cli"
 import { Effect, Redacted } from "effect"
-import { bootstrap } from "../backup/Bootstrap.js"
+import { createBackup } from "../backup/Create.js"
 import * as Flags from "../Flags.js"
 import { runCommand } from "../Output.js"
 import { openSession } from "../Session.js"
@@ -21,7 +21,7 @@ export const create = Command.make("create", options, (o) =>
     o.json,
     Effect.gen(function* () {
       const session = yield* openSession(o, Flags.optionalPath(o.state))
-      return yield* Effect.provide(bootstrap(session.device, o.passphrase), session.layer)
+      return yield* Effect.provide(createBackup(o.passphrase), session.layer)
     }),
     {
       human: (r) =>

@@ -1,8 +1,8 @@
 /** `delete --version V`: deletes one backup version and its keys on the homeserver. */
 import { Command, Options } from "@effect/cli"
-import { BackupStore, HomeserverApi, Ids } from "@matrix-backup/core"
+import { HomeserverApi, Ids, KeyBackupEngine } from "@matrix-backup/core"
 import { Effect, Schema } from "effect"
-import { CliError } from "../CliError.js"
+import { CliError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { runCommand } from "../Output.js"
 import { openSession } from "../Session.js"
@@ -16,16 +16,12 @@ const deleteVersion = (text: string) =>
       () => new CliError({ code: "Usage", message: "--version must be a backup version" }),
     )
     const api = yield* HomeserverApi.HomeserverApi
-    const store = yield* BackupStore.BackupStore
+    const engine = yield* KeyBackupEngine.KeyBackupEngine
     yield* api.getBackupVersion(version).pipe(
       Effect.catchTag("BackupNotFound", () => Effect.fail(new CliError({ code: "NoBackup", message: `Backup version ${text} does not exist` }))),
+      Effect.mapError(toCliError),
     )
-    yield* api.deleteBackupVersion(version)
-    const state = yield* store.getBackupState()
-    if (state.activeVersion === text) {
-      yield* store.setBackupState({ activeVersion: null, backupInfo: null })
-      yield* store.clearBackupDecryptionKey()
-    }
+    yield* Effect.mapError(engine.deleteKeyBackupVersion(version), toCliError)
     return { deleted: text }
   })
 

@@ -11,10 +11,10 @@ import { Duration, Effect, Option, Redacted, Schema, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bootstrap } from "../backup/Bootstrap.js"
+import { createBackup } from "../backup/Create.js"
+import { openBackup } from "../backup/OpenBackup.js"
 import { restore, round } from "../backup/Restore.js"
-import { currentBackup, unlock } from "../backup/Unlock.js"
-import { uploadPending } from "../backup/Upload.js"
+import { backUp } from "../backup/Upload.js"
 import { CliError } from "../CliError.js"
 import { apiLayer } from "../Connection.js"
 import * as Flags from "../Flags.js"
@@ -27,7 +27,7 @@ import { formatFailures } from "./Secret.js"
 const options = {
   json: Flags.json,
   keys: Options.integer("keys").pipe(Options.withDefault(10_000), Options.withDescription("How many room keys to back up and restore")),
-  workers: Options.integer("workers").pipe(Options.withDefault(2), Options.withDescription("Batches encrypted/decrypted at once")),
+  workers: Options.integer("workers").pipe(Options.withDefault(4), Options.withDescription("Batches decrypted at once during the restore")),
 }
 
 const say = (json: boolean, text: string) => Effect.sync(() => void (json ? undefined : process.stdout.write(`${text}\n`)))
@@ -63,27 +63,23 @@ const demo = (json: boolean, count: number, workers: number) =>
       const userId = Schema.decodeSync(Ids.UserId)(first.userId)
       const deviceA = yield* openStateDir(join(dir, "phone"), first.userId, first.deviceId)
       const deviceB = yield* openStateDir(join(dir, "laptop"), second.userId, second.deviceId)
-      const layerA = deviceLayer(apiLayer(server.url, Redacted.make(first.accessToken), userId), deviceA.storeFile)
-      const layerB = deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB.storeFile)
+      const layerA = deviceLayer(apiLayer(server.url, Redacted.make(first.accessToken), userId), deviceA)
+      const layerB = deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB)
 
       const [generateSeconds, originals] = yield* timed(Effect.sync(() => generateRoomKeys(count)))
       const backupPhase = Effect.gen(function* () {
-        const created = yield* bootstrap(deviceA, Option.none())
+        const created = yield* createBackup(Option.none())
         yield* say(json, `${deviceA.deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key shown once to the user`)
-        const store = yield* BackupStore.BackupStore
-        yield* store.upsertRoomKeys(originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false })))
-        const backup = yield* currentBackup()
-        const [seconds, uploaded] = yield* timed(
-          uploadPending({ version: backup.version, publicKey: backup.publicKey }, makeProgress("backup", count, { json }), { workers }),
-        )
-        return { recoveryKey: created.recoveryKey, uploaded, seconds }
+        const keys = originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false }))
+        const done = yield* backUp(keys, makeProgress("backup", count, { json }))
+        return { recoveryKey: created.recoveryKey, uploaded: done.uploaded, seconds: round(done.seconds) }
       })
       const backedUp = yield* Effect.provide(backupPhase, layerA)
 
       const restorePhase = Effect.gen(function* () {
-        const unlocked = yield* unlock({ _tag: "RecoveryKey", value: backedUp.recoveryKey })
-        yield* say(json, `${deviceB.deviceId}: opened Secret Storage with the recovery key; restoring backup version ${unlocked.version}`)
-        const result = yield* restore(unlocked, makeProgress("restore", count, { json }), { workers })
+        const opened = yield* openBackup({ _tag: "RecoveryKey", value: backedUp.recoveryKey })
+        yield* say(json, `${deviceB.deviceId}: opened Secret Storage with the recovery key; restoring backup version ${"version" in opened ? opened.version : "?"}`)
+        const result = yield* restore(makeProgress("restore", count, { json }), { workers })
         const store = yield* BackupStore.BackupStore
         const byId = new Map(originals.map((k) => [`${k.room_id}|${k.session_id}`, k]))
         let verified = 0

@@ -1,16 +1,12 @@
 /** `import --in FILE [--format element|json] [--export-passphrase P]`: add keys from a file and back them up. */
 import { Command, Options } from "@effect/cli"
-import { BackupStore } from "@matrix-backup/core"
 import { Effect, Option, type Redacted } from "effect"
-import { verdict } from "../backup/Trust.js"
-import { currentBackup } from "../backup/Unlock.js"
-import { uploadPending } from "../backup/Upload.js"
-import { CliError } from "../CliError.js"
+import { backUp } from "../backup/Upload.js"
 import * as Flags from "../Flags.js"
-import { readKeyFile } from "../KeyFiles.js"
+import { type KeyFileFormat, readKeyFile } from "../KeyFiles.js"
 import { runCommand } from "../Output.js"
 import { makeProgress } from "../Progress.js"
-import { openSession, type Session } from "../Session.js"
+import { openSession } from "../Session.js"
 
 const options = {
   json: Flags.json,
@@ -18,27 +14,13 @@ const options = {
   in: Options.text("in").pipe(Options.withDescription("Key file to read")),
   format: Flags.format,
   exportPassphrase: Flags.exportPassphrase,
-  workers: Options.integer("workers").pipe(Options.withDefault(2), Options.withDescription("Upload requests in flight")),
 }
 
-const importFile = (session: Session, path: string, format: "element" | "json", passphrase: Option.Option<Redacted.Redacted<string>>, workers: number) =>
+const importFile = (path: string, format: KeyFileFormat, passphrase: Option.Option<Redacted.Redacted<string>>, json: boolean) =>
   Effect.gen(function* () {
-    const store = yield* BackupStore.BackupStore
     const { keys, invalid } = yield* readKeyFile(path, format, Option.getOrUndefined(passphrase))
-    const backup = yield* currentBackup()
-    const local = yield* store.getBackupDecryptionKey()
-    const trust = yield* verdict(backup.info, session.device, Option.map(local, (l) => l.key))
-    if (!trust.trusted) {
-      return yield* new CliError({
-        code: "UntrustedBackup",
-        message: `This device does not trust backup version ${backup.version} (${trust.reason}); run restore with the recovery key first`,
-      })
-    }
-    const counts = yield* store.upsertRoomKeys(keys)
-    yield* store.setBackupState({ activeVersion: backup.version, backupInfo: backup.info.auth_data.raw })
-    const uploaded = yield* uploadPending({ version: backup.version, publicKey: backup.publicKey }, makeProgress("upload", 0), { workers })
-    const pending = yield* store.countPending(backup.version)
-    return { imported: counts.inserted + counts.replaced, invalid, uploaded, pending, version: backup.version }
+    const done = yield* backUp(keys, makeProgress("upload", keys.length, { json }))
+    return { imported: done.added, invalid, uploaded: done.uploaded, pending: done.pending, version: done.version }
   })
 
 /** The `import` command. */
@@ -47,7 +29,7 @@ export const importKeys = Command.make("import", options, (o) =>
     o.json,
     Effect.gen(function* () {
       const session = yield* openSession(o, Flags.optionalPath(o.state))
-      return yield* Effect.provide(importFile(session, Flags.userPath(o.in), o.format, o.exportPassphrase, o.workers), session.layer)
+      return yield* Effect.provide(importFile(Flags.userPath(o.in), o.format, o.exportPassphrase, o.json), session.layer)
     }),
     {
       human: (r) =>

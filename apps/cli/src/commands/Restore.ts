@@ -1,9 +1,9 @@
 /** `restore (--recovery-key K | --passphrase P) [--room ID]...`: restore into the state store; resumable. */
 import { Command, Options } from "@effect/cli"
-import { BackupStore } from "@matrix-backup/core"
 import { Effect } from "effect"
+import { openBackup } from "../backup/OpenBackup.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
-import { unlock } from "../backup/Unlock.js"
+import { CliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { runCommand } from "../Output.js"
 import { makeProgress } from "../Progress.js"
@@ -15,7 +15,7 @@ const options = {
   ...Flags.connection,
   ...Flags.secret,
   rooms: Flags.rooms,
-  workers: Options.integer("workers").pipe(Options.withDefault(2), Options.withDescription("Batches decrypted at once")),
+  workers: Options.integer("workers").pipe(Options.withDefault(4), Options.withDescription("Batches decrypted at once")),
 }
 
 /** The `restore` command. */
@@ -27,14 +27,16 @@ export const restore = Command.make("restore", options, (o) =>
       const session = yield* openSession(o, Flags.optionalPath(o.state))
       return yield* Effect.provide(
         Effect.gen(function* () {
-          const unlocked = yield* unlock(secret)
-          const store = yield* BackupStore.BackupStore
-          // Keep the key, as a client does after restoring: later `status` and uploads can use it.
-          yield* store.storeBackupDecryptionKey(unlocked.key, unlocked.version)
-          const progress = makeProgress("restore", unlocked.info.count ?? 0, { json: o.json })
-          const rooms = o.rooms.length > 0 ? { rooms: o.rooms } : {}
-          const result = yield* restoreKeys(unlocked, progress, { ...rooms, workers: o.workers })
-          return { ...result, version: unlocked.version }
+          const opened = yield* openBackup(secret)
+          const progress = makeProgress("restore", 0, { json: o.json })
+          const legacy = opened.via === "LegacyPassphrase" ? { legacyPassphrase: secret.value } : {}
+          const result = yield* restoreKeys(progress, { rooms: o.rooms, workers: o.workers, ...legacy }).pipe(
+            Effect.catchIf(
+              (e) => opened.via === "LegacyPassphrase" && (e.code === "RestoreError" || e.code === "NoBackup"),
+              () => Effect.fail(new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup" })),
+            ),
+          )
+          return result
         }),
         session.layer,
       )
@@ -42,12 +44,12 @@ export const restore = Command.make("restore", options, (o) =>
     {
       human: (r) =>
         [
-          `Restored ${r.imported.toLocaleString("en-US")} of ${r.total.toLocaleString("en-US")} keys from backup version ${r.version}` +
-            (r.resumed > 0 ? ` (${r.resumed.toLocaleString("en-US")} already restored by an earlier run)` : ""),
+          `Restored ${r.imported.toLocaleString("en-US")} of ${r.total.toLocaleString("en-US")} keys` +
+            (r.skipped > 0 ? ` (${r.skipped.toLocaleString("en-US")} already restored by an earlier run)` : ""),
           `Failures: ${formatFailures(r.failures)}`,
           `Time: ${r.seconds.toFixed(2)} s, ${r.keysPerSecond.toLocaleString("en-US")} keys/s`,
         ].join("\n"),
-      json: (r) => ({ total: r.total, imported: r.imported, failures: r.failures, seconds: r.seconds, keysPerSecond: r.keysPerSecond, version: r.version }),
+      json: (r) => ({ total: r.total, imported: r.imported, skipped: r.skipped, failures: r.failures, seconds: r.seconds, keysPerSecond: r.keysPerSecond }),
     },
   ),
 ).pipe(Command.withDescription("Restore the server backup into this device's store (resumable)"))

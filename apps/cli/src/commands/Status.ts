@@ -1,9 +1,7 @@
 /** `status`: the server's backup, the detailed trust verdict, local counts and the recovery (4S) state. */
 import { Command } from "@effect/cli"
-import { BackupStore, HomeserverApi, SecretStorage } from "@matrix-backup/core"
-import { Effect, Either, Option } from "effect"
-import { type TrustVerdict, verdict } from "../backup/Trust.js"
-import { defaultSecretStorageKey } from "../backup/Unlock.js"
+import { BackupStore, KeyBackupEngine, Recovery, TrustVerdict } from "@matrix-backup/core"
+import { Effect, Option } from "effect"
 import { toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { runCommand } from "../Output.js"
@@ -11,55 +9,60 @@ import { openSession, type Session } from "../Session.js"
 
 const options = { json: Flags.json, ...Flags.connection }
 
-/** Whether the account can recover its backup key with a recovery key, and why not. */
-const recoveryState = (hasBackup: boolean) =>
-  Effect.gen(function* () {
-    const api = yield* HomeserverApi.HomeserverApi
-    const key = yield* defaultSecretStorageKey
-    if (Option.isNone(key)) return { state: "disabled", reason: "No default Secret Storage key on the account" }
-    const secret = yield* Effect.mapError(api.getAccountData(SecretStorage.MEGOLM_BACKUP_SECRET), toCliError)
-    const stored = Option.flatMap(secret, (content) => Option.flatten(Either.getRight(SecretStorage.decodeEncryptedSecret(content))))
-    if (Option.isNone(stored) || stored.value.encrypted[key.value.keyId] === undefined) {
-      return { state: "incomplete", reason: "The backup key is not stored under the default Secret Storage key" }
-    }
-    if (!hasBackup) return { state: "incomplete", reason: "Secret Storage is set up but the homeserver has no backup" }
-    return { state: "enabled", reason: "The recovery key opens Secret Storage, which holds the backup key" }
-  })
+const recoveryOf = (state: Recovery.RecoveryState) => {
+  switch (state._tag) {
+    case "Ready":
+      return { state: "Ready", reason: null }
+    case "NotReady":
+      return { state: "NotReady", reason: state.reason }
+    case "Error":
+      return { state: "Error", reason: state.cause }
+    case "Unknown":
+      return { state: "Unknown", reason: null }
+  }
+}
 
 const status = (session: Session) =>
   Effect.gen(function* () {
-    const api = yield* HomeserverApi.HomeserverApi
+    const engine = yield* KeyBackupEngine.KeyBackupEngine
     const store = yield* BackupStore.BackupStore
-    const info = yield* api.getBackupVersion().pipe(
-      Effect.map(Option.some),
-      Effect.catchTag("BackupNotFound", () => Effect.succeed(Option.none())),
-    )
-    const local = yield* store.getBackupDecryptionKey()
-    const trust: TrustVerdict | null = Option.isSome(info)
-      ? yield* verdict(info.value, session.device, Option.map(local, (l) => l.key))
-      : null
+    const recovery = yield* Recovery.Recovery
+    const check = yield* engine.checkKeyBackupAndEnable(true)
+    const info = Option.map(check, (c) => c.backupInfo)
+    const trust = Option.isSome(info) ? yield* engine.isKeyBackupTrusted(info.value) : undefined
     const version = Option.flatMap(info, (i) => Option.fromNullable(i.version))
-    const pending = Option.isSome(version) ? yield* store.countPending(version.value) : 0
-    const total = yield* store.countTotal()
-    const recovery = yield* recoveryState(Option.isSome(info))
+    const pending = Option.isSome(version) ? yield* Effect.mapError(store.countPending(version.value), toCliError) : 0
+    const total = yield* Effect.mapError(store.countTotal(), toCliError)
+    const local = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
     const backup = Option.match(info, {
       onNone: () => null,
       onSome: (i) => ({ version: i.version ?? null, algorithm: i.algorithm, count: i.count ?? 0, etag: i.etag ?? null }),
     })
-    const localState = { stateDir: session.device.dir, decryptionKeyVersion: Option.match(local, { onNone: () => null, onSome: (l) => l.version }) }
-    return { backup, trust, pending, total, local: localState, recovery, userId: session.device.userId, deviceId: session.device.deviceId }
+    return {
+      userId: session.device.userId,
+      deviceId: session.device.deviceId,
+      backup,
+      trust: trust === undefined ? null : { trusted: trust.trusted, matchesDecryptionKey: trust.matchesDecryptionKey, details: trust.details },
+      pending,
+      total,
+      local: { stateDir: session.device.dir, decryptionKeyVersion: Option.match(local, { onNone: () => null, onSome: (l) => l.version }) },
+      uploads: (yield* engine.state)._tag,
+      recovery: recoveryOf(yield* recovery.recoveryState),
+    }
   })
 
-const human = (r: Effect.Effect.Success<ReturnType<typeof status>>) => {
+type Status = Effect.Effect.Success<ReturnType<typeof status>>
+
+const human = (r: Status) => {
   const lines = [`Account ${r.userId}, device ${r.deviceId}`]
   if (r.backup === null) lines.push("Backup: none on the homeserver")
   else lines.push(`Backup: version ${r.backup.version}, ${r.backup.algorithm}, ${r.backup.count.toLocaleString("en-US")} keys, etag ${r.backup.etag}`)
   if (r.trust !== null) {
-    lines.push(`Trust: ${r.trust.trusted ? "trusted" : "NOT trusted"} (${r.trust.reason})`)
-    for (const s of r.trust.signatures) lines.push(`  signature ${s.keyId} (${s.signer}): ${s.valid ? "valid" : "invalid or unverifiable"}`)
+    lines.push(`Trust: ${r.trust.trusted ? "trusted" : "NOT trusted"}; decryption key: ${r.trust.details.decryptionKey}`)
+    for (const check of TrustVerdict.allChecks(r.trust.details)) lines.push(`  ${check.keyId}: ${check.state} (${check.reason})`)
   }
-  lines.push(`Local: ${r.total.toLocaleString("en-US")} keys, ${r.pending.toLocaleString("en-US")} waiting for upload (${r.local.stateDir})`)
-  lines.push(`Recovery: ${r.recovery.state} (${r.recovery.reason})`)
+  lines.push(`Uploads: ${r.uploads}; local store: ${r.total.toLocaleString("en-US")} keys, ${r.pending.toLocaleString("en-US")} waiting (${r.local.stateDir})`)
+  lines.push(`Recovery: ${r.recovery.state}${r.recovery.reason === null ? "" : ` (${r.recovery.reason})`}`)
   return lines.join("\n")
 }
 
