@@ -1,8 +1,8 @@
 // FakeHomeserverAdmin: test-side control of the fake server (faults, direct state access, seeding).
 // `makeLocalAdmin` works on the in-memory core; `connectAdmin(url)` speaks `/_testkit/...` over HTTP.
-import { generateKeyPairSync } from "node:crypto"
 import type { Fault } from "./server/Faults.js"
 import type { Homeserver, RequestLogEntry } from "./server/Homeserver.js"
+import { b64, generateRawKeyPair } from "./fixtures/NodeCrypto.js"
 import { isObject } from "./server/Http.js"
 import { keyJson, storeKey } from "./server/routes/RoomKeyStore.js"
 import { versionInfo } from "./server/routes/RoomKeyVersions.js"
@@ -64,10 +64,7 @@ export interface FakeHomeserverAdmin {
 }
 
 /** A fresh random Curve25519 public key (unpadded base64), for backups "made elsewhere". */
-export const randomBackupPublicKey = (): string => {
-  const jwk = generateKeyPairSync("x25519").publicKey.export({ format: "jwk" })
-  return Buffer.from(jwk.x ?? "", "base64url").toString("base64").replace(/=+$/, "")
-}
+export const randomBackupPublicKey = (): string => b64(generateRawKeyPair("x25519").publicKey)
 
 const userOf = (server: Homeserver, userId: string): User => {
   const user = server.state.users.get(userId)
