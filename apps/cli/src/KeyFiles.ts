@@ -6,13 +6,14 @@ import { CryptoBackend, Entropy, KeyExportFile, RoomKey } from "@matrix-backup/c
 import { Effect, Either, Redacted, Schema } from "effect"
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs"
 import { CliError } from "./CliError.js"
+import { startKeyExport } from "./KeyExportStream.js"
 
 /** The two file formats. */
 export type KeyFileFormat = "element" | "json"
 
 const fileError = (message: string) => new CliError({ code: "File", message })
 
-/** A writer for the exported keys; keys are written as they arrive (JSON) or sealed at the end (Element). */
+/** A writer for the exported keys: both formats are written as the keys arrive. */
 export interface KeyFileWriter {
   readonly write: (keys: ReadonlyArray<RoomKey.RoomKey>) => Effect.Effect<void, CliError>
   readonly close: Effect.Effect<void, CliError>
@@ -24,43 +25,39 @@ const deriveKeys = (passphrase: Redacted.Redacted<string>, salt: Uint8Array, rou
     Effect.map(crypto.pbkdf2Sha512(passphrase, salt, rounds, 512), (derived) => KeyExportFile.splitKeyExportKeys(Redacted.value(derived))),
   )
 
+/** Where the JSON text goes: straight to the file, or through the Element encryption first. */
+const sink = (format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined, put: (text: string) => void) =>
+  Effect.gen(function* () {
+    if (format === "json") return { push: put, end: () => undefined }
+    if (passphrase === undefined) return yield* new CliError({ code: "Usage", message: "An Element key file needs --export-passphrase" })
+    const entropy = yield* Entropy.Entropy
+    const parameters = { salt: yield* entropy.randomBytes(16), iv: yield* entropy.randomBytes(16), rounds: KeyExportFile.DEFAULT_KEY_EXPORT_ROUNDS }
+    const keys = yield* deriveKeys(passphrase, parameters.salt, parameters.rounds)
+    return startKeyExport(keys, parameters, put)
+  })
+
 /** Opens `path` for export; Element files need a passphrase. */
 export const openWriter = (path: string, format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function* () {
-    const entropy = yield* Entropy.Entropy
-    const crypto = yield* CryptoBackend.CryptoBackend
     const partial = `${path}.partial`
     const fd = yield* Effect.try({ try: () => openSync(partial, "w", 0o600), catch: () => fileError(`Cannot write ${path}`) })
-    const put = (text: string) => Effect.try({ try: () => void writeSync(fd, text), catch: () => fileError(`Cannot write ${path}`) })
-    const chunks: Array<string> = []
+    const output = yield* sink(format, passphrase, (text) => void writeSync(fd, text))
+    const guarded = (f: () => void) => Effect.try({ try: f, catch: () => fileError(`Cannot write ${path}`) })
     let first = true
-    const add = (text: string) => (format === "json" ? put(text) : Effect.sync(() => void chunks.push(text)))
-    yield* add("[")
-    const finishElement = Effect.gen(function* () {
-      if (passphrase === undefined) return
-      const params = { salt: yield* entropy.randomBytes(16), iv: yield* entropy.randomBytes(16), rounds: KeyExportFile.DEFAULT_KEY_EXPORT_ROUNDS }
-      const keys = yield* Effect.provideService(deriveKeys(passphrase, params.salt, params.rounds), CryptoBackend.CryptoBackend, crypto)
-      yield* put(KeyExportFile.encryptKeyExportWithKeys(chunks.join(""), params, keys))
-      keys.aesKey.fill(0)
-      keys.hmacKey.fill(0)
-    })
+    yield* guarded(() => output.push("["))
     return {
       write: (keys) =>
-        Effect.forEach(keys, (key) => {
-          const text = `${first ? "\n" : ",\n"}${JSON.stringify(RoomKey.toExported(key))}`
-          first = false
-          return add(text)
-        }, { discard: true }),
-      close: Effect.gen(function* () {
-        yield* add("\n]\n")
-        if (format === "element") yield* finishElement
-        yield* Effect.try({
-          try: () => {
-            closeSync(fd)
-            renameSync(partial, path)
-          },
-          catch: () => fileError(`Cannot write ${path}`),
-        })
+        guarded(() => {
+          for (const key of keys) {
+            output.push(`${first ? "\n" : ",\n"}${JSON.stringify(RoomKey.toExported(key))}`)
+            first = false
+          }
+        }),
+      close: guarded(() => {
+        output.push("\n]\n")
+        output.end()
+        closeSync(fd)
+        renameSync(partial, path)
       }),
       abort: Effect.sync(() => {
         try {
