@@ -49,7 +49,7 @@ export const makeProgress = (label: string, initialTotal: number, options: { rea
     if (!force && now - lastDraw < (tty ? BAR_INTERVAL_MS : LINE_INTERVAL_MS)) return
     lastDraw = now
     const perSecond = rate(done, startedAt)
-    if (tty) process.stdout.write(`\r${bar(label, done, total, perSecond)}`)
+    if (tty) process.stdout.write(`\r${bar(label, done, total, perSecond)}\x1b[K`)
     else process.stdout.write(`${line(label, done, total, perSecond)}\n`)
   }
   const set = (n: number, newTotal?: number) => {
