@@ -2,7 +2,7 @@
 // `makeLocalAdmin` works on the in-memory core; `connectAdmin(url)` speaks `/_testkit/...` over HTTP.
 import type { Fault } from "./server/Faults.js"
 import type { Homeserver, RequestLogEntry } from "./server/Homeserver.js"
-import { b64, generateRawKeyPair } from "./fixtures/NodeCrypto.js"
+import { b64, generateKeyPair } from "./fixtures/NodeCrypto.js"
 import { isObject } from "./server/Http.js"
 import { keyJson, storeKey } from "./server/routes/RoomKeyStore.js"
 import { versionInfo } from "./server/routes/RoomKeyVersions.js"
@@ -64,7 +64,7 @@ export interface FakeHomeserverAdmin {
 }
 
 /** A fresh random Curve25519 public key (unpadded base64), for backups "made elsewhere". */
-export const randomBackupPublicKey = (): string => b64(generateRawKeyPair("x25519").publicKey)
+export const randomBackupPublicKey = (): string => b64(generateKeyPair("x25519").publicKey)
 
 const userOf = (server: Homeserver, userId: string): User => {
   const user = server.state.users.get(userId)

@@ -73,9 +73,10 @@ export const httpApp = (core: Homeserver) =>
 /** Listens on host:port (port 0 picks a free one) until the scope closes; returns the base URL. */
 export const serve = (core: Homeserver, options: { readonly host: string; readonly port: number }): Effect.Effect<string, never, Scope.Scope> =>
   Effect.gen(function* () {
-    // A long keep-alive: test code often blocks the event loop (seeding), and a server closing an idle
-    // socket just as the client reuses it shows up as a spurious ECONNRESET.
-    const server = createServer({ keepAliveTimeout: 65_000 })
+    // No idle timeout on keep-alive sockets: test code often blocks the event loop (seeding), and a
+    // server closing an idle socket just as the client reuses it shows up as a spurious ECONNRESET.
+    // Stopping closes every connection anyway.
+    const server = createServer({ keepAliveTimeout: 0 })
     const http = yield* NodeHttpServer.make(() => server, { host: options.host, port: options.port }).pipe(Effect.orDie)
     // Long-polls and keep-alive sockets would hold `close()` open; end them first (finalizers run in reverse).
     yield* Effect.addFinalizer(() => Effect.sync(() => server.closeAllConnections()))
