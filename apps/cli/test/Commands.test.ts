@@ -167,6 +167,10 @@ describe("restore", () => {
     const human = await cli(["restore", ...connection(user, stateDir()), "--recovery-key", RecoveryKey.encodeRecoveryKey(backupKey)])
     expect(human.stdout).toMatch(/Restored 40 of 49 keys/)
     expect(human.stdout).toMatch(/Failures: .*BadMac 2/)
+    // export classifies the same entries the same way
+    const out = join(stateDir(), "seeded.json")
+    const exported = await cli(["export", ...connection(user, stateDir()), "--recovery-key", RecoveryKey.encodeRecoveryKey(backupKey), "--format", "json", "--out", out, "--json"])
+    expect(exported.json).toEqual({ file: out, exported: 40, failures })
   })
 })
 

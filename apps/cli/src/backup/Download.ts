@@ -3,7 +3,7 @@
  * with the backup), batch decryption by the CryptoBackend with `workers` batches in flight, and every key that
  * fails counted with its reason instead of stopping the run (PROTOCOL.md §3.5, §3.6, §8.3).
  */
-import { BackedUpRoomKey, CryptoBackend, HomeserverApi, type Ids, type MegolmBackupV1, type RoomKey } from "@matrix-backup/core"
+import { BackedUpRoomKey, CryptoBackend, HomeserverApi, type Ids, type MegolmBackupV1, type RoomKey, SessionExport } from "@matrix-backup/core"
 import { Chunk, Effect, Either, Predicate, Redacted, Stream } from "effect"
 import { toCliError } from "../CliError.js"
 import type { CliError } from "../CliError.js"
@@ -38,20 +38,39 @@ const sessionData = (data: Record<string, unknown>): MegolmBackupV1.SessionData 
     : undefined
 }
 
-const toRoomKey = (entry: HomeserverApi.RoomKeyEntry, index: number, data: BackedUpRoomKey.BackedUpSessionData): RoomKey.RoomKey => ({
-  roomId: entry.roomId,
-  sessionId: entry.sessionId,
-  algorithm: data.algorithm,
-  senderKey: data.sender_key,
-  sessionKey: Redacted.value(data.session_key),
-  senderClaimedKeys: data.sender_claimed_keys,
-  forwardingCurve25519KeyChain: data.forwarding_curve25519_key_chain,
-  firstKnownIndex: index,
-  sharedHistory: data.shared_history,
-  imported: true,
-  source: "backup",
-  ...(Object.keys(data.extra).length > 0 ? { extra: data.extra } : {}),
-})
+/** Plaintext fields that repeat the map keys (js-sdk's exports carry them); not kept as extras. */
+const ID_FIELDS = new Set(["room_id", "session_id", "first_known_index"])
+
+/** The same classification as core's restore, so `export` and `restore` report the same reasons. */
+const decryptionReason = (error: MegolmBackupV1.BackupDecryptionError): string => {
+  if (error.reason === "BadBase64" || error.reason === "BadLength") return error.field === "mac" ? "BadMac" : "MalformedSessionData"
+  return error.reason
+}
+
+/** The domain key from a decrypted plaintext; the session export's own index is authoritative. */
+const toRoomKey = (entry: HomeserverApi.RoomKeyEntry, plaintext: Uint8Array): Either.Either<RoomKey.RoomKey, FailureReason> => {
+  const decoded = BackedUpRoomKey.decodeBackedUpSessionData(plaintext)
+  if (Either.isLeft(decoded)) return Either.left(decoded.left.reason)
+  const data = decoded.right
+  const sessionKey = Redacted.value(data.session_key)
+  const exported = SessionExport.parseSessionExport(sessionKey)
+  if (Either.isLeft(exported)) return Either.left("InvalidSessionKey")
+  const extra = Object.entries(data.extra).filter(([name]) => !ID_FIELDS.has(name))
+  return Either.right({
+    roomId: entry.roomId,
+    sessionId: entry.sessionId,
+    algorithm: data.algorithm,
+    senderKey: data.sender_key,
+    sessionKey,
+    senderClaimedKeys: data.sender_claimed_keys,
+    forwardingCurve25519KeyChain: data.forwarding_curve25519_key_chain,
+    firstKnownIndex: exported.right.firstKnownIndex,
+    sharedHistory: data.shared_history,
+    imported: true,
+    source: "backup",
+    ...(extra.length > 0 ? { extra: Object.fromEntries(extra) } : {}),
+  })
+}
 
 /** Decrypts one batch; the output has one element per input, in order. */
 const decryptBatch = (key: Redacted.Redacted<Uint8Array>, entries: ReadonlyArray<HomeserverApi.RoomKeyEntry>) =>
@@ -63,7 +82,7 @@ const decryptBatch = (key: Redacted.Redacted<Uint8Array>, entries: ReadonlyArray
       const fail = (reason: string): Decrypted => ({ roomId: entry.roomId, sessionId: entry.sessionId, result: Either.left(reason) })
       if (Either.isLeft(entry.data)) return fail("MalformedEntry")
       const data = sessionData(entry.data.right.session_data)
-      if (data === undefined) return fail("MalformedEntry")
+      if (data === undefined) return fail("MalformedSessionData")
       items.push(data)
       slots.push(i)
       return fail("Pending")
@@ -72,13 +91,11 @@ const decryptBatch = (key: Redacted.Redacted<Uint8Array>, entries: ReadonlyArray
     results.forEach((result, j) => {
       const i = slots[j] ?? 0
       const entry = entries[i]
-      if (entry === undefined || Either.isLeft(entry.data)) return
-      const index = entry.data.right.first_message_index
-      const decoded = Either.isLeft(result)
-        ? Either.left(result.left.reason)
-        : Either.mapLeft(BackedUpRoomKey.decodeBackedUpSessionData(result.right), (e) => e.reason)
+      if (entry === undefined) return
+      const decoded = Either.isLeft(result) ? Either.left(decryptionReason(result.left)) : toRoomKey(entry, result.right)
+      // The plaintext holds the session key; the RoomKey keeps its own copy as a string.
       if (Either.isRight(result)) result.right.fill(0)
-      out[i] = { roomId: entry.roomId, sessionId: entry.sessionId, result: Either.map(decoded, (d) => toRoomKey(entry, index, d)) }
+      out[i] = { roomId: entry.roomId, sessionId: entry.sessionId, result: decoded }
     })
     return out
   })
