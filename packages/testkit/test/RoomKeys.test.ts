@@ -46,6 +46,13 @@ describe("room keys", () => {
     expect((await api("GET", v3(`/room_keys/keys/!room%3Alocalhost?version=1`))).body.sessions[SESSION]).toBeDefined()
   })
 
+  it("the r0 and unstable prefixes reach the same keys", async () => {
+    const { api } = await setup()
+    await api("PUT", `/_matrix/client/r0/room_keys/keys/${enc(ROOM)}/s?version=1`, key(0, 0, false))
+    expect((await api("GET", `/_matrix/client/unstable/room_keys/keys/${enc(ROOM)}/s?version=1`)).body).toEqual(key(0, 0, false))
+    expect((await api("DELETE", `/_matrix/client/r0/room_keys/keys?version=1`)).body).toEqual({ etag: "2", count: 0 })
+  })
+
   it("GET shapes: empty backup, empty room, missing session", async () => {
     const { api } = await setup()
     expect((await api("GET", v3("/room_keys/keys?version=1"))).body).toEqual({ rooms: {} })
