@@ -73,11 +73,12 @@ export const openWriter = (path: string, format: KeyFileFormat, passphrase: Reda
 const decodeKeys = Schema.decodeUnknownEither(Schema.Array(Schema.Unknown))
 const decodeKey = Schema.decodeUnknownEither(RoomKey.ExportedRoomKey)
 
-/** The JSON text of a key file, decrypting an Element export with its passphrase. */
-const readText = (path: string, format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined) =>
+/** The JSON text of a key file, decrypting an Element export with its passphrase; "auto" looks at the content. */
+const readText = (path: string, format: KeyFileFormat | "auto", passphrase: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function* () {
     const text = yield* Effect.try({ try: () => readFileSync(path, "utf8"), catch: () => fileError(`Cannot read ${path}`) })
-    if (format === "json") return text
+    const element = format === "auto" ? text.includes(KeyExportFile.KEY_EXPORT_HEADER) : format === "element"
+    if (!element) return text
     if (passphrase === undefined) {
       return yield* new CliError({ code: "Usage", message: "An Element key file needs --export-passphrase" })
     }
@@ -96,7 +97,7 @@ const readText = (path: string, format: KeyFileFormat, passphrase: Redacted.Reda
   })
 
 /** Reads a key file into room keys; entries that are not valid exported sessions are counted, not fatal. */
-export const readKeyFile = (path: string, format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined) =>
+export const readKeyFile = (path: string, format: KeyFileFormat | "auto", passphrase: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function* () {
     const text = yield* readText(path, format, passphrase)
     let parsed: unknown

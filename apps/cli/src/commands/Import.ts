@@ -12,11 +12,14 @@ const options = {
   json: Flags.json,
   ...Flags.connection,
   in: Options.text("in").pipe(Options.withDescription("Key file to read")),
-  format: Flags.format,
+  format: Options.choice("format", ["element", "json"]).pipe(
+    Options.optional,
+    Options.withDescription("File format (default: recognised from the content)"),
+  ),
   exportPassphrase: Flags.exportPassphrase,
 }
 
-const importFile = (path: string, format: KeyFileFormat, passphrase: Option.Option<Redacted.Redacted<string>>, json: boolean) =>
+const importFile = (path: string, format: KeyFileFormat | "auto", passphrase: Option.Option<Redacted.Redacted<string>>, json: boolean) =>
   Effect.gen(function* () {
     const { keys, invalid } = yield* readKeyFile(path, format, Option.getOrUndefined(passphrase))
     const done = yield* backUp(keys, makeProgress("upload", keys.length, { json }))
@@ -29,7 +32,7 @@ export const importKeys = Command.make("import", options, (o) =>
     o.json,
     Effect.gen(function* () {
       const session = yield* openSession(o, Flags.optionalPath(o.state))
-      return yield* Effect.provide(importFile(Flags.userPath(o.in), o.format, o.exportPassphrase, o.json), session.layer)
+      return yield* Effect.provide(importFile(Flags.userPath(o.in), Option.getOrElse(o.format, () => "auto" as const), o.exportPassphrase, o.json), session.layer)
     }),
     {
       human: (r) =>
