@@ -12,10 +12,19 @@ describe("Base64", () => {
     expect(decodeBase64("AQI=")).toEqual(new Uint8Array([1, 2]))
   })
 
+  it("reads a last character with non-zero unused bits as Node does (the spec's signing seed has one)", () => {
+    const seed = "YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1"
+    expect(decodeBase64(seed)).toEqual(new Uint8Array(Buffer.from(seed, "base64")))
+    expect(decodeBase64("AQJ")).toEqual(new Uint8Array([1, 2]))
+    expect(decodeBase64("AQJ=")).toEqual(new Uint8Array([1, 2]))
+  })
+
   it("rejects url-safe, stray characters and impossible lengths", () => {
     expect(decodeBase64("A-_B")).toBeUndefined()
     expect(decodeBase64("AQ I")).toBeUndefined()
     expect(decodeBase64("AQIDB")).toBeUndefined()
+    expect(decodeBase64("AQI==")).toBeUndefined()
+    expect(decodeBase64("A===")).toBeUndefined()
   })
 
   it("round-trips any bytes against Node's encoder", () => {
