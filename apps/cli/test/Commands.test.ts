@@ -85,6 +85,19 @@ describe("create, status, import", () => {
     })
   })
 
+  it("without --state, the device's state lives under XDG_STATE_HOME; secrets can come from the environment", { timeout: 60_000 }, async () => {
+    const { user, recoveryKey } = await backedUpUser(8)
+    const second = await loginNewDevice(server.url, user)
+    const base = stateDir()
+    const env = { MATRIX_HOMESERVER: server.url, MATRIX_ACCESS_TOKEN: second.accessToken, MATRIX_RECOVERY_KEY: recoveryKey, XDG_STATE_HOME: base }
+    const run = await cli(["restore", "--json"], env)
+    expect(run.json).toMatchObject({ total: 8, imported: 8 })
+    const dir = join(base, "matrix-backup", user.userId.replace(/[^A-Za-z0-9._-]/g, "_"), second.deviceId)
+    expect((statSync(dir).mode & 0o777).toString(8)).toBe("700")
+    expect(JSON.parse(readFileSync(join(dir, "device.json"), "utf8"))).toMatchObject({ userId: user.userId, deviceId: second.deviceId })
+    expectNoSecrets(run, [recoveryKey, second.accessToken])
+  })
+
   it("status of an account without backup or 4S", async () => {
     const user = await registerUser(server.url)
     const status = await cli(["status", ...connection(user, stateDir()), "--json"])
