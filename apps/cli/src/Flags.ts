@@ -51,7 +51,7 @@ export const exportPassphrase = Options.redacted("export-passphrase").pipe(
   Options.withDescription("Passphrase of the Element key file (or MATRIX_EXPORT_PASSPHRASE)"),
 )
 
-/** A path as the user meant it: under `pnpm matrix-backup`, relative to where they ran pnpm, not to apps/cli. */
+/** A path as the user meant it: under `pnpm matrix-backup` relative to the repository root (pnpm's INIT_CWD), not apps/cli. */
 export const userPath = (path: string): string => {
   if (isAbsolute(path)) return path
   const base = process.env["npm_lifecycle_event"] === "matrix-backup" ? (process.env["INIT_CWD"] ?? process.cwd()) : process.cwd()
