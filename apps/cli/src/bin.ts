@@ -10,6 +10,11 @@ import { reportFailure } from "./Output.js"
 // Files this process creates (state directory, SQLite store, key files) are readable by the owner only.
 process.umask(0o077)
 
+// A reader that went away (`matrix-backup demo | head`) ends the command quietly, as other command-line tools do.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0)
+})
+
 const json = process.argv.includes("--json")
 
 const program = run(process.argv).pipe(

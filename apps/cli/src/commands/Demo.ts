@@ -69,7 +69,8 @@ const demo = (json: boolean, count: number, workers: number) =>
       const [generateSeconds, originals] = yield* timed(Effect.sync(() => generateRoomKeys(count)))
       const backupPhase = Effect.gen(function* () {
         const created = yield* createBackup(Option.none())
-        yield* say(json, `${deviceA.deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key shown once to the user`)
+        const masked = Redacted.value(created.recoveryKey).replace(/(?<=^.{4}).*$/, " •••• •••• •••• •••• •••• •••• •••• •••• •••• •••• ••••")
+        yield* say(json, `${deviceA.deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key ${masked}`)
         const keys = originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false }))
         const done = yield* backUp(keys, makeProgress("backup", count, { json }))
         return { recoveryKey: created.recoveryKey, uploaded: done.uploaded, seconds: round(done.seconds) }
@@ -78,7 +79,7 @@ const demo = (json: boolean, count: number, workers: number) =>
 
       const restorePhase = Effect.gen(function* () {
         const opened = yield* openBackup({ _tag: "RecoveryKey", value: backedUp.recoveryKey })
-        yield* say(json, `${deviceB.deviceId}: opened Secret Storage with the recovery key; restoring backup version ${"version" in opened ? opened.version : "?"}`)
+        yield* say(json, `${deviceB.deviceId}: opened Secret Storage with that recovery key; restoring backup version ${"version" in opened ? opened.version : "?"}`)
         const result = yield* restore(makeProgress("restore", count, { json }), { workers })
         const store = yield* BackupStore.BackupStore
         const byId = new Map(originals.map((k) => [`${k.room_id}|${k.session_id}`, k]))
