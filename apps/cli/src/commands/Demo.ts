@@ -53,6 +53,54 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
 )
 
+type Original = ReturnType<typeof generateRoomKeys>[number]
+
+/** The restored key is the original one (session, sender, claimed keys, index). */
+const sameKey = (original: Original, key: RoomKey.RoomKey): boolean =>
+  original.session_key === key.sessionKey &&
+  original.sender_key === key.senderKey &&
+  original.algorithm === key.algorithm &&
+  original.sender_claimed_keys.ed25519 === key.senderClaimedKeys["ed25519"] &&
+  key.firstKnownIndex === 0
+
+const MASK = " •••• •••• •••• •••• •••• •••• •••• •••• •••• •••• ••••"
+
+/** The first device: 4S and a backup, then the keys backed up with a progress bar. */
+const backupPhase = (json: boolean, deviceId: string, originals: ReadonlyArray<Original>) =>
+  Effect.gen(function* () {
+    const created = yield* createBackup(Option.none())
+    const masked = Redacted.value(created.recoveryKey).slice(0, 4) + MASK
+    yield* say(json, `${deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key ${masked}`)
+    const keys = originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false }))
+    const done = yield* backUp(keys, makeProgress("backup", keys.length, { json }))
+    return { recoveryKey: created.recoveryKey, uploaded: done.uploaded, seconds: round(done.seconds) }
+  })
+
+/** How many stored keys are identical to their originals. */
+const countVerified = (originals: ReadonlyArray<Original>) =>
+  Effect.gen(function* () {
+    const store = yield* BackupStore.BackupStore
+    const byId = new Map(originals.map((k) => [`${k.room_id}|${k.session_id}`, k]))
+    let verified = 0
+    yield* Stream.runForEach(store.exportRoomKeys(), (key) =>
+      Effect.sync(() => {
+        const original = byId.get(`${key.roomId}|${key.sessionId}`)
+        if (original !== undefined && sameKey(original, key)) verified++
+      }),
+    )
+    return verified
+  })
+
+/** The second device: the recovery key opens 4S, everything is restored and checked. */
+const restorePhase = (json: boolean, deviceId: string, recoveryKey: Redacted.Redacted<string>, originals: ReadonlyArray<Original>, workers: number) =>
+  Effect.gen(function* () {
+    const opened = yield* openBackup({ _tag: "RecoveryKey", value: recoveryKey })
+    const version = "version" in opened ? opened.version : "?"
+    yield* say(json, `${deviceId}: opened Secret Storage with that recovery key; restoring backup version ${version}`)
+    const result = yield* restore(makeProgress("restore", originals.length, { json }), { workers })
+    return { ...result, verified: yield* countVerified(originals) }
+  })
+
 const demo = (json: boolean, count: number, workers: number) =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -63,36 +111,15 @@ const demo = (json: boolean, count: number, workers: number) =>
       const userId = Schema.decodeSync(Ids.UserId)(first.userId)
       const deviceA = yield* openStateDir(join(dir, "phone"), first.userId, first.deviceId)
       const deviceB = yield* openStateDir(join(dir, "laptop"), second.userId, second.deviceId)
-      const layerA = deviceLayer(apiLayer(server.url, Redacted.make(first.accessToken), userId), deviceA)
-      const layerB = deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB)
-
       const [generateSeconds, originals] = yield* timed(Effect.sync(() => generateRoomKeys(count)))
-      const backupPhase = Effect.gen(function* () {
-        const created = yield* createBackup(Option.none())
-        const masked = Redacted.value(created.recoveryKey).replace(/(?<=^.{4}).*$/, " •••• •••• •••• •••• •••• •••• •••• •••• •••• •••• ••••")
-        yield* say(json, `${deviceA.deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key ${masked}`)
-        const keys = originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false }))
-        const done = yield* backUp(keys, makeProgress("backup", count, { json }))
-        return { recoveryKey: created.recoveryKey, uploaded: done.uploaded, seconds: round(done.seconds) }
-      })
-      const backedUp = yield* Effect.provide(backupPhase, layerA)
-
-      const restorePhase = Effect.gen(function* () {
-        const opened = yield* openBackup({ _tag: "RecoveryKey", value: backedUp.recoveryKey })
-        yield* say(json, `${deviceB.deviceId}: opened Secret Storage with that recovery key; restoring backup version ${"version" in opened ? opened.version : "?"}`)
-        const result = yield* restore(makeProgress("restore", count, { json }), { workers })
-        const store = yield* BackupStore.BackupStore
-        const byId = new Map(originals.map((k) => [`${k.room_id}|${k.session_id}`, k]))
-        let verified = 0
-        yield* Stream.runForEach(store.exportRoomKeys(), (key) =>
-          Effect.sync(() => {
-            const original = byId.get(`${key.roomId}|${key.sessionId}`)
-            if (original !== undefined && sameKey(original, key)) verified++
-          }),
-        )
-        return { ...result, verified }
-      })
-      const restored = yield* Effect.provide(restorePhase, layerB)
+      const backedUp = yield* Effect.provide(
+        backupPhase(json, deviceA.deviceId, originals),
+        deviceLayer(apiLayer(server.url, Redacted.make(first.accessToken), userId), deviceA),
+      )
+      const restored = yield* Effect.provide(
+        restorePhase(json, deviceB.deviceId, backedUp.recoveryKey, originals, workers),
+        deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB),
+      )
       return {
         keys: count,
         backedUp: backedUp.uploaded,
@@ -100,20 +127,10 @@ const demo = (json: boolean, count: number, workers: number) =>
         verified: restored.verified,
         failures: restored.failures,
         seconds: { generate: generateSeconds, backup: backedUp.seconds, restore: restored.seconds },
-        keysPerSecond: {
-          backup: Math.round(backedUp.uploaded / Math.max(backedUp.seconds, 1e-3)),
-          restore: restored.keysPerSecond,
-        },
+        keysPerSecond: { backup: Math.round(backedUp.uploaded / Math.max(backedUp.seconds, 1e-3)), restore: restored.keysPerSecond },
       }
     }),
   )
-
-const sameKey = (original: ReturnType<typeof generateRoomKeys>[number], key: RoomKey.RoomKey) =>
-  original.session_key === key.sessionKey &&
-  original.sender_key === key.senderKey &&
-  original.algorithm === key.algorithm &&
-  original.sender_claimed_keys.ed25519 === key.senderClaimedKeys["ed25519"] &&
-  key.firstKnownIndex === 0
 
 const human = (r: Effect.Effect.Success<ReturnType<typeof demo>>) =>
   [
