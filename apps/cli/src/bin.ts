@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Entry point of the `matrix-backup` command: runs the CLI on Node and maps usage errors to the exit contract. */
-import { ValidationError } from "@effect/cli"
+import { HelpDoc, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { Cause, Effect, Exit, Option } from "effect"
 import { run } from "./Cli.js"
@@ -17,12 +17,16 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 
 const json = process.argv.includes("--json")
 
+/** The first line of @effect/cli's explanation, without terminal colours. */
+const usageMessage = (error: ValidationError.ValidationError): string =>
+  HelpDoc.toAnsiText(error.error).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n")[0] ?? "Invalid command line"
+
 const program = run(process.argv).pipe(
   Effect.catchAll((error) =>
     ValidationError.isValidationError(error)
       ? // @effect/cli already printed the usage problem; only --json callers need it as an object.
         Effect.sync(() => {
-          if (json) process.stdout.write(`${JSON.stringify({ error: { code: "Usage", message: "Invalid command line (see the message above)" } })}\n`)
+          if (json) process.stdout.write(`${JSON.stringify({ error: { code: "Usage", message: usageMessage(error) } })}\n`)
           process.exitCode = 2
         })
       : reportFailure(new CliError({ code: "Internal", message: "Unexpected failure" }), json),

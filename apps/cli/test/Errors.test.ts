@@ -86,7 +86,7 @@ describe("errors", () => {
 
   it("a missing required option is a usage error", async () => {
     const run = await cli(["delete", ...connection(), "--json"])
-    expect(run.code).not.toBe(0)
-    expect(run.json?.["error"]).toMatchObject({ code: "Usage" })
+    expectFailure(run, "Usage", [user.accessToken])
+    expect(run.json?.["error"]).toMatchObject({ message: "Expected to find option: '--version'" })
   })
 })
