@@ -17,9 +17,18 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 
 const json = process.argv.includes("--json")
 
+const ESC = String.fromCharCode(27)
+
+/** Text without ANSI colour sequences (ESC [ ... m). */
+const plain = (text: string): string =>
+  text
+    .split(ESC)
+    .map((part, i) => (i === 0 ? part : part.slice(part.indexOf("m") + 1)))
+    .join("")
+
 /** The first line of @effect/cli's explanation, without terminal colours. */
 const usageMessage = (error: ValidationError.ValidationError): string =>
-  HelpDoc.toAnsiText(error.error).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n")[0] ?? "Invalid command line"
+  plain(HelpDoc.toAnsiText(error.error)).trim().split("\n")[0] ?? "Invalid command line"
 
 const program = run(process.argv).pipe(
   Effect.catchAll((error) =>
