@@ -2,7 +2,7 @@
 /** Entry point of the `matrix-backup` command: runs the CLI on Node and maps usage errors to the exit contract. */
 import { HelpDoc, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Console, Effect, Exit, Option } from "effect"
 import { run } from "./Cli.js"
 import { CliError } from "./CliError.js"
 import { reportFailure } from "./Output.js"
@@ -33,13 +33,17 @@ const usageMessage = (error: ValidationError.ValidationError): string =>
 const program = run(process.argv).pipe(
   Effect.catchAll((error) =>
     ValidationError.isValidationError(error)
-      ? // @effect/cli already printed the usage problem; only --json callers need it as an object.
+      ? // A usage problem, reported in the same one-line form as every other failure.
         Effect.sync(() => {
-          if (json) process.stdout.write(`${JSON.stringify({ error: { code: "Usage", message: usageMessage(error) } })}\n`)
+          const message = usageMessage(error)
+          process.stderr.write(`matrix-backup: ${message}\n`)
+          if (json) process.stdout.write(`${JSON.stringify({ error: { code: "Usage", message } })}\n`)
           process.exitCode = 2
         })
       : reportFailure(new CliError({ code: "Internal", message: "Unexpected failure" }), json),
   ),
+  // @effect/cli writes usage problems with Console.error; they are reported above instead (help still goes to stdout).
+  (effect) => Console.consoleWith((current) => Effect.withConsole(effect, { ...current, error: () => Effect.void })),
   Effect.provide(NodeContext.layer),
 )
 
