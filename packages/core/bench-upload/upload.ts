@@ -1,11 +1,14 @@
 /**
  * Benchmark (prints figures, asserts nothing): upload N pending room keys through the KeyBackupEngine to the testkit
  * fake homeserver over loopback HTTP, and time encryption alone per CryptoBackend in the engine's batch size.
+ * The fake runs in a child process, so the RSS printed is the client's alone.
  * Run: pnpm --filter @matrix-backup/core bench:upload   (env: BENCH_KEYS=100000 BENCH_BATCH=100 BENCH_NOBLE_KEYS=5000)
  */
 import { Duration, Effect, Layer, Redacted } from "effect"
 import * as FetchHomeserverApi from "../../http-fetch/src/FetchHomeserverApi.js"
-import { createUserWithCrossSigning, generateRoomKeys, startFakeHomeserver } from "../../testkit/src/index.js"
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { connectAdmin, createUserWithCrossSigning, generateRoomKeys } from "../../testkit/src/index.js"
 import { KeyBackupEngine, layerWithoutSecretStorage } from "../src/backup/KeyBackupEngine.js"
 import { plaintextOf } from "../src/backup/UploadBatch.js"
 import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
@@ -35,7 +38,12 @@ const toRoomKey = (k: ReturnType<typeof generateRoomKeys>[number]): RoomKey => (
 })
 
 let peakRss = 0
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
+let peakHeap = 0
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage()
+  peakRss = Math.max(peakRss, usage.rss)
+  peakHeap = Math.max(peakHeap, usage.heapUsed + usage.external + usage.arrayBuffers)
+}, 50)
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
 const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString("en")} keys/s`
 
@@ -51,18 +59,31 @@ const encryptOnly = (layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entr
     return performance.now() - start
   }).pipe(Effect.provide(layer.pipe(Layer.provide(Entropy.layer))))
 
+/** Starts `pnpm fake-homeserver`'s entry point in a child process and reads its URL from the first stdout line. */
+const startServerProcess = async () => {
+  const here = new URL(".", import.meta.url).pathname
+  const child = spawn(process.execPath, [`${here}runTs.mjs`, `${here}../../testkit/src/bin.ts`], {
+    stdio: ["ignore", "pipe", "inherit"],
+    detached: true,
+  })
+  const lines = createInterface({ input: child.stdout })
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve)
+    child.once("exit", () => reject(new Error("fake homeserver exited")))
+  })
+  const url: unknown = JSON.parse(first).url
+  if (typeof url !== "string") throw new Error("fake homeserver printed no url")
+    // The runner spawns vite-node in turn: signal the whole process group.
+  const stop = () => (child.pid === undefined ? undefined : process.kill(-child.pid, "SIGTERM"))
+  return { url, admin: connectAdmin(url), stop }
+}
+
 const main = async () => {
   let t = performance.now()
   const keys = generateRoomKeys(KEYS, { rooms: Math.ceil(KEYS / 200) }).map(toRoomKey)
   console.log(`generated ${KEYS} room keys in ${(performance.now() - t).toFixed(0)} ms`)
 
-  const webMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys))
-  console.log(`encryption alone, webcrypto, batches of ${BATCH}: ${rate(KEYS, webMs)} (${KEYS} keys in ${webMs.toFixed(0)} ms)`)
-  const nobleKeys = keys.slice(0, NOBLE_KEYS)
-  const nobleMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerNoble, nobleKeys))
-  console.log(`encryption alone, noble, batches of ${BATCH}: ${rate(nobleKeys.length, nobleMs)} (${nobleKeys.length} keys)`)
-
-  const server = await startFakeHomeserver()
+  const server = await startServerProcess()
   try {
     const identity = await createUserWithCrossSigning(server.url)
     const ports = Layer.mergeAll(
@@ -74,7 +95,9 @@ const main = async () => {
     )
     const engine = layerWithoutSecretStorage({ batchSize: BATCH, maxStartJitter: 0, steadyStateTimeout: Duration.minutes(30) }).pipe(Layer.provideMerge(ports))
     const rssBefore = process.memoryUsage().rss
+    const heapBefore = process.memoryUsage().heapUsed
     peakRss = rssBefore
+    peakHeap = 0
     const uploadMs = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
@@ -95,11 +118,20 @@ const main = async () => {
       `upload through the engine over loopback: ${rate(KEYS, uploadMs)} (${KEYS} keys in ${uploadMs.toFixed(0)} ms; ` +
         `${log.length} requests, ${puts} key PUTs; server count ${stored})`,
     )
-    console.log(`RSS before upload ${mb(rssBefore)}, peak during the run ${mb(peakRss)}`)
+    const gc: unknown = Reflect.get(globalThis, "gc")
+    if (typeof gc === "function") gc()
+    console.log(`JS heap after the upload and a full GC: ${mb(process.memoryUsage().heapUsed)} (store and keys still held)`)
+    console.log(`RSS before upload ${mb(rssBefore)}, peak during the run ${mb(peakRss)}; JS heap before ${mb(heapBefore)}, peak heap+external ${mb(peakHeap)}`)
+    const webMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys))
+    console.log(`encryption alone, webcrypto, batches of ${BATCH}: ${rate(KEYS, webMs)} (${KEYS} keys in ${webMs.toFixed(0)} ms)`)
+    const nobleKeys = keys.slice(0, NOBLE_KEYS)
+    const nobleMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerNoble, nobleKeys))
+    console.log(`encryption alone, noble, batches of ${BATCH}: ${rate(nobleKeys.length, nobleMs)} (${nobleKeys.length} keys)`)
   } finally {
     clearInterval(sampler)
-    await server.stop()
+    server.stop()
   }
 }
 
 await main()
+process.exit(0)
