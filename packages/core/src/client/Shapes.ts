@@ -4,6 +4,7 @@
  */
 import { Effect, Either, Schema } from "effect"
 import type { KeyBackupCheck as EngineCheck } from "../backup/KeyBackupEngine.js"
+import { parseSessionExport } from "../crypto/SessionExport.js"
 import { KeyBackupInfo as KeyBackupInfoSchema } from "../schema/BackupInfo.js"
 import { ExportedRoomKey, fromExported, type RoomKey, type RoomKeySource } from "../schema/RoomKey.js"
 import { summarizeParseError } from "../services/HomeserverError.js"
@@ -82,7 +83,14 @@ export const fromExportedKeys = (
         const summary = summarizeParseError(decoded.left)
         return Effect.fail(new KeyBackupClientError("InvalidRoomKey", "InvalidRoomKey", `Room key #${index} is malformed: ${summary}`))
       }
-      out.push(fromExported(decoded.right, { imported, source }))
+      // The session export carries its first index; it must parse, or the backup would hold an unusable key.
+      const parsed = parseSessionExport(decoded.right.session_key)
+      if (Either.isLeft(parsed)) {
+        const reason = parsed.left.reason
+        return Effect.fail(new KeyBackupClientError("InvalidRoomKey", "InvalidRoomKey", `Room key #${index}: session_key is not a session export (${reason})`))
+      }
+      const firstKnownIndex = decoded.right.first_known_index ?? parsed.right.firstKnownIndex
+      out.push({ ...fromExported(decoded.right, { imported, source }), firstKnownIndex })
     }
     return Effect.succeed(out)
   })

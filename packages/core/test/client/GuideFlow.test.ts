@@ -216,10 +216,12 @@ describe("the reference guide through the Promise facade", () => {
     await first.stop()
     // A restart of the app: fresh memory store, same device; no explicit check is called.
     const again = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
-    await again.addRoomKeys(exportedKeys(25))
+    // Exports without first_known_index: the index comes from the session export itself.
+    await again.addRoomKeys(generateRoomKeys(25, { firstKnownIndex: 3 }))
     await again.waitForBackupSteadyState()
     expect(await again.getActiveSessionBackupVersion()).toBe("1")
-    expect((await server.admin.roomKeys(identity.userId, "1")).length).toBe(25)
+    const stored = await server.admin.roomKeys(identity.userId, "1")
+    expect(stored.map((s) => s.data.first_message_index)).toEqual(Array(25).fill(3))
   })
 
   it("errors reject as KeyBackupClientError with a code and no secrets; bad input is refused before any request", async () => {
@@ -235,6 +237,7 @@ describe("the reference guide through the Promise facade", () => {
     expect(error).toBeInstanceOf(Error)
     expect(error).toMatchObject({ name: "InvalidRoomKey", code: "InvalidRoomKey" })
     expect(String(error)).not.toContain(secret?.sender_key ?? "x")
+    await expect(crypto.addRoomKeys([{ ...secret, session_key: "AAAA" }])).rejects.toMatchObject({ name: "InvalidRoomKey", message: expect.stringContaining("Version") })
     await expect(crypto.waitForBackupSteadyState()).rejects.toMatchObject({ name: "SteadyStateError", code: "Unknown" })
     await expect(crypto.deleteKeyBackupVersion("7")).rejects.toMatchObject({ name: "EngineError", code: "NotFound", errcode: "M_NOT_FOUND" })
     await crypto.stop()
