@@ -203,6 +203,26 @@ describe("KeyBackupEngine", () => {
     ),
   )
 
+  it.scopedLive("a decryption key arriving for the server's (unsigned) backup: onDecryptionKeyCached re-checks and enables it", () =>
+    run(({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine
+        const key = globalThis.crypto.getRandomValues(new Uint8Array(32))
+        const auth = { public_key: encodeBase64(publicKeyFromPrivateKey(key)) }
+        const version = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
+        yield* engine.checkKeyBackupAndEnable()
+        expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NotTrusted", version })
+        const store = yield* BackupStore.BackupStore
+        yield* store.storeBackupDecryptionKey(Redacted.make(key), version)
+        yield* engine.onDecryptionKeyCached(version)
+        expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(version)
+        yield* engine.addRoomKeys(roomKeys(12))
+        yield* engine.waitForBackupSteadyState()
+        expect(yield* Effect.promise(() => admin.roomKeys(identity.userId, version))).toHaveLength(12)
+      }),
+    ),
+  )
+
   it.scopedLive("reset deletes every older version first", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
