@@ -12,6 +12,7 @@ import { connectAdmin, createUserWithCrossSigning, generateRoomKeys } from "../.
 import { KeyBackupEngine, layerWithoutSecretStorage } from "../src/backup/KeyBackupEngine.js"
 import { plaintextOf } from "../src/backup/UploadBatch.js"
 import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
+import { encryptSessionData, type SessionData } from "../src/crypto/MegolmBackupV1.js"
 import { UserId } from "../src/schema/Ids.js"
 import type { RoomKey } from "../src/schema/RoomKey.js"
 import * as BackupEvents from "../src/services/BackupEvents.js"
@@ -78,50 +79,72 @@ const startServerProcess = async () => {
   return { url, admin: connectAdmin(url), stop }
 }
 
+/** A stand-in backend for the ceiling run: every session gets one precomputed ciphertext (no crypto per key). */
+const precomputedLayer = (template: SessionData): Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> =>
+  Layer.effect(
+    CryptoBackend.CryptoBackend,
+    Effect.map(Entropy.Entropy, (entropy) => ({
+      ...CryptoBackend.makeNoble(entropy),
+      encryptSessions: (_publicKey, plaintexts) => Effect.succeed(plaintexts.map(() => template)),
+    })),
+  )
+
+type Server = Awaited<ReturnType<typeof startServerProcess>>
+type Identity = Awaited<ReturnType<typeof createUserWithCrossSigning>>
+
+/** Adds `keys` to a fresh memory store, resets the backup (deleting the previous run's) and waits until all are up. */
+const uploadRun = async (server: Server, identity: Identity, keys: ReadonlyArray<RoomKey>, crypto: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>) => {
+  const ports = Layer.mergeAll(
+    FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId) }),
+    DeviceKeys.layerFromSeeds({ userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) }),
+    BackupStore.layerMemory,
+    BackupEvents.layer,
+    crypto.pipe(Layer.provideMerge(Entropy.layer)),
+  )
+  const engine = layerWithoutSecretStorage({ batchSize: BATCH, maxStartJitter: 0, steadyStateTimeout: Duration.minutes(30) }).pipe(Layer.provideMerge(ports))
+  return Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const e = yield* KeyBackupEngine
+        yield* e.addRoomKeys(keys)
+        yield* Effect.promise(() => server.admin.clearRequestLog())
+        const start = performance.now()
+        yield* e.resetKeyBackup()
+        yield* e.waitForBackupSteadyState()
+        return performance.now() - start
+      }).pipe(Effect.provide(engine)),
+    ),
+  )
+}
+
 const main = async () => {
-  let t = performance.now()
+  const t = performance.now()
   const keys = generateRoomKeys(KEYS, { rooms: Math.ceil(KEYS / 200) }).map(toRoomKey)
   console.log(`generated ${KEYS} room keys in ${(performance.now() - t).toFixed(0)} ms`)
 
   const server = await startServerProcess()
   try {
     const identity = await createUserWithCrossSigning(server.url)
-    const ports = Layer.mergeAll(
-      FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId) }),
-      DeviceKeys.layerFromSeeds({ userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) }),
-      BackupStore.layerMemory,
-      BackupEvents.layer,
-      CryptoBackend.layerWebCrypto.pipe(Layer.provideMerge(Entropy.layer)),
-    )
-    const engine = layerWithoutSecretStorage({ batchSize: BATCH, maxStartJitter: 0, steadyStateTimeout: Duration.minutes(30) }).pipe(Layer.provideMerge(ports))
     const rssBefore = process.memoryUsage().rss
     const heapBefore = process.memoryUsage().heapUsed
     peakRss = rssBefore
     peakHeap = 0
-    const uploadMs = await Effect.runPromise(
-      Effect.scoped(
-        Effect.gen(function* () {
-          const e = yield* KeyBackupEngine
-          yield* e.addRoomKeys(keys)
-          yield* Effect.promise(() => server.admin.clearRequestLog())
-          t = performance.now()
-          yield* e.resetKeyBackup()
-          yield* e.waitForBackupSteadyState()
-          return performance.now() - t
-        }).pipe(Effect.provide(engine)),
-      ),
-    )
+    const uploadMs = await uploadRun(server, identity, keys, CryptoBackend.layerWebCrypto)
     const log = await server.admin.requestLog()
     const puts = log.filter((entry) => entry.method === "PUT" && entry.path.endsWith("/room_keys/keys")).length
     const stored = (await server.admin.backupVersions(identity.userId)).at(-1)?.count ?? 0
     console.log(
-      `upload through the engine over loopback: ${rate(KEYS, uploadMs)} (${KEYS} keys in ${uploadMs.toFixed(0)} ms; ` +
+      `upload through the engine over loopback (webcrypto): ${rate(KEYS, uploadMs)} (${KEYS} keys in ${uploadMs.toFixed(0)} ms; ` +
         `${log.length} requests, ${puts} key PUTs; server count ${stored})`,
     )
     const gc: unknown = Reflect.get(globalThis, "gc")
     if (typeof gc === "function") gc()
     console.log(`JS heap after the upload and a full GC: ${mb(process.memoryUsage().heapUsed)} (store and keys still held)`)
     console.log(`RSS before upload ${mb(rssBefore)}, peak during the run ${mb(peakRss)}; JS heap before ${mb(heapBefore)}, peak heap+external ${mb(peakHeap)}`)
+    const publicKey = publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    const template = encryptSessionData(publicKey, plaintextOf(keys[0] ?? toRoomKey(generateRoomKeys(1)[0] ?? fail())), globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    const ceilingMs = await uploadRun(server, identity, keys, precomputedLayer(template))
+    console.log(`engine + HTTP ceiling (one precomputed ciphertext for every key, no per-key crypto): ${rate(KEYS, ceilingMs)}`)
     const webMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys))
     console.log(`encryption alone, webcrypto, batches of ${BATCH}: ${rate(KEYS, webMs)} (${KEYS} keys in ${webMs.toFixed(0)} ms)`)
     const nobleKeys = keys.slice(0, NOBLE_KEYS)
@@ -131,6 +154,10 @@ const main = async () => {
     clearInterval(sampler)
     server.stop()
   }
+}
+
+function fail(): never {
+  throw new Error("bench: no key generated")
 }
 
 await main()
