@@ -224,6 +224,25 @@ describe("the reference guide through the Promise facade", () => {
     expect(stored.map((s) => s.data.first_message_index)).toEqual(Array(25).fill(3))
   })
 
+  it("the pure @noble backend gives the same result through the facade", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    const crypto = await createKeyBackupClient({
+      homeserver: FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId), retry: FAST_RETRY }),
+      store: BackupStore.layerMemory,
+      deviceKeys: { userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) },
+      crypto: "noble",
+      uploadOptions: { ...FAST_UPLOAD, batchSize: 7 },
+    })
+    clients.push(crypto)
+    await crypto.resetKeyBackup()
+    await crypto.addRoomKeys(exportedKeys(20))
+    await crypto.waitForBackupSteadyState()
+    const puts = (await server.admin.requestLog()).filter((e) => e.method === "PUT" && e.path.endsWith("/room_keys/keys") && e.status === 200)
+    expect(puts).toHaveLength(3)
+    expect(await crypto.restoreKeyBackup()).toMatchObject({ total: 20, imported: 20 })
+  })
+
   it("errors reject as KeyBackupClientError with a code and no secrets; bad input is refused before any request", async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
