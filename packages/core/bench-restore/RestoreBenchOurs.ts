@@ -1,0 +1,62 @@
+// Restore benchmark, our side: restores the served backup into a fresh SQLite file with KeyBackupRestore.
+// Prints one JSON line: keys restored, wall time of the restore and the process' peak RSS.
+import { FetchHttpClient, HttpClient } from "@effect/platform"
+import { BackupEvents, CryptoBackend, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
+import { BackupStore } from "@matrix-backup/core"
+import { Effect, Layer, Redacted } from "effect"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const server = JSON.parse(process.env.RESTORE_BENCH_SERVER ?? "{}")
+const backend = process.env.RESTORE_BENCH_BACKEND ?? "auto"
+const batchSize = Number(process.env.RESTORE_BENCH_BATCH ?? 200)
+const concurrency = Number(process.env.RESTORE_BENCH_CONCURRENCY ?? 4)
+const dir = mkdtempSync(join(tmpdir(), "restore-bench-"))
+// Samples the heap split so a high RSS can be attributed (V8 heap vs buffers vs the rest, e.g. SQLite pages).
+const peak = { heapUsedMb: 0, externalMb: 0, rssAnonMb: 0, rssFileMb: 0 }
+const statusMb = (field: string): number => {
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync("/proc/self/status", "utf8"))
+    return match ? Number(match[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
+const sampler = setInterval(() => {
+  peak.rssAnonMb = Math.max(peak.rssAnonMb, statusMb("RssAnon"))
+  peak.rssFileMb = Math.max(peak.rssFileMb, statusMb("RssFile"))
+  const m = process.memoryUsage()
+  peak.heapUsedMb = Math.max(peak.heapUsedMb, m.heapUsed / 2 ** 20)
+  peak.externalMb = Math.max(peak.externalMb, m.external / 2 ** 20)
+}, 50)
+
+const api = Layer.effect(
+  HomeserverApi.HomeserverApi,
+  Effect.map(HttpClient.HttpClient, (client) =>
+    FetchHomeserverApi.make({ baseUrl: server.url, accessToken: Redacted.make(server.accessToken), userId: Ids.UserId.make(server.userId) }, client),
+  ),
+).pipe(Layer.provide(FetchHttpClient.layer))
+const crypto = (backend === "noble" ? CryptoBackend.layerNoble : CryptoBackend.layer).pipe(Layer.provide(Entropy.layer))
+const ports = Layer.mergeAll(api, SqliteBackupStore.layer({ filename: join(dir, "bench.sqlite") }), crypto, BackupEvents.layer)
+
+const program = Effect.gen(function* () {
+  const store = yield* BackupStore.BackupStore
+  yield* store.storeBackupDecryptionKey(Redacted.make(new Uint8Array(Buffer.from(server.privateKey, "base64"))), server.version)
+  const restore = yield* KeyBackupRestore.KeyBackupRestore
+  const started = performance.now()
+  const result = yield* restore.restoreKeyBackup({ batchSize, concurrency })
+  const ms = performance.now() - started
+  const stored = yield* store.countTotal()
+  return { keys: result.imported, total: result.total, stored, ms, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: (yield* CryptoBackend.CryptoBackend).name }
+}).pipe(Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(ports))))
+
+try {
+  const out = await Effect.runPromise(program)
+  process.stdout.write(`${JSON.stringify(out)}\n`)
+} finally {
+  clearInterval(sampler)
+  rmSync(dir, { recursive: true, force: true })
+}
