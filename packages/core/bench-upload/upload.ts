@@ -169,8 +169,14 @@ const main = async () => {
     console.log(`RSS before upload ${mb(rssBefore)}, peak during the run ${mb(peakRss)}; JS heap before ${mb(heapBefore)}, peak heap+external ${mb(peakHeap)}`)
     const publicKey = publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
     const template = encryptSessionData(publicKey, plaintextOf(keys[0] ?? toRoomKey(generateRoomKeys(1)[0] ?? fail())), globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    if (typeof gc === "function") gc()
+    peakRss = process.memoryUsage().rss
+    const ceilingRssBefore = peakRss
     const ceilingMs = await uploadRun(server, identity, keys, precomputedLayer(template))
-    console.log(`engine + HTTP ceiling (one precomputed ciphertext for every key, no per-key crypto): ${rate(KEYS, ceilingMs)}`)
+    console.log(
+      `engine + HTTP ceiling (one precomputed ciphertext for every key, no per-key crypto): ${rate(KEYS, ceilingMs)}; ` +
+        `RSS ${mb(ceilingRssBefore)} → peak ${mb(peakRss)}`,
+    )
     const webMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys))
     console.log(`encryption alone, webcrypto, batches of ${BATCH}: ${rate(KEYS, webMs)} (${KEYS} keys in ${webMs.toFixed(0)} ms)`)
     const generatedMs = await Effect.runPromise(encryptOnly(generatedEphemeralLayer, keys))
