@@ -76,7 +76,8 @@ export const runPipeline = (
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
     report({ stage: "fetch" })
     const done = yield* Effect.mapError(store.getRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
-    const counters = new RestoreCounters(target.count, batchSize, report)
+    // The version's count covers the whole backup; a per-room restore learns its total as it goes.
+    const counters = new RestoreCounters(options.rooms === undefined ? target.count : 0, batchSize, report)
     counters.report()
     let previousLast: string | undefined
     const importBatch = ({ entries, decrypted }: { entries: ReadonlyArray<RoomKeyEntry>; decrypted: DecryptedBatch }) => {
