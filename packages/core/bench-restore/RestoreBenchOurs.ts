@@ -1,7 +1,9 @@
 // Restore benchmark, our side: restores the served backup into a fresh SQLite file with KeyBackupRestore.
 // Prints one JSON line: keys restored, wall time of the restore and the process' peak RSS.
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { BackupEvents, CryptoBackend, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
+import { NodeWorker } from "@effect/platform-node"
+import { BackupEvents, CryptoBackend, DecryptWorker, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
+import { Worker } from "node:worker_threads"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
 import { BackupStore } from "@matrix-backup/core"
@@ -39,7 +41,13 @@ const api = Layer.effect(
     FetchHomeserverApi.make({ baseUrl: server.url, accessToken: Redacted.make(server.accessToken), userId: Ids.UserId.make(server.userId) }, client),
   ),
 ).pipe(Layer.provide(FetchHttpClient.layer))
-const crypto = (backend === "noble" ? CryptoBackend.layerNoble : CryptoBackend.layer).pipe(Layer.provide(Entropy.layer))
+const workers = Number(process.env.RESTORE_BENCH_WORKERS ?? 0)
+const local = (backend === "noble" ? CryptoBackend.layerNoble : CryptoBackend.layer).pipe(Layer.provide(Entropy.layer))
+const workerFile = new URL("./DecryptWorkerNode.mjs", import.meta.url)
+const crypto =
+  workers > 0
+    ? DecryptWorker.layerPool({ size: workers }).pipe(Layer.provide(local), Layer.provide(NodeWorker.layer(() => new Worker(workerFile))), Layer.orDie)
+    : local
 const ports = Layer.mergeAll(api, SqliteBackupStore.layer({ filename: join(dir, "bench.sqlite") }), crypto, BackupEvents.layer)
 
 const program = Effect.gen(function* () {
@@ -50,7 +58,7 @@ const program = Effect.gen(function* () {
   const result = yield* restore.restoreKeyBackup({ batchSize, concurrency })
   const ms = performance.now() - started
   const stored = yield* store.countTotal()
-  return { keys: result.imported, total: result.total, stored, ms, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: (yield* CryptoBackend.CryptoBackend).name }
+  return { keys: result.imported, total: result.total, stored, ms, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers` : ""}` }
 }).pipe(Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(ports))))
 
 try {

@@ -24,6 +24,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "200" },
     "build-only": { type: "boolean", default: false },
     "node-flags": { type: "string", default: "" },
+    workers: { type: "string", default: "" },
   },
 })
 const list = (s) => (s === "" ? [] : s.split(",").map(Number))
@@ -38,7 +39,7 @@ const workspace = {
   },
 }
 await esbuild.build({
-  entryPoints: ["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchJsSdk"].map((n) => join(here, `${n}.ts`)),
+  entryPoints: ["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchJsSdk", "DecryptWorkerNode"].map((n) => join(here, `${n}.ts`)),
   outdir: out,
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -81,6 +82,10 @@ const bench = async (count, withJsSdk, withNoble) => {
   const flags = values["node-flags"] === "" ? [] : values["node-flags"].split(" ")
   const ours = (await child("RestoreBenchOurs", [], env, false, flags)).json
   row(`ours (${ours.backend}, SQLite${flags.length ? ` ${flags.join(" ")}` : ""})`, ours)
+  for (const n of list(values.workers)) {
+    const pooled = (await child("RestoreBenchOurs", [], { ...env, RESTORE_BENCH_WORKERS: String(n) }, false, flags)).json
+    row(`ours (${pooled.backend}, SQLite)`, pooled)
+  }
   if (withNoble) row("ours (noble, SQLite)", (await child("RestoreBenchOurs", [], { ...env, RESTORE_BENCH_BACKEND: "noble" }, false, flags)).json)
   if (withJsSdk) {
     const js = (await child("RestoreBenchJsSdk", [], env)).json

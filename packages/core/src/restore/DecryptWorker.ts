@@ -1,0 +1,76 @@
+/**
+ * Backup decryption on a pool of `@effect/platform` Workers: a `CryptoBackend` whose `decryptSessions` sends each
+ * batch to a worker, and the runner those workers execute. The platform (NodeWorker / BrowserWorker and their
+ * runners) is given by the caller's layers, so this file stays portable (DESIGN.md §4).
+ */
+import { Worker, WorkerRunner } from "@effect/platform"
+import { Context, Effect, Either, Layer, Redacted, Schema } from "effect"
+import { BackupDecryptionError } from "../crypto/MegolmBackupV1.js"
+import { CryptoBackend } from "../services/CryptoBackend.js"
+
+const Field = Schema.Literal("ephemeral", "ciphertext", "mac")
+const Reason = Schema.Literal("BadBase64", "BadLength", "WeakSharedSecret", "BadMac", "BadPadding")
+
+/** One decryption outcome as it crosses the worker boundary. */
+export const DecryptOutcome = Schema.Union(
+  Schema.TaggedStruct("Plaintext", { bytes: Schema.Uint8ArrayFromSelf }),
+  Schema.TaggedStruct("Failed", { reason: Reason, field: Schema.optional(Field) }),
+)
+export type DecryptOutcome = typeof DecryptOutcome.Type
+
+/** The one request a decryption worker serves. The private key crosses as bytes (worker memory is ours). */
+export class DecryptBatch extends Schema.TaggedRequest<DecryptBatch>()("DecryptBatch", {
+  failure: Schema.Never,
+  success: Schema.Array(DecryptOutcome),
+  payload: {
+    privateKey: Schema.Uint8ArrayFromSelf,
+    items: Schema.Array(Schema.Struct({ ephemeral: Schema.String, ciphertext: Schema.String, mac: Schema.String })),
+  },
+}) {}
+
+const toOutcome = (result: Either.Either<Uint8Array, BackupDecryptionError>): DecryptOutcome =>
+  Either.match(result, {
+    onLeft: (error) => ({ _tag: "Failed", reason: error.reason, ...(error.field === undefined ? {} : { field: error.field }) }),
+    onRight: (bytes) => ({ _tag: "Plaintext", bytes }),
+  })
+
+const fromOutcome = (outcome: DecryptOutcome): Either.Either<Uint8Array, BackupDecryptionError> =>
+  outcome._tag === "Plaintext"
+    ? Either.right(outcome.bytes)
+    : Either.left(new BackupDecryptionError({ reason: outcome.reason, ...(outcome.field === undefined ? {} : { field: outcome.field }) }))
+
+/** What a worker runs: serves `DecryptBatch` with the `CryptoBackend` it is given. Launch with `WorkerRunner.launch`. */
+export const layerRunner = WorkerRunner.layerSerialized(DecryptBatch, {
+  DecryptBatch: (request) =>
+    Effect.flatMap(CryptoBackend, (backend) =>
+      Effect.map(backend.decryptSessions(Redacted.make(request.privateKey), request.items), (results) => results.map(toOutcome)),
+    ),
+})
+
+/** The pool's tag (internal to the backend below). */
+class DecryptPool extends Context.Tag("@matrix-backup/core/DecryptWorker/DecryptPool")<DecryptPool, Worker.SerializedWorkerPool<DecryptBatch>>() {}
+
+/**
+ * A `CryptoBackend` that decrypts on `size` workers (one batch per worker at a time) and does everything else with
+ * the local backend it wraps. Needs the platform's `WorkerManager` and `Spawner` (e.g. `NodeWorker.layer(spawn)`).
+ */
+export const layerPool = (options: { readonly size: number }) =>
+  Layer.effect(
+    CryptoBackend,
+    Effect.gen(function* () {
+      const local = yield* CryptoBackend
+      const pool = yield* DecryptPool
+      const service: CryptoBackend["Type"] = {
+        ...local,
+        decryptSessions: (privateKey, items) =>
+          items.length === 0
+            ? Effect.succeed([])
+            : pool.executeEffect(new DecryptBatch({ privateKey: Redacted.value(privateKey), items })).pipe(
+                Effect.map((outcomes) => outcomes.map(fromOutcome)),
+                // A worker that crashes or cannot be spawned is a broken installation, not a per-key failure.
+                Effect.orDie,
+              ),
+      }
+      return service
+    }),
+  ).pipe(Layer.provide(Worker.makePoolSerializedLayer(DecryptPool, { size: Math.max(1, options.size), concurrency: 1 })))
