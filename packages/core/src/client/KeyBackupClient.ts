@@ -54,8 +54,16 @@ export const createKeyBackupClient = async (options: KeyBackupClientOptions): Pr
   const runtime = ManagedRuntime.make(clientLayer(options))
   const call = <A, E>(effect: Effect.Effect<A, E, ClientServices>): Promise<A> => runtime.runPromiseExit(effect).then(unwrapExit)
   const listeners = makeListeners()
-  const scope = await call(Scope.make())
-  const queue = await call(Effect.flatMap(BackupEvents, (events) => Scope.extend(events.subscribe, scope)))
+  // Building the layer (e.g. opening the store) happens here; on failure release what was built, then reject.
+  const started = await call(
+    Effect.flatMap(Scope.make(), (scope) =>
+      Effect.map(Effect.flatMap(BackupEvents, (events) => Scope.extend(events.subscribe, scope)), (queue) => ({ scope, queue })),
+    ),
+  ).catch(async (error: unknown) => {
+    await runtime.dispose()
+    throw error
+  })
+  const { scope, queue } = started
   const relay = runtime.runFork(Effect.forever(Effect.map(Queue.take(queue), listeners.dispatch)))
   const engine = <A, E>(f: (engine: KeyBackupEngine["Type"]) => Effect.Effect<A, E>) => call(Effect.flatMap(KeyBackupEngine, f))
   // Like matrix-js-sdk at start-up: find the backup in the background so new keys get uploaded. Never fails.
