@@ -7,7 +7,8 @@ import { backupPublicKeyFromPrivate, MEGOLM_BACKUP_V1 } from "../../../testkit/s
 import type { ImportRoomKeyProgressData } from "../../src/restore/RestoreError.js"
 import { BackupStore } from "../../src/services/BackupStore.js"
 import { cacheKey, sameKey, seed, storedKeys } from "./fixtures.js"
-import { BROKEN_KINDS, brokenEntries, randomBackupPublicKey, STORE_KINDS, withRestore } from "./support.js"
+import { MEGOLM_V1_AES_SHA2 } from "../../src/schema/RoomKey.js"
+import { BROKEN_KINDS, brokenEntries, generateRoomKeys, newBackupKey, randomBackupPublicKey, seedBackup, STORE_KINDS, withRestore } from "./support.js"
 import type { BrokenKind, Harness } from "./support.js"
 
 const EXPECTED_REASON: Record<BrokenKind, string> = {
@@ -88,6 +89,48 @@ describe.each(STORE_KINDS)("restoreKeyBackup into the %s store", (kind) => {
         expect(yield* store.countPending(seeded.version)).toBe(0)
         const next = yield* Effect.promise(() => h.admin.resetBackupAsOtherDevice(h.user.userId))
         expect(yield* store.countPending(next)).toBe(120)
+      }),
+    ),
+  )
+})
+
+describe("restoreKeyBackup keeps the better copy", () => {
+  it.effect("a lower local index is kept (and stays pending); a higher one is replaced by the backup's and marked backed up", () =>
+    withRestore("sqlite", (h, restore) =>
+      Effect.gen(function* () {
+        const store = yield* BackupStore
+        const keys = generateRoomKeys(20, { rooms: 1, firstKnownIndex: 0 })
+        const later = generateRoomKeys(20, { rooms: 1, firstKnownIndex: 7 })
+        const privateKey = newBackupKey()
+        // The backup holds the first ten sessions at index 7 and the other ten at index 0.
+        const served = [...later.slice(0, 10).map((k, i) => ({ ...k, room_id: keys[i]?.room_id ?? "", session_id: keys[i]?.session_id ?? "" })), ...keys.slice(10)]
+        const { version } = yield* Effect.promise(() => seedBackup(h.admin, h.user.userId, { backupPrivateKey: privateKey, keys: served }))
+        yield* cacheKey({ version, privateKey })
+        // Locally: the first ten at index 0 (better than the backup), the other ten at index 7 (worse).
+        const local = [...keys.slice(0, 10), ...later.slice(10).map((k, i) => ({ ...k, room_id: keys[10 + i]?.room_id ?? "", session_id: keys[10 + i]?.session_id ?? "" }))]
+        yield* store.upsertRoomKeys(
+          local.map((k, i) => ({
+            roomId: k.room_id,
+            sessionId: k.session_id,
+            algorithm: MEGOLM_V1_AES_SHA2,
+            senderKey: k.sender_key,
+            sessionKey: k.session_key,
+            senderClaimedKeys: { ...k.sender_claimed_keys },
+            forwardingCurve25519KeyChain: [],
+            firstKnownIndex: i < 10 ? 0 : 7,
+            sharedHistory: false,
+            imported: false,
+            source: "direct" as const,
+          })),
+        )
+        const result = yield* restore.restoreKeyBackup()
+        expect(result).toMatchObject({ total: 20, imported: 20 })
+        for (const [i, k] of keys.entries()) {
+          const stored = yield* store.getRoomKey(k.room_id, k.session_id)
+          expect(stored._tag === "Some" && stored.value.firstKnownIndex).toBe(0)
+          expect(stored._tag === "Some" && stored.value.backedUpTo).toBe(i < 10 ? null : version)
+        }
+        expect(yield* store.countPending(version)).toBe(10)
       }),
     ),
   )
