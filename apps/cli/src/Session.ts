@@ -7,6 +7,7 @@ import {
   BackupEvents,
   type BackupStore,
   CryptoBackend,
+  DecryptWorker,
   DeviceKeysService,
   Entropy,
   type HomeserverApi,
@@ -17,7 +18,9 @@ import {
   SecretStorageService,
 } from "@matrix-backup/core"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
+import { NodeWorker } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
+import { Worker } from "node:worker_threads"
 import { type Connection, type ConnectionInput, connect } from "./Connection.js"
 import { type DeviceState, defaultStateDir, openStateDir } from "./StateDir.js"
 
@@ -50,6 +53,17 @@ export const cryptoLayer: Layer.Layer<CryptoBackend.CryptoBackend | Entropy.Entr
   Layer.provideMerge(Entropy.layer),
 )
 
+/** The same, with backup decryption spread over `threads` worker threads (core's DecryptWorker pool). */
+export const cryptoLayerWithWorkers = (threads: number): Layer.Layer<CryptoBackend.CryptoBackend | Entropy.Entropy> =>
+  threads < 1
+    ? cryptoLayer
+    : DecryptWorker.layerPool({ size: threads }).pipe(
+        Layer.provide(cryptoLayer),
+        Layer.provide(NodeWorker.layer(() => new Worker(new URL("./DecryptWorkerMain.js", import.meta.url)))),
+        Layer.orDie,
+        Layer.provideMerge(Entropy.layer),
+      )
+
 /** Upload tuning for a command line: no random start delay (that spreads many clients' start-up), bigger batches. */
 const UPLOAD: KeyBackupEngine.UploadOptions = { maxStartJitter: 0, batchSize: 250 }
 
@@ -57,11 +71,12 @@ const UPLOAD: KeyBackupEngine.UploadOptions = { maxStartJitter: 0, batchSize: 25
 export const deviceLayer = (
   api: Layer.Layer<HomeserverApi.HomeserverApi>,
   device: DeviceState,
+  options: { readonly decryptThreads?: number } = {},
 ): Layer.Layer<Services, BackupStore.StorageError> => {
   const ports = Layer.mergeAll(
     api,
     SqliteBackupStore.layer({ filename: device.storeFile }),
-    cryptoLayer,
+    cryptoLayerWithWorkers(options.decryptThreads ?? 0),
     BackupEvents.layer,
     DeviceKeysService.layerFromSeeds({ userId: device.userId, deviceId: device.deviceId, deviceSeed: device.seed }),
   )
@@ -75,10 +90,10 @@ export const deviceLayer = (
 }
 
 /** Connects and opens the state directory (given, or the default one for this user and device). */
-export const openSession = (input: ConnectionInput, state: Option.Option<string>) =>
+export const openSession = (input: ConnectionInput, state: Option.Option<string>, options: { readonly decryptThreads?: number } = {}) =>
   Effect.gen(function* () {
     const connection = yield* connect(input)
     const dir = Option.getOrElse(state, () => defaultStateDir(connection.userId, connection.deviceId))
     const device = yield* openStateDir(dir, connection.userId, connection.deviceId)
-    return { connection, device, layer: deviceLayer(connection.api, device) } satisfies Session
+    return { connection, device, layer: deviceLayer(connection.api, device, options) } satisfies Session
   })

@@ -110,7 +110,7 @@ describe("restore", () => {
     const { user, recoveryKey, keys } = await backedUpUser(150)
     const second = await loginNewDevice(server.url, user)
     const state = stateDir()
-    const first = await cli(["restore", ...connection(second, state), "--recovery-key", recoveryKey.replace(/ /g, ""), "--json"])
+    const first = await cli(["restore", ...connection(second, state), "--recovery-key", recoveryKey.replace(/ /g, ""), "--threads", "2", "--json"])
     expect(first.code).toBe(0)
     expect(first.json).toMatchObject({ total: 150, imported: 150, failures: {}, seconds: expect.any(Number), keysPerSecond: expect.any(Number) })
     expectNoSecrets(first, [recoveryKey, second.accessToken, ...keys.slice(0, 5).map((k) => k.session_key)])

@@ -16,6 +16,12 @@ describe("matrix-backup demo", () => {
     expect(run.stdout).toMatch(/restore: 500\/500 keys \(100%\)/)
   })
 
+  it("decrypts on worker threads when asked", { timeout: 120_000 }, async () => {
+    const run = await cli(["demo", "--keys", "300", "--threads", "2", "--json"])
+    expect(run.stderr).toBe("")
+    expect(run.json).toMatchObject({ keys: 300, restored: 300, verified: 300, failures: {} })
+  })
+
   it("rejects a nonsensical key count with a usage error", async () => {
     const run = await cli(["demo", "--keys", "0", "--json"])
     expect(run.code).not.toBe(0)

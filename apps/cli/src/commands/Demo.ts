@@ -28,6 +28,7 @@ const options = {
   json: Flags.json,
   keys: Options.integer("keys").pipe(Options.withDefault(10_000), Options.withDescription("How many room keys to back up and restore")),
   workers: Options.integer("workers").pipe(Options.withDefault(4), Options.withDescription("Batches decrypted at once during the restore")),
+  threads: Options.integer("threads").pipe(Options.withDefault(0), Options.withDescription("Decryption worker threads (0: decrypt in the main thread)")),
 }
 
 const say = (json: boolean, text: string) => Effect.sync(() => void (json ? undefined : process.stdout.write(`${text}\n`)))
@@ -101,7 +102,7 @@ const restorePhase = (json: boolean, deviceId: string, recoveryKey: Redacted.Red
     return { ...result, verified: yield* countVerified(originals) }
   })
 
-const demo = (json: boolean, count: number, workers: number) =>
+const demo = (json: boolean, count: number, workers: number, threads: number) =>
   Effect.scoped(
     Effect.gen(function* () {
       if (!Number.isSafeInteger(count) || count < 1) return yield* new CliError({ code: "Usage", message: "--keys must be a positive number" })
@@ -118,7 +119,7 @@ const demo = (json: boolean, count: number, workers: number) =>
       )
       const restored = yield* Effect.provide(
         restorePhase(json, deviceB.deviceId, backedUp.recoveryKey, originals, workers),
-        deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB),
+        deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB, { decryptThreads: threads }),
       )
       return {
         keys: count,
@@ -148,7 +149,7 @@ const human = (r: Effect.Effect.Success<ReturnType<typeof demo>>) =>
 export const demoCommand = Command.make("demo", options, (o) =>
   runCommand(
     o.json,
-    Effect.flatMap(demo(o.json, o.keys, o.workers), (r) =>
+    Effect.flatMap(demo(o.json, o.keys, o.workers, o.threads), (r) =>
       r.verified === r.keys ? Effect.succeed(r) : Effect.fail(new CliError({ code: "DemoMismatch", message: `Only ${r.verified} of ${r.keys} keys came back intact` })),
     ),
     { human, json: (r) => r },

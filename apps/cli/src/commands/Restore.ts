@@ -16,6 +16,7 @@ const options = {
   ...Flags.secret,
   rooms: Flags.rooms,
   workers: Options.integer("workers").pipe(Options.withDefault(4), Options.withDescription("Batches decrypted at once")),
+  threads: Options.integer("threads").pipe(Options.withDefault(0), Options.withDescription("Decryption worker threads (0: decrypt in the main thread)")),
 }
 
 /** The `restore` command. */
@@ -24,7 +25,7 @@ export const restore = Command.make("restore", options, (o) =>
     o.json,
     Effect.gen(function* () {
       const secret = yield* chooseSecret(o)
-      const session = yield* openSession(o, Flags.optionalPath(o.state))
+      const session = yield* openSession(o, Flags.optionalPath(o.state), { decryptThreads: o.threads })
       return yield* Effect.provide(
         Effect.gen(function* () {
           const opened = yield* openBackup(secret)
