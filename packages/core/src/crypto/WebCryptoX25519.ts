@@ -58,6 +58,16 @@ export const deriveX25519Raw = async (privateKey: CryptoKey, publicKey: Uint8Arr
   return deriveX25519(privateKey, key)
 }
 
+/**
+ * A fresh X25519 key pair made by Web Crypto itself, with its raw public key. Importing caller-supplied private bytes
+ * (PKCS#8) costs about ten times more in Node, so system-random ephemeral keys are made this way.
+ */
+export const generateX25519KeyPair = async (): Promise<{ readonly privateKey: CryptoKey; readonly publicKey: Uint8Array }> => {
+  const pair = await subtle().generateKey(X25519, false, ["deriveBits"])
+  if (!("privateKey" in pair)) throw new Error("X25519 generateKey did not return a key pair")
+  return { privateKey: pair.privateKey, publicKey: new Uint8Array(await subtle().exportKey("raw", pair.publicKey)) }
+}
+
 let basepoint: Promise<CryptoKey> | undefined
 /** The public key of a private key, as X25519(priv, 9) through `deriveBits`. */
 export const x25519PublicKeyOf = async (privateKey: CryptoKey): Promise<Uint8Array> => {

@@ -132,6 +132,21 @@ const encryptOne = async (recipient: CryptoKey, ephemeralKey: Uint8Array, plaint
   }
 }
 
+/**
+ * One session with a Web Crypto-generated ephemeral key (system entropy only): generate, export the public half,
+ * derive the shared secret, then the @noble symmetric steps. The private half never leaves Web Crypto.
+ */
+const encryptOneNative = async (recipient: CryptoKey, plaintext: Uint8Array): Promise<SessionData> => {
+  const ephemeral = await WebX25519.generateX25519KeyPair()
+  const secret = await WebX25519.deriveX25519(ephemeral.privateKey, recipient)
+  if (secret === undefined) throw new Error("Backup public key is not a usable X25519 key")
+  try {
+    return encryptWithSharedSecret(secret, ephemeral.publicKey, plaintext)
+  } finally {
+    wipe(secret)
+  }
+}
+
 /** Runs `f` over `items` in slices of `SLICE`, each slice concurrently (Promise.all), preserving order. */
 const inSlices = async <A, B>(items: ReadonlyArray<A>, f: (item: A) => Promise<B>): Promise<Array<B>> => {
   const out: Array<B> = []
@@ -142,7 +157,8 @@ const inSlices = async <A, B>(items: ReadonlyArray<A>, f: (item: A) => Promise<B
 }
 
 /**
- * Web Crypto implementation: X25519 in `crypto.subtle` (the private key imported once per batch), the cheap
+ * Web Crypto implementation: X25519 in `crypto.subtle` (the private key imported once per batch; with system entropy,
+ * ephemeral keys made by `generateKey`, otherwise imported from Entropy's bytes), the cheap
  * symmetric steps per `symmetric` (default: synchronous @noble, measured faster than all-subtle), PBKDF2 in subtle.
  * Requires Web Crypto X25519 (`WebCryptoX25519.x25519Supported()`).
  */
@@ -160,15 +176,20 @@ export const makeWebCrypto = (
         return inSlices(items, (item) => decryptOne(key, item, symmetric))
       }),
     encryptSessions: (publicKey, plaintexts) =>
-      Effect.flatMap(ephemeralKeys(entropy, plaintexts.length), (ephemeral) =>
-        Effect.promise(async () => {
-          const recipient = await WebX25519.importX25519PublicKey(publicKey)
-          return inSlices(
-            plaintexts.map((plaintext, i) => [plaintext, ephemeral(i)] as const),
-            ([plaintext, ephemeralKey]) => encryptOne(recipient, ephemeralKey, plaintext),
-          )
-        }),
-      ),
+      entropy.source === "system"
+        ? Effect.promise(async () => {
+            const recipient = await WebX25519.importX25519PublicKey(publicKey)
+            return inSlices(plaintexts, (plaintext) => encryptOneNative(recipient, plaintext))
+          })
+        : Effect.flatMap(ephemeralKeys(entropy, plaintexts.length), (ephemeral) =>
+            Effect.promise(async () => {
+              const recipient = await WebX25519.importX25519PublicKey(publicKey)
+              return inSlices(
+                plaintexts.map((plaintext, i) => [plaintext, ephemeral(i)] as const),
+                ([plaintext, ephemeralKey]) => encryptOne(recipient, ephemeralKey, plaintext),
+              )
+            }),
+          ),
     pbkdf2Sha512: (passphrase, salt, iterations, bits) =>
       Effect.promise(async () => {
         checkParameters(iterations, bits)

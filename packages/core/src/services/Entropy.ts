@@ -8,7 +8,15 @@ import { Context, Effect, Layer } from "effect"
 /** Supplies cryptographically secure random bytes. */
 export class Entropy extends Context.Tag("@matrix-backup/core/Entropy")<
   Entropy,
-  { readonly randomBytes: (n: number) => Effect.Effect<Uint8Array> }
+  {
+    readonly randomBytes: (n: number) => Effect.Effect<Uint8Array>
+    /**
+     * `system`: the platform CSPRNG, which Web Crypto's own key generation also draws from, so a backend may let
+     * `crypto.subtle.generateKey` make ephemeral keys (much faster than importing supplied bytes). `seeded`: every
+     * random byte must come from `randomBytes`, so results are reproducible.
+     */
+    readonly source: "system" | "seeded"
+  }
 >() {}
 
 /** Web Crypto's `getRandomValues` refuses more than 65536 bytes per call. */
@@ -16,6 +24,7 @@ const MAX_CHUNK = 65_536
 
 /** Random bytes from `globalThis.crypto.getRandomValues`, filled in 64 KiB chunks. */
 export const make: Context.Tag.Service<Entropy> = {
+  source: "system",
   randomBytes: (n) =>
     Effect.sync(() => {
       const out = new Uint8Array(n)
@@ -37,6 +46,7 @@ export const makeSeeded = (seed: string): Context.Tag.Service<Entropy> => {
   const key = sha256(new TextEncoder().encode(seed))
   let calls = 0
   return {
+    source: "seeded",
     randomBytes: (n) =>
       Effect.sync(() => {
         const nonce = new Uint8Array(12)

@@ -99,6 +99,18 @@ const suite = (name: string, backend: Layer.Layer<CryptoBackend.CryptoBackend, n
       expect(exit._tag === "Failure" && exit.cause._tag).toBe("Die")
     })
 
+    it("with system entropy, every session gets a fresh ephemeral key and decrypts with the pure functions", async () => {
+      const priv = new Uint8Array(32).fill(0x42)
+      const plaintexts = Array.from({ length: 40 }, (_, i) => new TextEncoder().encode(`{"n":${i}}`))
+      const encrypted = await Effect.runPromise(
+        Effect.flatMap(CryptoBackend.CryptoBackend, (b) => b.encryptSessions(publicKeyFromPrivateKey(priv), plaintexts)).pipe(
+          Effect.provide(backend.pipe(Layer.provide(Entropy.layer))),
+        ),
+      )
+      expect(new Set(encrypted.map((d) => d.ephemeral)).size).toBe(plaintexts.length)
+      expect(encrypted.map((d) => Either.getOrThrow(M.decryptSessionData(priv, d)))).toEqual(plaintexts)
+    })
+
     it("PBKDF2-SHA-512 matches node:crypto, string salts as UTF-8", async () => {
       const key = await run((b) => b.pbkdf2Sha512(Redacted.make("correct horse ☃"), "NaCl+/=", 1000, 256))
       expect(Buffer.from(Redacted.value(key))).toEqual(pbkdf2Sync("correct horse ☃", Buffer.from("NaCl+/=", "utf8"), 1000, 32, "sha512"))
