@@ -12,8 +12,7 @@ import { connectAdmin, createUserWithCrossSigning, generateRoomKeys } from "../.
 import { KeyBackupEngine, layerWithoutSecretStorage } from "../src/backup/KeyBackupEngine.js"
 import { plaintextOf } from "../src/backup/UploadBatch.js"
 import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
-import { encryptSessionData, encryptWithSharedSecret, type SessionData } from "../src/crypto/MegolmBackupV1.js"
-import { deriveX25519, importX25519PublicKey } from "../src/crypto/WebCryptoX25519.js"
+import { encryptSessionData, type SessionData } from "../src/crypto/MegolmBackupV1.js"
 import { UserId } from "../src/schema/Ids.js"
 import type { RoomKey } from "../src/schema/RoomKey.js"
 import * as BackupEvents from "../src/services/BackupEvents.js"
@@ -50,7 +49,11 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
 const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString("en")} keys/s`
 
 /** Encrypts `keys` in batches of BATCH with one backend, as the upload loop does (plaintext building included). */
-const encryptOnly = (layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>, keys: ReadonlyArray<RoomKey>) =>
+const encryptOnly = (
+  layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>,
+  keys: ReadonlyArray<RoomKey>,
+  entropy: Layer.Layer<Entropy.Entropy> = Entropy.layer,
+) =>
   Effect.gen(function* () {
     const backend = yield* CryptoBackend.CryptoBackend
     const publicKey = publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
@@ -59,7 +62,7 @@ const encryptOnly = (layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entr
       yield* backend.encryptSessions(publicKey, keys.slice(i, i + BATCH).map(plaintextOf))
     }
     return performance.now() - start
-  }).pipe(Effect.provide(layer.pipe(Layer.provide(Entropy.layer))))
+  }).pipe(Effect.provide(layer.pipe(Layer.provide(entropy))))
 
 /** Starts `pnpm fake-homeserver`'s entry point in a child process and reads its URL from the first stdout line. */
 const startServerProcess = async () => {
@@ -89,31 +92,6 @@ const precomputedLayer = (template: SessionData): Layer.Layer<CryptoBackend.Cryp
       encryptSessions: (_publicKey, plaintexts) => Effect.succeed(plaintexts.map(() => template)),
     })),
   )
-
-/**
- * For comparison only: ephemeral keys from `crypto.subtle.generateKey` (public part exported raw) instead of
- * PKCS#8-imported Entropy bytes. Node's PKCS#8 import dominates the shipped backend's cost; this variant does not
- * draw from the Entropy port, so it is not what core ships.
- */
-const generatedEphemeralLayer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> = Layer.effect(
-  CryptoBackend.CryptoBackend,
-  Effect.map(Entropy.Entropy, (entropy) => ({
-    ...CryptoBackend.makeNoble(entropy),
-    encryptSessions: (publicKey, plaintexts) =>
-      Effect.promise(async () => {
-        const recipient = await importX25519PublicKey(publicKey)
-        return Promise.all(
-          plaintexts.map(async (plaintext) => {
-            const pair = await globalThis.crypto.subtle.generateKey({ name: "X25519" }, true, ["deriveBits"])
-            if (!("privateKey" in pair)) throw new Error("bench: X25519 generateKey gave no key pair")
-            const [secret, raw] = await Promise.all([deriveX25519(pair.privateKey, recipient), globalThis.crypto.subtle.exportKey("raw", pair.publicKey)])
-            if (secret === undefined) throw new Error("bench: refused exchange")
-            return encryptWithSharedSecret(secret, new Uint8Array(raw), plaintext)
-          }),
-        )
-      }),
-  })),
-)
 
 type Server = Awaited<ReturnType<typeof startServerProcess>>
 type Identity = Awaited<ReturnType<typeof createUserWithCrossSigning>>
@@ -179,10 +157,8 @@ const main = async () => {
     )
     const webMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys))
     console.log(`encryption alone, webcrypto, batches of ${BATCH}: ${rate(KEYS, webMs)} (${KEYS} keys in ${webMs.toFixed(0)} ms)`)
-    const generatedMs = await Effect.runPromise(encryptOnly(generatedEphemeralLayer, keys))
-    console.log(`encryption alone, webcrypto with generateKey ephemerals (comparison, not shipped): ${rate(KEYS, generatedMs)}`)
-    const generatedUploadMs = await uploadRun(server, identity, keys, generatedEphemeralLayer)
-    console.log(`upload through the engine with that variant: ${rate(KEYS, generatedUploadMs)}`)
+    const seededMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerWebCrypto, keys, Entropy.layerSeeded("bench")))
+    console.log(`encryption alone, webcrypto with seeded entropy (ephemeral keys imported as PKCS#8, as in tests): ${rate(KEYS, seededMs)}`)
     const nobleKeys = keys.slice(0, NOBLE_KEYS)
     const nobleMs = await Effect.runPromise(encryptOnly(CryptoBackend.layerNoble, nobleKeys))
     console.log(`encryption alone, noble, batches of ${BATCH}: ${rate(nobleKeys.length, nobleMs)} (${nobleKeys.length} keys)`)
