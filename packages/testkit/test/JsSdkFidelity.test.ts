@@ -1,87 +1,28 @@
 // Fidelity: matrix-js-sdk 43 (rust crypto) runs its real key-backup flows against the fake over
 // loopback HTTP. Any endpoint it needs must be served like Synapse; the test never works around one.
-import "./nodePolyfills.js"
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import * as sdk from "matrix-js-sdk"
-import type { RunningFakeHomeserver } from "../src/index.js"
-import type { TestUser } from "../src/index.js"
-import { backupPublicKeyFromPrivate, brokenEntries, generateRoomKeys, loginNewDevice, registerUser, seedBackup, startFakeHomeserver } from "../src/index.js"
-
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
-
-const waitForPrepared = (client: sdk.MatrixClient): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const onSync = (state: string): void => {
-      if (state === "PREPARED" || state === "SYNCING") {
-        client.off(sdk.ClientEvent.Sync, onSync)
-        resolve()
-      } else if (state === "ERROR") {
-        client.off(sdk.ClientEvent.Sync, onSync)
-        reject(new Error("sync failed"))
-      }
-    }
-    client.on(sdk.ClientEvent.Sync, onSync)
-  })
+import type { SecretStorageKeyAnswer } from "../src/JsSdk.js"
+import { bootstrapJsSdkBackup, jsSdkSecondDevice, stopAllJsSdkClients } from "../src/JsSdk.js"
+import type { RunningFakeHomeserver, TestUser } from "../src/index.js"
+import { backupPublicKeyFromPrivate, brokenEntries, generateRoomKeys, registerUser, seedBackup, startFakeHomeserver } from "../src/index.js"
 
 describe("matrix-js-sdk 43 against the fake", () => {
   let server: RunningFakeHomeserver | undefined
-  const clients: Array<sdk.MatrixClient> = []
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.stopClient()
+    stopAllJsSdkClients()
     await server?.stop()
   })
-
-  const start = async (baseUrl: string, user: { userId: string; accessToken: string; deviceId: string }, secretKey: () => Uint8Array<ArrayBuffer> | null) => {
-    const client = sdk.createClient({
-      baseUrl,
-      accessToken: user.accessToken,
-      userId: user.userId,
-      deviceId: user.deviceId,
-      logger: silent,
-      cryptoCallbacks: {
-        // Like an app prompting for the recovery key: offer it for the key js-sdk asks about.
-        getSecretStorageKey: async ({ keys }) => {
-          const key = secretKey()
-          const keyId = Object.keys(keys)[0]
-          return key === null || keyId === undefined ? null : [keyId, key]
-        },
-      },
-    })
-    clients.push(client)
-    await client.initRustCrypto({ useIndexedDB: false })
-    const prepared = waitForPrepared(client)
-    await client.startClient({ initialSyncLimit: 1 })
-    await prepared
-    return client
-  }
 
   /** First device: cross-signing, 4S with a recovery key, and a fresh trusted backup. */
   const bootstrap = async (url: string) => {
     const user = await registerUser(url, { username: "fidelity" })
-    let recoveryKey: Uint8Array<ArrayBuffer> | null = null
-    const secretKey = (): Uint8Array<ArrayBuffer> | null => recoveryKey
-    const first = await start(url, user, secretKey)
-    const crypto = first.getCrypto()
-    if (crypto === undefined) throw new Error("no crypto")
-    await crypto.bootstrapCrossSigning({
-      authUploadDeviceSigningKeys: async (makeRequest) => {
-        await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: user.userId }, password: user.password })
-      },
-    })
-    const created = await crypto.createRecoveryKeyFromPassphrase()
-    recoveryKey = created.privateKey
-    await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
-    await crypto.resetKeyBackup()
-    return { user, secretKey, crypto }
+    return { user, ...(await bootstrapJsSdkBackup(url, user)) }
   }
 
   /** A second device of the same user that loads the backup key from 4S. */
-  const secondDevice = async (url: string, user: TestUser, secretKey: () => Uint8Array<ArrayBuffer> | null) => {
-    const second = await loginNewDevice(url, user)
-    expect(second.deviceId).not.toBe(user.deviceId)
-    const crypto = (await start(url, second, secretKey)).getCrypto()
-    if (crypto === undefined) throw new Error("no crypto")
-    await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
+  const secondDevice = async (url: string, user: TestUser, secretKey: SecretStorageKeyAnswer) => {
+    const { device, crypto } = await jsSdkSecondDevice(url, user, { getSecretStorageKey: secretKey })
+    expect(device.deviceId).not.toBe(user.deviceId)
     return crypto
   }
 

@@ -1,12 +1,11 @@
 // Interop: matrix-js-sdk 43 (rust crypto) restores every key our engine uploaded, with the backup key taken from
 // our 4S (as a new Element device would) or handed over directly (storeSessionBackupPrivateKey).
-import "../../../testkit/test/nodePolyfills.js"
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Either, Redacted } from "effect"
-import * as sdk from "matrix-js-sdk"
 import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.js"
 import type { RunningFakeHomeserver } from "../../../testkit/src/index.js"
 import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "../../../testkit/src/index.js"
+import { jsSdkSecondDevice, startJsSdkClient, stopAllJsSdkClients } from "../../../testkit/src/JsSdk.js"
 import type { KeyBackupClient } from "../../src/client/KeyBackupClient.js"
 import { createKeyBackupClient } from "../../src/client/KeyBackupClient.js"
 import { decodeRecoveryKey } from "../../src/crypto/RecoveryKey.js"
@@ -14,38 +13,13 @@ import { UserId } from "../../src/schema/Ids.js"
 import * as BackupStore from "../../src/services/BackupStore.js"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
 
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
-
 let server: RunningFakeHomeserver | undefined
 const ours: Array<KeyBackupClient> = []
-const theirs: Array<sdk.MatrixClient> = []
 afterEach(async () => {
-  for (const client of theirs.splice(0)) client.stopClient()
+  stopAllJsSdkClients()
   for (const client of ours.splice(0)) await client.stop()
   await server?.stop()
 })
-
-const startJsSdk = async (url: string, user: { userId: string; accessToken: string; deviceId: string }, secretKey: () => Uint8Array | null) => {
-  const client = sdk.createClient({
-    baseUrl: url,
-    accessToken: user.accessToken,
-    userId: user.userId,
-    deviceId: user.deviceId,
-    logger: silent,
-    cryptoCallbacks: {
-      getSecretStorageKey: async ({ keys }) => {
-        const key = secretKey()
-        const keyId = Object.keys(keys)[0]
-        return key === null || keyId === undefined ? null : [keyId, Uint8Array.from(key)]
-      },
-    },
-  })
-  theirs.push(client)
-  await client.initRustCrypto({ useIndexedDB: false })
-  const crypto = client.getCrypto()
-  if (crypto === undefined) throw new Error("no crypto")
-  return crypto
-}
 
 /** Our engine, on the first device: 4S bootstrapped with a recovery key, a new backup, `count` keys uploaded. */
 const uploadWithOurEngine = async (count: number) => {
@@ -85,9 +59,7 @@ const uploadWithOurEngine = async (count: number) => {
 describe("interop: matrix-js-sdk 43 restores what our engine uploaded", () => {
   it("with the backup key loaded from our secret storage", { timeout: 120_000 }, async () => {
     const { url, identity, version, recoveryKey } = await uploadWithOurEngine(333)
-    const device = await loginNewDevice(url, identity)
-    const crypto = await startJsSdk(url, device, recoveryKey)
-    await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
+    const { crypto } = await jsSdkSecondDevice(url, identity, { getSecretStorageKey: recoveryKey, sync: false })
     const progress: Array<number> = []
     const result = await crypto.restoreKeyBackup({
       progressCallback: (p) => {
@@ -106,7 +78,7 @@ describe("interop: matrix-js-sdk 43 restores what our engine uploaded", () => {
     const key = await client.getSessionBackupPrivateKey()
     if (key === null) throw new Error("no backup key")
     const device = await loginNewDevice(url, identity)
-    const crypto = await startJsSdk(url, device, () => null)
+    const { crypto } = await startJsSdkClient(url, device, { sync: false })
     await crypto.storeSessionBackupPrivateKey(Uint8Array.from(key), version)
     const result = await crypto.restoreKeyBackup()
     expect(result).toMatchObject({ total: 150, imported: 150 })

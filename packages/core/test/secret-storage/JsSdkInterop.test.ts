@@ -1,47 +1,25 @@
 // Interop with matrix-js-sdk 43 (Rust crypto) on the fake homeserver over loopback HTTP: 4S and a backup that js-sdk
 // bootstrapped open with this library and js-sdk's recovery key (or passphrase), and 4S this library bootstrapped
 // opens in js-sdk (`loadSessionBackupPrivateKeyFromSecretStorage` with our recovery key or passphrase).
-import "../../../testkit/test/nodePolyfills.js"
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
-import * as sdk from "matrix-js-sdk"
+import type { RecoveryKeyCell, SecretStorageKeyAnswer } from "../../../testkit/src/JsSdk.js"
+import { bootstrapJsSdkSecretStorage, jsSdkSecondDevice, recoveryKeyCell, startJsSdkClient, stopAllJsSdkClients } from "../../../testkit/src/JsSdk.js"
 import { deriveRecoveryKeyFromPassphrase } from "matrix-js-sdk/lib/crypto-api/key-passphrase.js"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import { Recovery } from "../../src/secret-storage/Recovery.js"
 import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
 import { deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
 
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
-const clients: Array<sdk.MatrixClient> = []
-afterEach(() => {
-  for (const client of clients.splice(0)) client.stopClient()
-})
+afterEach(stopAllJsSdkClients)
 
-type KeyAnswer = (keys: Record<string, sdk.SecretStorage.SecretStorageKeyDescription>) => Promise<Uint8Array<ArrayBuffer> | null>
+/** A js-sdk client (Rust crypto, not syncing) for `user`, answering 4S key requests from `cell`. */
+const jsClient = (server: Server, user: TestUser, cell: RecoveryKeyCell) =>
+  Effect.promise(async () => (await startJsSdkClient(server.url, user, { getSecretStorageKey: cell.get, sync: false })).crypto)
 
-/** A js-sdk client with Rust crypto for `user`, answering 4S key requests with `answer`. */
-const jsClient = (server: Server, user: TestUser, answer: KeyAnswer) =>
-  Effect.promise(async () => {
-    const client = sdk.createClient({
-      baseUrl: server.url,
-      accessToken: user.accessToken,
-      userId: user.userId,
-      deviceId: user.deviceId,
-      logger: silent,
-      cryptoCallbacks: {
-        getSecretStorageKey: async ({ keys }) => {
-          const keyId = Object.keys(keys)[0]
-          const key = await answer(keys)
-          return key === null || keyId === undefined ? null : [keyId, key]
-        },
-      },
-    })
-    clients.push(client)
-    await client.initRustCrypto({ useIndexedDB: false })
-    const crypto = client.getCrypto()
-    if (crypto === undefined) throw new Error("no crypto")
-    return crypto
-  })
+/** A new js-sdk device of `user` that loads the backup key from 4S, answering key requests with `answer`. */
+const jsSecondDevice = (server: Server, user: TestUser, answer: SecretStorageKeyAnswer) =>
+  Effect.promise(async () => (await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: answer, sync: false })).crypto)
 
 /** On a new device of `user`, this library opens 4S with `input` and loads the backup key. */
 const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Recovery["Type"]["openSecretStorage"]>[0]) =>
@@ -70,12 +48,10 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        let secretKey: Uint8Array<ArrayBuffer> | null = null
-        const crypto = yield* jsClient(server, user, async () => secretKey)
+        const cell = recoveryKeyCell()
+        const crypto = yield* jsClient(server, user, cell)
         const { encoded, backupKey, version } = yield* Effect.promise(async () => {
-          const created = await crypto.createRecoveryKeyFromPassphrase()
-          secretKey = created.privateKey
-          await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
+          const created = await bootstrapJsSdkSecretStorage(crypto, cell)
           return { encoded: created.encodedPrivateKey ?? "", backupKey: await crypto.getSessionBackupPrivateKey(), version: await crypto.getActiveSessionBackupVersion() }
         })
         const ours = yield* ourDeviceLoads(server, user, { recoveryKey: Redacted.make(encoded) })
@@ -90,12 +66,10 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        let secretKey: Uint8Array<ArrayBuffer> | null = null
-        const crypto = yield* jsClient(server, user, async () => secretKey)
+        const cell = recoveryKeyCell()
+        const crypto = yield* jsClient(server, user, cell)
         const backupKey = yield* Effect.promise(async () => {
-          const created = await crypto.createRecoveryKeyFromPassphrase("js-sdk passphrase ✓")
-          secretKey = created.privateKey
-          await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
+          await bootstrapJsSdkSecretStorage(crypto, cell, "js-sdk passphrase ✓")
           return crypto.getSessionBackupPrivateKey()
         })
         const ours = yield* ourDeviceLoads(server, user, { passphrase: Redacted.make("js-sdk passphrase ✓") })
@@ -108,14 +82,9 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        let secretKey: Uint8Array<ArrayBuffer> | null = null
-        const crypto = yield* jsClient(server, user, async () => secretKey)
-        const created = yield* Effect.promise(async () => {
-          const created = await crypto.createRecoveryKeyFromPassphrase()
-          secretKey = created.privateKey
-          await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
-          return created
-        })
+        const cell = recoveryKeyCell()
+        const crypto = yield* jsClient(server, user, cell)
+        const created = yield* Effect.promise(() => bootstrapJsSdkSecretStorage(crypto, cell))
         const device = yield* newDevice(server, user)
         yield* Effect.gen(function* () {
           const recovery = yield* Recovery
@@ -140,10 +109,8 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const ours = yield* weBootstrap(server, user)
-        const device = yield* newDevice(server, user)
-        const crypto = yield* jsClient(server, device, async () => decodeRecoveryKey(ours.recoveryKey))
+        const crypto = yield* jsSecondDevice(server, user, () => decodeRecoveryKey(ours.recoveryKey))
         const theirs = yield* Effect.promise(async () => {
-          await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
           const check = await crypto.checkKeyBackupAndEnable()
           return { key: await crypto.getSessionBackupPrivateKey(), matches: check?.trustInfo.matchesDecryptionKey }
         })
@@ -158,16 +125,12 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const ours = yield* weBootstrap(server, user, "our passphrase")
-        const device = yield* newDevice(server, user)
-        const crypto = yield* jsClient(server, device, async (keys) => {
+        const crypto = yield* jsSecondDevice(server, user, async (keys) => {
           const passphrase = Object.values(keys)[0]?.passphrase
           if (passphrase === undefined) return null
           return deriveRecoveryKeyFromPassphrase("our passphrase", passphrase.salt, passphrase.iterations, passphrase.bits)
         })
-        const key = yield* Effect.promise(async () => {
-          await crypto.loadSessionBackupPrivateKeyFromSecretStorage()
-          return crypto.getSessionBackupPrivateKey()
-        })
+        const key = yield* Effect.promise(() => crypto.getSessionBackupPrivateKey())
         expect(key).toEqual(ours.key)
       }),
     ),
