@@ -85,7 +85,9 @@ const post = (path: string, body: unknown): Call => ({ method: "POST", path, end
 /** The service for one configured account over the given client. */
 export const make = (config: FetchHomeserverApiConfig, client: HttpClient.HttpClient): HomeserverApi.Service => {
   const settings = resolve(config)
-  const t = makeTransport(settings, client)
+  // No `traceparent` header: Synapse's CORS allow-list (Authorization, Content-Type, …) does not name it, so
+  // browsers would fail every preflight.
+  const t = makeTransport(settings, HttpClient.withTracerPropagation(client, false))
   const unit = (call: Call) => Effect.asVoid(t.json(call, Ignored))
   const optional = <A>(effect: Effect.Effect<A, HomeserverError.HomeserverApiError>) =>
     effect.pipe(

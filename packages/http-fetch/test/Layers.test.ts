@@ -4,7 +4,7 @@ import { createInProcessHomeserver, FakeHomeserver, registerUser } from "@matrix
 import { Config, ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
 import { DEFAULT_RETRY, resolve } from "../src/Config.js"
 import { layerConfig, layerFetch, make } from "../src/FetchHomeserverApi.js"
-import { configFor } from "./support.js"
+import { configFor, rawServer } from "./support.js"
 import { backoff } from "../src/Retry.js"
 import { parseRetryAfter } from "../src/Transport.js"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
@@ -70,4 +70,20 @@ describe("layers", () => {
     expect(parseRetryAfter("soon", now)).toBeUndefined()
     expect(parseRetryAfter(undefined, now)).toBeUndefined()
   })
+
+  it.live("sends no tracing header, which homeservers' CORS allow-lists would refuse in browsers", () =>
+    Effect.gen(function* () {
+      const headers: Array<Record<string, unknown>> = []
+      const server = yield* rawServer((req, res) => {
+        headers.push({ ...req.headers })
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ user_id: "@a:localhost", device_id: "D" }))
+      })
+      const config = { baseUrl: server.url, accessToken: Redacted.make("token"), userId: Ids.UserId.make("@a:localhost") }
+      yield* Effect.flatMap(HomeserverApi.HomeserverApi, (api) => api.whoami()).pipe(Effect.provide(layerFetch(config)), Effect.withSpan("caller"))
+      expect(headers).toHaveLength(1)
+      expect(Object.keys(headers[0] ?? {})).not.toContain("traceparent")
+      expect(headers[0]?.["authorization"]).toBe("Bearer token")
+    }).pipe(Effect.scoped),
+  )
 })
