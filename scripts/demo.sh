@@ -6,4 +6,4 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
 SKIP_CHROMIUM=1 bash scripts/setup.sh
 export PATH="$PWD/.tools/bin:$PATH"
 pnpm exec turbo run build --filter=@matrix-backup/cli... --output-logs=errors-only >/dev/null
-pnpm matrix-backup demo "$@"
+pnpm --silent matrix-backup demo "$@"
