@@ -67,7 +67,7 @@ const encryptOnly = (
 /** Starts `pnpm fake-homeserver`'s entry point in a child process and reads its URL from the first stdout line. */
 const startServerProcess = async () => {
   const here = new URL(".", import.meta.url).pathname
-  const child = spawn(process.execPath, [`${here}runTs.mjs`, `${here}../../testkit/src/bin.ts`], {
+  const child = spawn(process.execPath, [`${here}../../../scripts/run-ts.mjs`, `${here}../../testkit/src/bin.ts`], {
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   })

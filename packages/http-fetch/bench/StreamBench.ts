@@ -1,7 +1,7 @@
 // Benchmark (prints figures, asserts nothing): download an N-key backup through streamRoomKeys over
 // loopback HTTP and report time, throughput and heap/RSS growth against the body size; then the same
 // backup through getRoomKeys (one JSON.parse + decode) for comparison.
-// Usage: node bench/run.mjs bench/StreamBench.ts [keys=100000]
+// Usage: node ../../scripts/run-ts.mjs bench/StreamBench.ts [keys=100000]
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Ids } from "@matrix-backup/core"
 import { Effect, Either, Redacted, Stream } from "effect"

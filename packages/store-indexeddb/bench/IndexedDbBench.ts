@@ -1,6 +1,6 @@
 // Benchmark (prints figures, asserts nothing) over fake-indexeddb in Node: import N keys in batches
 // of 1,000, count, take-and-mark in batches of 100, switch version, count again.
-// Usage: node bench/run.mjs bench/IndexedDbBench.ts [keys=100000]   (Chromium: pnpm run bench:browser)
+// Usage: node ../../scripts/run-ts.mjs bench/IndexedDbBench.ts [keys=100000]   (Chromium: pnpm run bench:browser)
 import "fake-indexeddb/auto"
 import { benchStore } from "@matrix-backup/testkit/BackupStoreBench"
 import { Effect } from "effect"

@@ -1,6 +1,6 @@
 // Benchmark (prints figures, asserts nothing): import N keys in batches of 1,000, count pending,
 // take-and-mark everything in batches of 100, switch the backup version and count again.
-// Usage: node bench/run.mjs bench/SqliteBench.ts [keys=100000] [more sizes...]
+// Usage: node ../../scripts/run-ts.mjs bench/SqliteBench.ts [keys=100000] [more sizes...]
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
