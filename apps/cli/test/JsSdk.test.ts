@@ -1,15 +1,18 @@
 // Interop with matrix-js-sdk 43 (rust crypto) over loopback HTTP: js-sdk sets up 4S and a backup and uploads keys
 // itself; `matrix-backup export` with js-sdk's recovery key gives back exactly those keys, and keys js-sdk exports
 // as JSON import and upload through `matrix-backup import`.
-import "./nodePolyfills.js"
 import { generateRoomKeys, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
-import * as sdk from "matrix-js-sdk"
+import {
+  bootstrapJsSdkCrossSigning,
+  bootstrapJsSdkSecretStorage,
+  recoveryKeyCell,
+  startJsSdkClient,
+  stopAllJsSdkClients,
+} from "@matrix-backup/testkit/JsSdk"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { cli, expectNoSecrets, stateDir } from "./support.js"
-
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
 
 const waitFor = async (check: () => Promise<boolean>, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs
@@ -19,54 +22,20 @@ const waitFor = async (check: () => Promise<boolean>, timeoutMs: number) => {
   }
 }
 
-const prepared = (client: sdk.MatrixClient): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const onSync = (state: string): void => {
-      if (state === "PREPARED" || state === "SYNCING") resolve()
-      else if (state === "ERROR") reject(new Error("sync failed"))
-    }
-    client.on(sdk.ClientEvent.Sync, onSync)
-  })
-
 describe("matrix-js-sdk 43 interop", () => {
   let server: RunningFakeHomeserver | undefined
-  let client: sdk.MatrixClient | undefined
   afterEach(async () => {
-    client?.stopClient()
+    stopAllJsSdkClients()
     await server?.stop()
   })
 
   it("exports the keys js-sdk backed up, and backs up keys js-sdk exported", { timeout: 120_000 }, async () => {
     server = await startFakeHomeserver()
     const user = await registerUser(server.url)
-    let secretKey: Uint8Array<ArrayBuffer> | null = null
-    client = sdk.createClient({
-      baseUrl: server.url,
-      accessToken: user.accessToken,
-      userId: user.userId,
-      deviceId: user.deviceId,
-      logger: silent,
-      cryptoCallbacks: {
-        getSecretStorageKey: async ({ keys }) => {
-          const keyId = Object.keys(keys)[0]
-          return secretKey === null || keyId === undefined ? null : [keyId, secretKey]
-        },
-      },
-    })
-    await client.initRustCrypto({ useIndexedDB: false })
-    const ready = prepared(client)
-    await client.startClient({ initialSyncLimit: 1 })
-    await ready
-    const crypto = client.getCrypto()
-    if (crypto === undefined) throw new Error("no crypto")
-    await crypto.bootstrapCrossSigning({
-      authUploadDeviceSigningKeys: async (makeRequest) => {
-        await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: user.userId }, password: user.password })
-      },
-    })
-    const created = await crypto.createRecoveryKeyFromPassphrase()
-    secretKey = created.privateKey
-    await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => created, setupNewKeyBackup: true })
+    const cell = recoveryKeyCell()
+    const { crypto } = await startJsSdkClient(server.url, user, { getSecretStorageKey: cell.get })
+    await bootstrapJsSdkCrossSigning(crypto, user)
+    const created = await bootstrapJsSdkSecretStorage(crypto, cell)
     const check = await crypto.checkKeyBackupAndEnable()
     const version = check?.backupInfo.version ?? ""
     expect(check?.trustInfo.trusted).toBe(true)

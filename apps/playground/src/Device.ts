@@ -18,8 +18,7 @@ import {
 } from "@matrix-backup/core"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { IndexedDbBackupStore } from "@matrix-backup/store-indexeddb"
-import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
+import { Layer, ManagedRuntime, Redacted, Schema } from "effect"
 import type { Login } from "./Accounts.js"
 
 /** Every service a device offers the page. */
@@ -30,20 +29,11 @@ export type DeviceServices =
   | BackupStore.BackupStore
   | BackupEvents.BackupEvents
 
-/**
- * fetch without the W3C `traceparent` header @effect/platform adds by default: homeservers (Synapse, and the fake)
- * do not list it in Access-Control-Allow-Headers, so a browser's CORS preflight would refuse every request.
- */
-const httpClient = Layer.effect(
-  HttpClient.HttpClient,
-  Effect.map(HttpClient.HttpClient, (client) => HttpClient.withTracerPropagation(client, false)),
-).pipe(Layer.provide(FetchHttpClient.layer))
-
 /** The layers of one device. */
 export const deviceLayer = (homeserver: string, login: Login, databaseName: string) => {
   const userId = Schema.decodeSync(Ids.UserId)(login.userId)
   const ports = Layer.mergeAll(
-    FetchHomeserverApi.layer({ baseUrl: homeserver, accessToken: Redacted.make(login.accessToken), userId }).pipe(Layer.provide(httpClient)),
+    FetchHomeserverApi.layerFetch({ baseUrl: homeserver, accessToken: Redacted.make(login.accessToken), userId }),
     IndexedDbBackupStore.layer({ name: databaseName }),
     CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer)),
     DeviceKeysService.layerFromSeeds({

@@ -1,24 +1,9 @@
 // Restore benchmark, matrix-js-sdk 43 side: a new device with the Rust/wasm crypto (in memory) caches the backup
 // key and calls `restoreKeyBackup()`. Prints one JSON line: keys restored, wall time and peak RSS.
+// matrix-js-sdk 43 calls the ES2024 Promise.withResolvers, which Node 20 lacks: polyfill before it loads.
+import "../../testkit/src/PromiseWithResolvers.js"
 import * as sdk from "matrix-js-sdk"
 import { loginNewDevice } from "@matrix-backup/testkit"
-
-if (!("withResolvers" in Promise)) {
-  // matrix-js-sdk 43 calls the ES2024 Promise.withResolvers, which Node 20 lacks.
-  Object.defineProperty(Promise, "withResolvers", {
-    configurable: true,
-    writable: true,
-    value: () => {
-      let resolve: unknown
-      let reject: unknown
-      const promise = new Promise((res, rej) => {
-        resolve = res
-        reject = rej
-      })
-      return { promise, resolve, reject }
-    },
-  })
-}
 
 const server = JSON.parse(process.env.RESTORE_BENCH_SERVER ?? "{}")
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild() { return silent } }
