@@ -4,6 +4,7 @@
  */
 import { Data, Either, ParseResult, Predicate, Redacted, Schema } from "effect"
 import { decodeBase64OfLength } from "./Base64.js"
+import { JsonKey } from "./Json.js"
 import type { JsonObject } from "./Json.js"
 
 /** The room-key algorithm stored inside backups. */
@@ -20,10 +21,10 @@ export const BackedUpSessionDataType = Schema.Struct({
   algorithm: Schema.Literal(MEGOLM_V1_AES_SHA2),
   sender_key: Schema.String,
   session_key: Schema.RedactedFromSelf(Schema.String),
-  sender_claimed_keys: Schema.Record({ key: Schema.String, value: Schema.String }),
+  sender_claimed_keys: Schema.Record({ key: JsonKey, value: Schema.String }),
   forwarding_curve25519_key_chain: Schema.Array(Schema.String),
   shared_history: Schema.Boolean,
-  extra: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  extra: Schema.Record({ key: JsonKey, value: Schema.Unknown }),
 })
 export type BackedUpSessionData = typeof BackedUpSessionDataType.Type
 
@@ -82,7 +83,8 @@ export const decodeBackedUpSessionDataObject = (
   if (!Predicate.isString(sender_key) || !Predicate.isString(session_key) || !isStringRecord(sender_claimed_keys)) {
     return fail("MalformedPlaintext", [])
   }
-  const extra = Object.fromEntries(Object.entries(input).filter(([key]) => !KNOWN.has(key)))
+  // `__proto__` is dropped as the `JsonKey` maps drop it, so no later copy can turn it into a prototype.
+  const extra = Object.fromEntries(Object.entries(input).filter(([key]) => !KNOWN.has(key) && key !== "__proto__"))
   return Either.right({
     algorithm: MEGOLM_V1_AES_SHA2,
     sender_key,

@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { DeviceId, DeviceIdKey, UserId, UserIdKey } from "./Ids.js"
-import { JsonObject, Rest, Signatures } from "./Json.js"
+import { JsonKey, JsonObject, Rest, Signatures } from "./Json.js"
 
 /** A device's identity keys, self-signed (`keys["ed25519:<device_id>"]`). Unknown keys are kept. */
 export const DeviceKeys = Schema.Struct(
@@ -13,7 +13,7 @@ export const DeviceKeys = Schema.Struct(
     user_id: Schema.String,
     device_id: Schema.String,
     algorithms: Schema.Array(Schema.String),
-    keys: Schema.Record({ key: Schema.String, value: Schema.String }),
+    keys: Schema.Record({ key: JsonKey, value: Schema.String }),
     signatures: Schema.optional(Signatures),
     unsigned: Schema.optional(JsonObject),
   },
@@ -26,7 +26,7 @@ export const CrossSigningKey = Schema.Struct(
   {
     user_id: Schema.String,
     usage: Schema.Array(Schema.String),
-    keys: Schema.Record({ key: Schema.String, value: Schema.String }),
+    keys: Schema.Record({ key: JsonKey, value: Schema.String }),
     signatures: Schema.optional(Signatures),
   },
   Rest,
@@ -44,7 +44,7 @@ const PerUser = <A, I>(value: Schema.Schema<A, I>) => Schema.optional(Schema.Rec
 
 /** `POST /keys/query` 200 body. */
 export const KeysQueryResponse = Schema.Struct({
-  failures: Schema.optional(Schema.Record({ key: Schema.String, value: JsonObject })),
+  failures: Schema.optional(Schema.Record({ key: JsonKey, value: JsonObject })),
   device_keys: PerUser(Schema.Record({ key: DeviceIdKey, value: DeviceKeys })),
   master_keys: PerUser(CrossSigningKey),
   self_signing_keys: PerUser(CrossSigningKey),
@@ -55,14 +55,14 @@ export type KeysQueryResponse = typeof KeysQueryResponse.Type
 /** `POST /keys/signatures/upload` body: user → device id or key id → the signed object. */
 export const SignaturesUploadRequest = Schema.Record({
   key: UserIdKey,
-  value: Schema.Record({ key: Schema.String, value: JsonObject }),
+  value: Schema.Record({ key: JsonKey, value: JsonObject }),
 }).annotations({ identifier: "SignaturesUploadRequest" })
 export type SignaturesUploadRequest = typeof SignaturesUploadRequest.Type
 
 /** `POST /keys/signatures/upload` 200 body. */
 export const SignaturesUploadResponse = Schema.Struct({
   failures: Schema.optional(
-    Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: JsonObject }) }),
+    Schema.Record({ key: JsonKey, value: Schema.Record({ key: JsonKey, value: JsonObject }) }),
   ),
 }).annotations({ identifier: "SignaturesUploadResponse" })
 export type SignaturesUploadResponse = typeof SignaturesUploadResponse.Type

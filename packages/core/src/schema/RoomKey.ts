@@ -3,6 +3,7 @@
  * (`ExportedRoomKey`, snake_case; spec "Key exports", PROTOCOL.md §3.6 for the shared-history aliases).
  */
 import { Schema } from "effect"
+import { JsonKey } from "./Json.js"
 
 /** The only room-key algorithm Matrix defines. */
 export const MEGOLM_V1_AES_SHA2 = "m.megolm.v1.aes-sha2"
@@ -12,7 +13,7 @@ export const RoomKeySource = Schema.Literal("backup", "file", "forward", "direct
 export type RoomKeySource = typeof RoomKeySource.Type
 
 /** Unknown fields of a record, preserved so a round trip loses nothing. */
-export const Extra = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const Extra = Schema.Record({ key: JsonKey, value: Schema.Unknown })
 
 /** The domain record. `sessionKey` is secret: it never goes into a log or an error. */
 export const RoomKey = Schema.Struct({
@@ -21,7 +22,7 @@ export const RoomKey = Schema.Struct({
   algorithm: Schema.Literal(MEGOLM_V1_AES_SHA2),
   senderKey: Schema.String,
   sessionKey: Schema.String,
-  senderClaimedKeys: Schema.Record({ key: Schema.String, value: Schema.String }),
+  senderClaimedKeys: Schema.Record({ key: JsonKey, value: Schema.String }),
   forwardingCurve25519KeyChain: Schema.Array(Schema.String),
   firstKnownIndex: Schema.Int.pipe(Schema.nonNegative()),
   sharedHistory: Schema.Boolean,
@@ -42,7 +43,7 @@ export const ExportedRoomKey = Schema.Struct(
     algorithm: Schema.Literal(MEGOLM_V1_AES_SHA2),
     sender_key: Schema.String,
     session_key: Schema.String,
-    sender_claimed_keys: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
+    sender_claimed_keys: Schema.optionalWith(Schema.Record({ key: JsonKey, value: Schema.String }), {
       default: () => ({}),
     }),
     forwarding_curve25519_key_chain: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
@@ -51,7 +52,7 @@ export const ExportedRoomKey = Schema.Struct(
     shared_history: Schema.optional(Schema.Unknown),
     "org.matrix.msc3061.shared_history": Schema.optional(Schema.Unknown),
   },
-  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  Schema.Record({ key: JsonKey, value: Schema.Unknown }),
 )
 export type ExportedRoomKey = typeof ExportedRoomKey.Type
 

@@ -4,7 +4,7 @@
  */
 import { Either, Option, ParseResult, Predicate, Schema } from "effect"
 import { Base64Bytes, Base64BytesOfLength } from "./Base64.js"
-import { JsonObject, Signatures } from "./Json.js"
+import { JsonKey, JsonObject, Signatures } from "./Json.js"
 
 /** The 4S key and secret algorithm. */
 export const SECRET_STORAGE_AES_HMAC_SHA2 = "m.secret_storage.v1.aes-hmac-sha2"
@@ -99,7 +99,7 @@ export type AesHmacSha2EncryptedData = typeof AesHmacSha2EncryptedData.Type
  * `AesHmacSha2EncryptedData`.
  */
 export const EncryptedSecret = Schema.Struct({
-  encrypted: Schema.Record({ key: Schema.String, value: JsonObject }),
+  encrypted: Schema.Record({ key: JsonKey, value: JsonObject }),
 }).annotations({ identifier: "EncryptedSecret" })
 export type EncryptedSecret = typeof EncryptedSecret.Type
 

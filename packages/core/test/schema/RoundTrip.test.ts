@@ -33,17 +33,40 @@ describe("wire round trips", () => {
     const authData = fc.record({ public_key: b64(32), extra: fc.dictionary(fc.string(), json, { maxKeys: 3 }) })
     fc.assert(
       fc.property(authData, fc.option(fc.nat(), { nil: undefined }), ({ public_key, extra }, count) => {
-        const wire = JSON.parse(JSON.stringify({
-          algorithm: "m.megolm_backup.v1.curve25519-aes-sha2",
-          auth_data: { ...extra, public_key },
-          version: "1",
-          ...(count === undefined ? {} : { count }),
-        })) as unknown
+        const auth_data = JSON.parse(JSON.stringify({ ...extra, public_key })) as Record<string, unknown>
+        const wire = { algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data, version: "1", ...(count === undefined ? {} : { count }) }
         const info = Schema.decodeUnknownSync(KeyBackupInfo)(wire)
         expect(info.auth_data._tag).toBe("Curve25519")
-        expect(Schema.encodeSync(KeyBackupInfo)(info)).toEqual(wire)
+        // `__proto__` is the one key not kept (see the next test).
+        const kept = Object.fromEntries(Object.entries(auth_data).filter(([key]) => key !== "__proto__"))
+        expect(Schema.encodeSync(KeyBackupInfo)(info)).toEqual({ ...wire, auth_data: kept })
       }),
     )
+  })
+
+  it("a __proto__ key never becomes the prototype of a decoded object", () => {
+    const publicKey = Buffer.alloc(32, 7).toString("base64").replace(/=+$/, "")
+    const wire = JSON.parse(`{
+      "algorithm": "m.megolm_backup.v1.curve25519-aes-sha2",
+      "version": "1",
+      "auth_data": { "__proto__": { "public_key": "${publicKey}", "polluted": true } }
+    }`) as unknown
+    const info = Schema.decodeUnknownSync(KeyBackupInfo)(wire)
+    // Without the guard the raw map would inherit public_key and decode as a usable Curve25519 backup.
+    expect(info.auth_data._tag).toBe("Unknown")
+    expect(Object.getPrototypeOf(info.auth_data.raw)).toBe(Object.prototype)
+    expect("polluted" in info.auth_data.raw).toBe(false)
+    expect(Schema.encodeSync(KeyBackupInfo)(info).auth_data).toEqual({})
+
+    const plaintext = Either.getOrThrow(decodeBackedUpSessionData(JSON.stringify({
+      algorithm: "m.megolm.v1.aes-sha2",
+      sender_key: publicKey,
+      session_key: "AQID",
+      sender_claimed_keys: {},
+      extra_field: 1,
+    }).replace('"extra_field":1', '"extra_field":1,"__proto__":{"shared_history":true}')))
+    expect(plaintext.extra).toEqual({ extra_field: 1 })
+    expect(Object.hasOwn(plaintext.extra, "__proto__")).toBe(false)
   })
 
   it("BackedUpSessionData survives stringify and decode", () => {
