@@ -10,18 +10,20 @@ import { KeysBackupRequest } from "../../src/schema/KeyBackupData.js"
 const b64 = (length: number) =>
   fc.uint8Array({ minLength: length, maxLength: length }).map((bytes) => Buffer.from(bytes).toString("base64").replace(/=+$/, ""))
 const json = fc.jsonValue({ maxDepth: 2 })
+// Map keys other than `__proto__`, which decoding drops on purpose (tested on its own below).
+const mapKey = (minLength = 0) => fc.string({ minLength }).filter((key) => key !== "__proto__")
 const keyBackupData = fc.record({
   first_message_index: fc.nat(),
   forwarded_count: fc.nat(),
   is_verified: fc.boolean(),
-  session_data: fc.dictionary(fc.string(), json, { maxKeys: 4 }),
+  session_data: fc.dictionary(mapKey(), json, { maxKeys: 4 }),
 })
 const KNOWN = new Set(["algorithm", "sender_key", "session_key", "sender_claimed_keys", "forwarding_curve25519_key_chain", "shared_history", "m.shared_history", "org.matrix.msc3061.shared_history", "__proto__"])
 
 describe("wire round trips", () => {
   it("KeysBackupRequest keeps every room, session and value, whatever the ids", () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.record({ sessions: fc.dictionary(fc.string({ minLength: 1 }), keyBackupData, { maxKeys: 5 }) }), { maxKeys: 5 }), (rooms) => {
+      fc.property(fc.dictionary(mapKey(1), fc.record({ sessions: fc.dictionary(mapKey(1), keyBackupData, { maxKeys: 5 }) }), { maxKeys: 5 }), (rooms) => {
         const wire = JSON.parse(JSON.stringify({ rooms })) as unknown
         const decoded = Schema.decodeUnknownSync(KeysBackupRequest)(wire)
         expect(Schema.encodeSync(KeysBackupRequest)(decoded)).toEqual(wire)
