@@ -27,7 +27,8 @@ export type DecryptResults = ReadonlyArray<Either.Either<Uint8Array, BackupDecry
 export class CryptoBackend extends Context.Tag("@matrix-backup/core/CryptoBackend")<
   CryptoBackend,
   {
-    readonly name: "webcrypto" | "noble"
+    /** Which implementation: the two in core, or `node` (node:crypto, in @matrix-backup/crypto-node). */
+    readonly name: "webcrypto" | "noble" | "node"
     /** Decrypts every item with the backup private key; one bad item never fails the batch. */
     readonly decryptSessions: (
       privateKey: Redacted.Redacted<Uint8Array>,

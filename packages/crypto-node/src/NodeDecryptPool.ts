@@ -1,0 +1,47 @@
+/**
+ * Backup decryption fanned out over Node worker threads, each running the node:crypto backend: core's
+ * `DecryptWorker` pool with the Node spawner and this package's worker entry. Everything but decryption runs on the
+ * caller's thread with the node:crypto backend.
+ */
+import { NodeWorker } from "@effect/platform-node"
+import { DecryptWorker } from "@matrix-backup/core"
+import type { CryptoBackend, Entropy } from "@matrix-backup/core"
+import { Effect, Layer } from "effect"
+import { existsSync } from "node:fs"
+import { availableParallelism } from "node:os"
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+import * as NodeCryptoBackend from "./NodeCryptoBackend.js"
+
+export interface Options {
+  /** Worker threads; defaults to the cores available. */
+  readonly size?: number
+  /**
+   * V8 young-generation limit per worker, in MB. A worker's live data is one batch, so a small young generation
+   * keeps each thread's memory low at little cost (collections of short-lived garbage are cheap).
+   */
+  readonly youngGenerationMb?: number
+  /** The worker script; defaults to `DecryptWorkerMain.js` of this package's build (bundlers may relocate it). */
+  readonly entry?: URL
+}
+
+/** The worker entry, next to this module in the published build. */
+const defaultEntry = new URL("./DecryptWorkerMain.js", import.meta.url)
+
+/** `CryptoBackend` whose `decryptSessions` runs on `size` worker threads; needs `Entropy`. */
+export const layer = (options: Options = {}): Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> => {
+  const size = Math.max(1, Math.floor(options.size ?? availableParallelism()))
+  const youngGenerationMb = options.youngGenerationMb ?? 8
+  const entry = options.entry ?? defaultEntry
+  // The platform's pool retries a worker that fails to load forever; a missing script is caught here instead.
+  const checked = Layer.effectDiscard(
+    existsSync(fileURLToPath(entry)) ? Effect.void : Effect.dieMessage("The decryption worker script is missing from this installation"),
+  )
+  return DecryptWorker.layerPool({ size }).pipe(
+    Layer.provide(checked),
+    Layer.provide(NodeCryptoBackend.layer),
+    Layer.provide(NodeWorker.layer(() => new Worker(entry, { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } }))),
+    // Spawning a worker fails only on a broken installation (missing entry file): a defect, not a typed error.
+    Layer.orDie,
+  )
+}

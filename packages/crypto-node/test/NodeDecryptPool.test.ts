@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { CryptoBackend, Curve25519, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
+import { Effect, Either, Layer, Redacted } from "effect"
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import { threadId } from "node:worker_threads"
+import { NodeDecryptPool } from "../src/index.js"
+
+const dir = mkdtempSync(join(tmpdir(), "node-decrypt-pool-"))
+const entry = pathToFileURL(join(dir, "worker.mjs"))
+
+beforeAll(async () => {
+  // Workers inherit the test runner's source condition, and Node cannot run TypeScript in a worker thread: bundle
+  // this package's worker entry, as a published build would ship it.
+  const require = createRequire(createRequire(createRequire(import.meta.url).resolve("vitest/package.json")).resolve("vite/package.json"))
+  const esbuild: { build: (options: Record<string, unknown>) => Promise<unknown> } = require("esbuild")
+  await esbuild.build({
+    entryPoints: [new URL("../src/DecryptWorkerMain.ts", import.meta.url).pathname],
+    outfile: entry.pathname,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    conditions: ["@matrix-backup/source"],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: "warning",
+  })
+}, 60_000)
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe("NodeDecryptPool", () => {
+  it("decrypts on worker threads exactly what the @noble functions decrypt, failures included, in order", async () => {
+    const priv = new Uint8Array(randomBytes(32))
+    const pub = Curve25519.publicKeyFromPrivateKey(priv)
+    const items = Array.from({ length: 600 }, (_, i) => {
+      const data = MegolmBackupV1.encryptSessionData(pub, new TextEncoder().encode(JSON.stringify({ i })), new Uint8Array(randomBytes(32)))
+      return i % 50 === 7 ? { ...data, mac: "AAAAAAAAAAA" } : i % 50 === 9 ? { ...data, ephemeral: "!" } : data
+    })
+    const program = Effect.gen(function* () {
+      const backend = yield* CryptoBackend.CryptoBackend
+      const batches = [items.slice(0, 200), items.slice(200, 400), items.slice(400)]
+      const results = yield* Effect.forEach(batches, (batch) => backend.decryptSessions(Redacted.make(priv), batch), { concurrency: "unbounded" })
+      return { name: backend.name, results: results.flat() }
+    })
+    const { name, results } = await Effect.runPromise(
+      program.pipe(Effect.scoped, Effect.provide(NodeDecryptPool.layer({ size: 2, entry }).pipe(Layer.provide(Entropy.layer)))),
+    )
+    // Everything but decryption stays on this thread with the node:crypto backend.
+    expect(name).toBe("node")
+    expect(threadId).toBe(0)
+    const outcome = (r: Either.Either<Uint8Array, MegolmBackupV1.BackupDecryptionError>) =>
+      Either.match(r, { onLeft: (e) => e.reason, onRight: (b) => new TextDecoder().decode(b) })
+    expect(results.map(outcome)).toEqual(items.map((item) => outcome(MegolmBackupV1.decryptSessionData(priv, item))))
+    expect(results.filter(Either.isLeft)).toHaveLength(24)
+  })
+
+  it("a missing worker script is a defect at start, not a hang or a per-key failure", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.flatMap(CryptoBackend.CryptoBackend, (b) => b.decryptSessions(Redacted.make(new Uint8Array(32)), [{ ephemeral: "", ciphertext: "", mac: "" }])).pipe(
+        Effect.scoped,
+        Effect.provide(NodeDecryptPool.layer({ size: 1, entry: new URL("./no-such-worker.js", import.meta.url) }).pipe(Layer.provide(Entropy.layer))),
+      ),
+    )
+    expect(exit._tag === "Failure" && exit.cause._tag).toBe("Die")
+  })
+})
