@@ -4,6 +4,7 @@ import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
 import { BackupEvents, CryptoBackend, DecryptWorker, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
 import { Worker } from "node:worker_threads"
+import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
 import { BackupStore } from "@matrix-backup/core"
@@ -14,6 +15,7 @@ import { join } from "node:path"
 
 const server = JSON.parse(process.env.RESTORE_BENCH_SERVER ?? "{}")
 const backend = process.env.RESTORE_BENCH_BACKEND ?? "auto"
+const workers = Number(process.env.RESTORE_BENCH_WORKERS ?? 0)
 const batchSize = Number(process.env.RESTORE_BENCH_BATCH ?? 200)
 const concurrency = Number(process.env.RESTORE_BENCH_CONCURRENCY ?? 4)
 const dir = mkdtempSync(join(tmpdir(), "restore-bench-"))
@@ -41,13 +43,14 @@ const api = Layer.effect(
     FetchHomeserverApi.make({ baseUrl: server.url, accessToken: Redacted.make(server.accessToken), userId: Ids.UserId.make(server.userId) }, client),
   ),
 ).pipe(Layer.provide(FetchHttpClient.layer))
-const workers = Number(process.env.RESTORE_BENCH_WORKERS ?? 0)
-const local = (backend === "noble" ? CryptoBackend.layerNoble : CryptoBackend.layer).pipe(Layer.provide(Entropy.layer))
+const local = (backend === "noble" ? CryptoBackend.layerNoble : backend === "node" ? NodeCryptoBackend.layer : CryptoBackend.layer).pipe(Layer.provide(Entropy.layer))
 const workerFile = new URL("./DecryptWorkerNode.mjs", import.meta.url)
 const crypto =
-  workers > 0
-    ? DecryptWorker.layerPool({ size: workers }).pipe(Layer.provide(local), Layer.provide(NodeWorker.layer(() => new Worker(workerFile))), Layer.orDie)
-    : local
+  workers === 0
+    ? local
+    : backend === "node"
+      ? NodeDecryptPool.layer({ size: workers, entry: workerFile }).pipe(Layer.provide(Entropy.layer))
+      : DecryptWorker.layerPool({ size: workers }).pipe(Layer.provide(local), Layer.provide(NodeWorker.layer(() => new Worker(workerFile))), Layer.orDie)
 const ports = Layer.mergeAll(api, SqliteBackupStore.layer({ filename: join(dir, "bench.sqlite") }), crypto, BackupEvents.layer)
 
 const program = Effect.gen(function* () {
@@ -55,10 +58,12 @@ const program = Effect.gen(function* () {
   yield* store.storeBackupDecryptionKey(Redacted.make(new Uint8Array(Buffer.from(server.privateKey, "base64"))), server.version)
   const restore = yield* KeyBackupRestore.KeyBackupRestore
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   const result = yield* restore.restoreKeyBackup({ batchSize, concurrency })
   const ms = performance.now() - started
+  const cpu = process.cpuUsage(cpuBefore)
   const stored = yield* store.countTotal()
-  return { keys: result.imported, total: result.total, stored, ms, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers` : ""}` }
+  return { keys: result.imported, total: result.total, stored, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers` : ""}` }
 }).pipe(Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(ports))))
 
 try {

@@ -1,10 +1,12 @@
 /* global console, process */
 // Restore benchmark (prints figures, asserts nothing): seeds the fake homeserver (own process) with N keys and
 // restores them, each side in its own child process so peak RSS is honest: our KeyBackupRestore into SQLite
-// (Web Crypto backend, and @noble at the smallest size), then matrix-js-sdk 43 `restoreKeyBackup` (wasm, in memory).
+// (node:crypto and Web Crypto backends, optionally on worker threads, and @noble at the smallest size), then matrix-js-sdk 43 `restoreKeyBackup` (wasm, in memory).
 // Usage: node bench-restore/run.mjs [--sizes 10000,100000] [--ours-only 500000] [--noble 10000] [--reuse 1]
+//        [--backends node,webcrypto] [--workers 1,2] [--worker-backend node]
 //        [--batch 200] [--concurrency 4] [--node-flags "--max-old-space-size=64"] (flags for our child only)
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -25,9 +27,11 @@ const { values } = parseArgs({
     "build-only": { type: "boolean", default: false },
     "node-flags": { type: "string", default: "" },
     workers: { type: "string", default: "" },
+    backends: { type: "string", default: "node,webcrypto" },
+    "worker-backend": { type: "string", default: "node" },
   },
 })
-const list = (s) => (s === "" ? [] : s.split(",").map(Number))
+const list = (s) => (s === "" ? [] : s.split(","))
 
 const esbuild = createRequire(createRequire(createRequire(import.meta.url).resolve("vitest/package.json")).resolve("vite/package.json"))("esbuild")
 const betterSqlite = createRequire(join(packages, "store-sqlite", "package.json")).resolve("better-sqlite3")
@@ -68,11 +72,21 @@ const child = (name, args, env, keepAlive = false, flags = []) =>
     proc.on("exit", (code) => (code === 0 || keepAlive ? undefined : reject(new Error(`${name} exited with ${code}`))))
   })
 
+/** CPU time (user + system, ms) the server process has used so far, from /proc (Linux). */
+const cpuOf = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
 const fmt = (n) => Math.round(n).toLocaleString("en-US")
 const row = (label, r) =>
   console.log(
     `  ${label.padEnd(34)} ${fmt(r.keys).padStart(8)} keys  ${fmt(r.ms).padStart(8)} ms  ${fmt(r.keys / (r.ms / 1000)).padStart(7)} keys/s  peak RSS ${fmt(r.rssMb).padStart(5)} MB` +
-      (r.rssAnonMb ? ` (anon ${fmt(r.rssAnonMb)}, file ${fmt(r.rssFileMb)}, V8 heap used ${fmt(r.heapUsedMb)})` : ""),
+      (r.rssAnonMb ? ` (anon ${fmt(r.rssAnonMb)}, file ${fmt(r.rssFileMb)}, V8 heap used ${fmt(r.heapUsedMb)})` : "") +
+      (r.cpuMs ? `; CPU µs/key: ours ${(r.cpuMs * 1000 / r.keys).toFixed(0)}, server ${(r.serverCpuMs * 1000 / r.keys).toFixed(0)}` : ""),
   )
 
 const bench = async (count, withJsSdk, withNoble) => {
@@ -80,21 +94,27 @@ const bench = async (count, withJsSdk, withNoble) => {
   console.log(`${fmt(count)} keys (seeded in ${fmt(server.seedMs)} ms, ephemeral reuse ${values.reuse})`)
   const env = { RESTORE_BENCH_SERVER: JSON.stringify(server), RESTORE_BENCH_CONCURRENCY: values.concurrency, RESTORE_BENCH_BATCH: values.batch }
   const flags = values["node-flags"] === "" ? [] : values["node-flags"].split(" ")
-  const ours = (await child("RestoreBenchOurs", [], env, false, flags)).json
-  row(`ours (${ours.backend}, SQLite${flags.length ? ` ${flags.join(" ")}` : ""})`, ours)
-  for (const n of list(values.workers)) {
-    const pooled = (await child("RestoreBenchOurs", [], { ...env, RESTORE_BENCH_WORKERS: String(n) }, false, flags)).json
-    row(`ours (${pooled.backend}, SQLite)`, pooled)
+  const ours = []
+  const run = async (extra) => {
+    const serverBefore = cpuOf(proc.pid)
+    const r = (await child("RestoreBenchOurs", [], { ...env, ...extra }, false, flags)).json
+    r.serverCpuMs = cpuOf(proc.pid) - serverBefore
+    row(`ours (${r.backend}, SQLite${flags.length ? ` ${flags.join(" ")}` : ""})`, r)
+    ours.push(r)
   }
-  if (withNoble) row("ours (noble, SQLite)", (await child("RestoreBenchOurs", [], { ...env, RESTORE_BENCH_BACKEND: "noble" }, false, flags)).json)
+  for (const backend of list(values.backends)) await run({ RESTORE_BENCH_BACKEND: backend })
+  for (const n of list(values.workers)) await run({ RESTORE_BENCH_WORKERS: n, RESTORE_BENCH_BACKEND: values["worker-backend"] })
+  if (withNoble) await run({ RESTORE_BENCH_BACKEND: "noble" })
   if (withJsSdk) {
     const js = (await child("RestoreBenchJsSdk", [], env)).json
     row("matrix-js-sdk 43 (wasm, memory)", js)
-    console.log(`  ratio ours/js-sdk: ${(ours.keys / ours.ms / (js.keys / js.ms)).toFixed(1)}x keys/s, ${(js.rssMb / ours.rssMb).toFixed(1)}x less peak RSS`)
+    for (const r of ours) {
+      console.log(`  ratio ours (${r.backend}) / js-sdk: ${(r.keys / r.ms / (js.keys / js.ms)).toFixed(1)}x keys/s, ${(js.rssMb / r.rssMb).toFixed(1)}x less peak RSS`)
+    }
   }
   proc.stdin.end()
 }
 
 console.log(`node ${process.version}, batch ${values.batch}, concurrency ${values.concurrency}`)
-for (const n of list(values.sizes)) await bench(n, true, list(values.noble).includes(n))
-for (const n of list(values["ours-only"])) await bench(n, false, list(values.noble).includes(n))
+for (const n of list(values.sizes).map(Number)) await bench(n, true, list(values.noble).map(Number).includes(n))
+for (const n of list(values["ours-only"]).map(Number)) await bench(n, false, list(values.noble).map(Number).includes(n))

@@ -1,6 +1,9 @@
 /** Entry point of a decryption worker thread: serves core's `DecryptWorker` requests with the node:crypto backend. */
-import { WorkerRunner } from "@effect/platform"
-import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
+// Module paths, not package indexes: a worker loads only what it runs (the platform-node index pulls in an HTTP
+// client and server), which keeps each thread's memory small.
+import * as WorkerRunner from "@effect/platform/WorkerRunner"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
 import { DecryptWorker, Entropy } from "@matrix-backup/core"
 import { Layer } from "effect"
 import * as NodeCryptoBackend from "./NodeCryptoBackend.js"

@@ -64,8 +64,36 @@ const deriveKeys = (secret: Buffer): Buffer => Buffer.from(hkdfSync("sha256", se
 const mac = (okm: Buffer): Buffer =>
   createHmac("sha256", okm.subarray(32, 64)).update(EMPTY).digest().subarray(0, MegolmBackupV1.BACKUP_MAC_LENGTH)
 
+const BASE64_BODY = /^[A-Za-z0-9+/]*$/
+
+/**
+ * Core's `decodeBase64` rules (padded or unpadded, unused tail bits ignored) with Node's native decoder, which by
+ * itself would skip invalid characters instead of refusing them; the pattern check refuses them first.
+ */
+export const decodeBase64 = (text: string): Buffer | undefined => {
+  const unpadded = text.endsWith("==") ? text.slice(0, -2) : text.endsWith("=") ? text.slice(0, -1) : text
+  if (unpadded.length % 4 === 1 || (unpadded !== text && text.length % 4 !== 0)) return undefined
+  return BASE64_BODY.test(unpadded) ? Buffer.from(unpadded, "base64") : undefined
+}
+
+/** Core's `MegolmBackupV1.decodeSessionData`, same checks in the same order, over the native decoder. */
+export const decodeSessionData = (data: SessionData): Either.Either<MegolmBackupV1.DecodedSessionData, MegolmBackupV1.BackupDecryptionError> => {
+  const fail = (reason: "BadBase64" | "BadLength", field: "ephemeral" | "ciphertext" | "mac") =>
+    Either.left(new MegolmBackupV1.BackupDecryptionError({ reason, field }))
+  const ephemeral = decodeBase64(data.ephemeral)
+  if (ephemeral === undefined) return fail("BadBase64", "ephemeral")
+  const mac = decodeBase64(data.mac)
+  if (mac === undefined) return fail("BadBase64", "mac")
+  const ciphertext = decodeBase64(data.ciphertext)
+  if (ciphertext === undefined) return fail("BadBase64", "ciphertext")
+  if (ephemeral.length !== 32) return fail("BadLength", "ephemeral")
+  if (mac.length !== MegolmBackupV1.BACKUP_MAC_LENGTH) return fail("BadLength", "mac")
+  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) return fail("BadLength", "ciphertext")
+  return Either.right({ ephemeral, ciphertext, mac })
+}
+
 const decryptOne = (privateKey: KeyObject, item: SessionData): Result => {
-  const decoded = MegolmBackupV1.decodeSessionData(item)
+  const decoded = decodeSessionData(item)
   if (Either.isLeft(decoded)) return Either.left(decoded.left)
   const { ephemeral, ciphertext } = decoded.right
   let secret: Buffer | undefined
@@ -138,39 +166,56 @@ const ephemeralKeyPairs = (entropy: Context.Tag.Service<Entropy.Entropy>, count:
         return { privateKey, publicKey: createPublicKey(privateKey) }
       })
 
+/**
+ * The backup private key as a KeyObject, imported once per distinct key rather than once per batch (a restore
+ * sends thousands of batches with the same key). Holds only the latest key, inside OpenSSL.
+ */
+const privateKeyCache = () => {
+  let last: { readonly raw: Buffer; readonly key: KeyObject } | undefined
+  return (raw: Uint8Array): KeyObject => {
+    if (last !== undefined && last.raw.length === raw.length && timingSafeEqual(last.raw, raw)) return last.key
+    last?.raw.fill(0)
+    last = { raw: Buffer.from(raw), key: privateKeyObject(raw) }
+    return last.key
+  }
+}
+
 /** The node:crypto backend (`name: "node"`). */
-export const make = (entropy: Context.Tag.Service<Entropy.Entropy>): Service => ({
-  name: "node",
-  decryptSessions: (privateKey, items) =>
-    Effect.suspend(() => {
-      if (items.length === 0) return Effect.succeed([])
-      const key = privateKeyObject(Redacted.value(privateKey))
-      return inChunks(items, (item) => decryptOne(key, item))
-    }),
-  encryptSessions: (publicKey, plaintexts) =>
-    Effect.flatMap(ephemeralKeyPairs(entropy, plaintexts.length), (ephemeralKeyPair) =>
+export const make = (entropy: Context.Tag.Service<Entropy.Entropy>): Service => {
+  const privateKeyOf = privateKeyCache()
+  return {
+    name: "node",
+    decryptSessions: (privateKey, items) =>
       Effect.suspend(() => {
-        const recipient = publicKeyObject(publicKey)
-        return inChunks(plaintexts, (plaintext, i) => encryptOne(recipient, ephemeralKeyPair(i), plaintext))
+        if (items.length === 0) return Effect.succeed([])
+        const key = privateKeyOf(Redacted.value(privateKey))
+        return inChunks(items, (item) => decryptOne(key, item))
       }),
-    ),
-  pbkdf2Sha512: (passphrase, salt, iterations, bits) =>
-    Effect.suspend(() => {
-      // Untrusted parameters are validated by callers; a bad value here is a caller bug and dies, as in core.
-      Passphrase.checkParameters(iterations, bits)
-      return Effect.async<Redacted.Redacted<Uint8Array>>((resume) => {
-        const password = Buffer.from(Redacted.value(passphrase), "utf8")
-        const saltBytes = typeof salt === "string" ? Buffer.from(salt, "utf8") : salt
-        pbkdf2(password, saltBytes, iterations, bits / 8, "sha512", (error, key) => {
-          password.fill(0)
-          if (error !== null) return resume(Effect.die(error))
-          const out = new Uint8Array(key)
-          key.fill(0)
-          resume(Effect.succeed(Redacted.make(out)))
+    encryptSessions: (publicKey, plaintexts) =>
+      Effect.flatMap(ephemeralKeyPairs(entropy, plaintexts.length), (ephemeralKeyPair) =>
+        Effect.suspend(() => {
+          const recipient = publicKeyObject(publicKey)
+          return inChunks(plaintexts, (plaintext, i) => encryptOne(recipient, ephemeralKeyPair(i), plaintext))
+        }),
+      ),
+    pbkdf2Sha512: (passphrase, salt, iterations, bits) =>
+      Effect.suspend(() => {
+        // Untrusted parameters are validated by callers; a bad value here is a caller bug and dies, as in core.
+        Passphrase.checkParameters(iterations, bits)
+        return Effect.async<Redacted.Redacted<Uint8Array>>((resume) => {
+          const password = Buffer.from(Redacted.value(passphrase), "utf8")
+          const saltBytes = typeof salt === "string" ? Buffer.from(salt, "utf8") : salt
+          pbkdf2(password, saltBytes, iterations, bits / 8, "sha512", (error, key) => {
+            password.fill(0)
+            if (error !== null) return resume(Effect.die(error))
+            const out = new Uint8Array(key)
+            key.fill(0)
+            resume(Effect.succeed(Redacted.make(out)))
+          })
         })
-      })
-    }),
-})
+      }),
+  }
+}
 
 /** The node:crypto backend, drawing ephemeral keys as the given Entropy says. */
 export const layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> = Layer.effect(
