@@ -6,8 +6,7 @@
 import {
   BackupEvents,
   type BackupStore,
-  CryptoBackend,
-  DecryptWorker,
+  type CryptoBackend,
   DeviceKeysService,
   Entropy,
   type HomeserverApi,
@@ -17,10 +16,9 @@ import {
   SecretStorageCallbacks,
   SecretStorageService,
 } from "@matrix-backup/core"
+import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
-import { NodeWorker } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
-import { Worker } from "node:worker_threads"
 import { type Connection, type ConnectionInput, connect } from "./Connection.js"
 import { type DeviceState, defaultStateDir, openStateDir } from "./StateDir.js"
 
@@ -48,21 +46,14 @@ export interface Session {
   readonly layer: Layer.Layer<Services, BackupStore.StorageError>
 }
 
-/** Crypto for the CLI: Web Crypto where Node has X25519 (Node 20 does), @noble otherwise. */
-export const cryptoLayer: Layer.Layer<CryptoBackend.CryptoBackend | Entropy.Entropy> = CryptoBackend.layer.pipe(
+/** Crypto for the CLI: node:crypto (OpenSSL), the fastest backend in Node. */
+export const cryptoLayer: Layer.Layer<CryptoBackend.CryptoBackend | Entropy.Entropy> = NodeCryptoBackend.layer.pipe(
   Layer.provideMerge(Entropy.layer),
 )
 
-/** The same, with backup decryption spread over `threads` worker threads (core's DecryptWorker pool). */
+/** The same, with backup decryption spread over `threads` worker threads. */
 export const cryptoLayerWithWorkers = (threads: number): Layer.Layer<CryptoBackend.CryptoBackend | Entropy.Entropy> =>
-  threads < 1
-    ? cryptoLayer
-    : DecryptWorker.layerPool({ size: threads }).pipe(
-        Layer.provide(cryptoLayer),
-        Layer.provide(NodeWorker.layer(() => new Worker(new URL("./DecryptWorkerMain.js", import.meta.url)))),
-        Layer.orDie,
-        Layer.provideMerge(Entropy.layer),
-      )
+  threads < 1 ? cryptoLayer : NodeDecryptPool.layer({ size: threads }).pipe(Layer.provideMerge(Entropy.layer))
 
 /** Upload tuning for a command line: no random start delay (that spreads many clients' start-up), bigger batches. */
 const UPLOAD: KeyBackupEngine.UploadOptions = { maxStartJitter: 0, batchSize: 250 }

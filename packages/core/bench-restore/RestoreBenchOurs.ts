@@ -1,7 +1,7 @@
 // Restore benchmark, our side: restores the served backup into a fresh SQLite file with KeyBackupRestore.
 // Prints one JSON line: keys restored, wall time of the restore and the process' peak RSS.
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { NodeWorker } from "@effect/platform-node"
+import * as NodeWorker from "@effect/platform-node/NodeWorker"
 import { BackupEvents, CryptoBackend, DecryptWorker, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
 import { Worker } from "node:worker_threads"
 import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"

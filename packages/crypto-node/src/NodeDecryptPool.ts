@@ -3,7 +3,7 @@
  * `DecryptWorker` pool with the Node spawner and this package's worker entry. Everything but decryption runs on the
  * caller's thread with the node:crypto backend.
  */
-import { NodeWorker } from "@effect/platform-node"
+import * as NodeWorker from "@effect/platform-node/NodeWorker"
 import { DecryptWorker } from "@matrix-backup/core"
 import type { CryptoBackend, Entropy } from "@matrix-backup/core"
 import { Effect, Layer } from "effect"
