@@ -2,7 +2,7 @@
 // for good and broken sessions, and a restore over loopback HTTP through it imports every key.
 import { NodeWorker } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Redacted } from "effect"
+import { Effect, Either, Layer, Redacted, Schema } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
@@ -90,4 +90,17 @@ describe("DecryptWorker.layerPool", () => {
       ),
     ),
   )
+
+  it("the batch schemas accept only well-formed sessions and outcomes", () => {
+    const outcomes = Schema.decodeUnknownEither(DecryptWorker.DecryptBatch.success)
+    const good = [{ _tag: "Plaintext", bytes: new Uint8Array(1) }, { _tag: "Failed", reason: "BadMac" }, { _tag: "Failed", reason: "BadBase64", field: "mac" }]
+    expect(Either.isRight(outcomes(good))).toBe(true)
+    for (const bad of [{}, [{ _tag: "Plaintext", bytes: "AA" }], [{ _tag: "Failed", reason: "Other" }], [{ _tag: "Failed", reason: "BadMac", field: "iv" }], [null]]) {
+      expect(Either.isLeft(outcomes(bad))).toBe(true)
+    }
+    const request = Schema.decodeUnknownEither(DecryptWorker.DecryptBatch)
+    const items = [{ ephemeral: "a", ciphertext: "b", mac: "c" }]
+    expect(Either.isRight(request({ _tag: "DecryptBatch", privateKey: new Uint8Array(32), items }))).toBe(true)
+    expect(Either.isLeft(request({ _tag: "DecryptBatch", privateKey: new Uint8Array(32), items: [{ ephemeral: "a", ciphertext: 1, mac: "c" }] }))).toBe(true)
+  })
 })
