@@ -45,4 +45,17 @@ describe("Base64", () => {
     expect(Either.isLeft(key("AQI"))).toBe(true)
     expect(Either.isLeft(Schema.decodeUnknownEither(Base64Bytes)("%%%"))).toBe(true)
   })
+
+  it("accepts exactly the standard alphabet in valid lengths, and decodes as Node does", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(..."AQgw+/9z=-_ .\u00e9\u0100"), maxLength: 30 }), (text) => {
+        const unpadded = text.replace(/={1,2}$/, "")
+        const valid = /^[A-Za-z0-9+/]*$/.test(unpadded) && unpadded.length % 4 !== 1 && (unpadded === text || text.length % 4 === 0)
+        const decoded = decodeBase64(text)
+        expect(decoded !== undefined).toBe(valid)
+        if (decoded !== undefined) expect(Buffer.from(decoded)).toEqual(Buffer.from(unpadded, "base64"))
+      }),
+      { numRuns: 2000 },
+    )
+  })
 })
