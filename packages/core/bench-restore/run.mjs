@@ -26,7 +26,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "200" },
     "build-only": { type: "boolean", default: false },
     "node-flags": { type: "string", default: "" },
-    workers: { type: "string", default: "" },
+    workers: { type: "string", default: "2" },
     backends: { type: "string", default: "node,webcrypto" },
     "worker-backend": { type: "string", default: "node" },
   },
