@@ -2,11 +2,13 @@
  * Incremental parsing of `GET /room_keys/keys[/{roomId}]` bodies into per-session entries.
  * Only complete session objects are emitted; memory holds one session at a time, not the backup.
  */
+import { TokenParser, Tokenizer } from "@streamparser/json"
+import type { ParsedElementInfo } from "@streamparser/json"
 import { Ids, KeyBackupData } from "@matrix-backup/core"
 import { HomeserverApi, HomeserverError } from "@matrix-backup/core"
 import { Chunk, Either, Schema, Stream } from "effect"
-import { SessionScanner } from "./SessionScanner.js"
-import type { FoundSession, Shape } from "./SessionScanner.js"
+import { ShapeChecker } from "./JsonShape.js"
+import type { Shape } from "./JsonShape.js"
 
 const decodeEntry = Schema.decodeUnknownEither(KeyBackupData.KeyBackupData)
 
@@ -14,6 +16,7 @@ const decodeEntry = Schema.decodeUnknownEither(KeyBackupData.KeyBackupData)
 export type Scope = { readonly _tag: "All" } | { readonly _tag: "Room"; readonly roomId: Ids.RoomId }
 
 const SHAPES: Record<Scope["_tag"], Shape> = { All: ["rooms", undefined, "sessions"], Room: ["sessions"] }
+const PATHS: Record<Scope["_tag"], string> = { All: "$.rooms.*.sessions.*", Room: "$.sessions.*" }
 
 /** Entries completed by a chunk, then the malformation that stopped parsing, if any. */
 export interface Parsed {
@@ -23,34 +26,66 @@ export interface Parsed {
 
 /** A push parser: `write` returns the entries completed by a chunk; `end` checks the document ended. */
 export class RoomKeyParser {
-  private readonly scanner: SessionScanner
+  private readonly tokenizer = new Tokenizer()
+  private readonly parser: TokenParser
+  private readonly checker: ShapeChecker
+  private pending: Array<HomeserverApi.RoomKeyEntry> = []
+  private failure: string | undefined
+  private ending = false
 
   constructor(private readonly scope: Scope) {
-    this.scanner = new SessionScanner(SHAPES[scope._tag])
+    this.parser = new TokenParser({ paths: [PATHS[scope._tag]], keepStack: false })
+    this.checker = new ShapeChecker(SHAPES[scope._tag])
+    this.tokenizer.onToken = (token) => {
+      if (this.failure !== undefined) return
+      this.failure = this.checker.push(token)
+      if (this.failure === undefined) this.parser.write(token)
+    }
+    this.parser.onValue = (info) => this.onValue(info)
+    // Parser messages quote the input, which holds ciphertexts: keep a fixed text instead.
+    this.tokenizer.onError = () => this.fail(this.ending ? "truncated JSON" : "invalid JSON")
+    this.parser.onError = () => this.fail(this.ending ? "truncated JSON" : "invalid JSON")
+    this.tokenizer.onEnd = () => undefined
   }
 
   /** Feeds bytes; returns the entries completed so far and the first malformation, if any (no values). */
   write(bytes: Uint8Array): Parsed {
-    return this.parsed(this.scanner.write(bytes))
+    if (this.failure === undefined) this.tokenizer.write(bytes)
+    return this.drain()
   }
 
   /** Marks the end of the body; fails if the document is incomplete. */
   end(): Parsed {
-    return this.parsed(this.scanner.end())
+    if (this.failure === undefined) {
+      if (this.tokenizer.isEnded) return this.drain()
+      this.ending = true
+      this.tokenizer.end()
+      if (this.failure === undefined && !this.parser.isEnded) this.fail("truncated JSON")
+    }
+    return this.drain()
   }
 
-  private parsed(found: ReadonlyArray<FoundSession>): Parsed {
-    return { entries: found.map((session) => this.entry(session)), failure: this.scanner.failure }
+  private drain(): Parsed {
+    const entries = this.pending
+    this.pending = []
+    return { entries, failure: this.failure }
   }
 
-  private entry({ path, value }: FoundSession): HomeserverApi.RoomKeyEntry {
-    const roomId = Ids.RoomIdKey.make(this.scope._tag === "Room" ? this.scope.roomId : (path[0] ?? ""))
-    const sessionId = Ids.SessionIdKey.make(path[path.length - 1] ?? "")
+  private fail(reason: string): void {
+    this.failure ??= reason
+  }
+
+  private onValue({ value, key, stack }: ParsedElementInfo): void {
+    const roomKey = this.scope._tag === "Room" ? this.scope.roomId : stack[2]?.key
+    if (typeof key !== "string" || typeof roomKey !== "string") return this.fail("sessions is not an object")
+    const roomId = Ids.RoomIdKey.make(roomKey)
+    const sessionId = Ids.SessionIdKey.make(key)
     const data = Either.mapLeft(
       decodeEntry(value),
-      (error) => new HomeserverApi.MalformedEntry({ roomId, sessionId, summary: HomeserverError.summarizeParseError(error) }),
+      (error) =>
+        new HomeserverApi.MalformedEntry({ roomId, sessionId, summary: HomeserverError.summarizeParseError(error) }),
     )
-    return { roomId, sessionId, data }
+    this.pending.push({ roomId, sessionId, data })
   }
 }
 
