@@ -49,7 +49,7 @@ const crypto =
   workers === 0
     ? local
     : backend === "node"
-      ? NodeDecryptPool.layer({ size: workers, entry: workerFile }).pipe(Layer.provide(Entropy.layer))
+      ? NodeDecryptPool.layer({ size: workers, entry: new URL("./DecryptWorkerMain.mjs", import.meta.url) }).pipe(Layer.provide(Entropy.layer))
       : DecryptWorker.layerPool({ size: workers }).pipe(Layer.provide(local), Layer.provide(NodeWorker.layer(() => new Worker(workerFile))), Layer.orDie)
 const ports = Layer.mergeAll(api, SqliteBackupStore.layer({ filename: join(dir, "bench.sqlite") }), crypto, BackupEvents.layer)
 
@@ -57,13 +57,14 @@ const program = Effect.gen(function* () {
   const store = yield* BackupStore.BackupStore
   yield* store.storeBackupDecryptionKey(Redacted.make(new Uint8Array(Buffer.from(server.privateKey, "base64"))), server.version)
   const restore = yield* KeyBackupRestore.KeyBackupRestore
+  const rssAtStartMb = process.memoryUsage().rss / 2 ** 20
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
   const result = yield* restore.restoreKeyBackup({ batchSize, concurrency })
   const ms = performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
   const stored = yield* store.countTotal()
-  return { keys: result.imported, total: result.total, stored, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers` : ""}` }
+  return { keys: result.imported, total: result.total, stored, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssAtStartMb, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers` : ""}` }
 }).pipe(Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(ports))))
 
 try {

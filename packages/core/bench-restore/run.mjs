@@ -43,7 +43,10 @@ const workspace = {
   },
 }
 await esbuild.build({
-  entryPoints: ["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchJsSdk", "DecryptWorkerNode"].map((n) => join(here, `${n}.ts`)),
+  entryPoints: {
+    ...Object.fromEntries(["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchJsSdk", "DecryptWorkerNode"].map((n) => [n, join(here, `${n}.ts`)])),
+    DecryptWorkerMain: join(packages, "crypto-node", "src", "DecryptWorkerMain.ts"),
+  },
   outdir: out,
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -85,7 +88,7 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US")
 const row = (label, r) =>
   console.log(
     `  ${label.padEnd(34)} ${fmt(r.keys).padStart(8)} keys  ${fmt(r.ms).padStart(8)} ms  ${fmt(r.keys / (r.ms / 1000)).padStart(7)} keys/s  peak RSS ${fmt(r.rssMb).padStart(5)} MB` +
-      (r.rssAnonMb ? ` (anon ${fmt(r.rssAnonMb)}, file ${fmt(r.rssFileMb)}, V8 heap used ${fmt(r.heapUsedMb)})` : "") +
+      (r.rssAnonMb ? ` (anon ${fmt(r.rssAnonMb)}, file ${fmt(r.rssFileMb)}, V8 heap used ${fmt(r.heapUsedMb)}; ${fmt(r.rssAtStartMb)} before the restore)` : "") +
       (r.cpuMs ? `; CPU µs/key: ours ${(r.cpuMs * 1000 / r.keys).toFixed(0)}, server ${(r.serverCpuMs * 1000 / r.keys).toFixed(0)}` : ""),
   )
 

@@ -108,11 +108,20 @@ const decryptOne = (privateKey: KeyObject, item: SessionData): Result => {
   try {
     if (!timingSafeEqual(mac(okm), decoded.right.mac)) return bad("BadMac")
     const decipher = createDecipheriv("aes-256-cbc", okm.subarray(0, 32), okm.subarray(64, 80))
+    const head = decipher.update(ciphertext)
     try {
-      const plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()])
-      return Either.right(new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length))
+      const tail = decipher.final()
+      // A plaintext of its own exact size: Node's small Buffers are views into shared 8 KB slabs, and posting
+      // such a view to another thread would copy the whole slab.
+      const plaintext = new Uint8Array(head.length + tail.length)
+      plaintext.set(head)
+      plaintext.set(tail, head.length)
+      tail.fill(0)
+      return Either.right(plaintext)
     } catch {
       return bad("BadPadding")
+    } finally {
+      head.fill(0)
     }
   } finally {
     okm.fill(0)
