@@ -3,6 +3,8 @@ import { defineConfig } from "vite"
 
 export default defineConfig({
   resolve: { conditions: ["@matrix-backup/source", "module", "browser", "development|production"] },
+  // The decryption Web Worker is an ES module (it imports the same workspace sources).
+  worker: { format: "es" },
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -2,11 +2,12 @@
  * One browser "device": the core services composed over the fetch HomeserverApi and an IndexedDB store, kept in a
  * ManagedRuntime for the page's lifetime. Each device has its own database and its own Ed25519 signing seed.
  */
-import type {
-  BackupStore} from "@matrix-backup/core";
+import * as BrowserWorker from "@effect/platform-browser/BrowserWorker"
+import type { BackupStore } from "@matrix-backup/core"
 import {
   BackupEvents,
   CryptoBackend,
+  DecryptWorker,
   DeviceKeysService,
   Entropy,
   Ids,
@@ -29,13 +30,30 @@ export type DeviceServices =
   | BackupStore.BackupStore
   | BackupEvents.BackupEvents
 
-/** The layers of one device. */
-export const deviceLayer = (homeserver: string, login: Login, databaseName: string) => {
+/** Web Crypto (or @noble where X25519 is missing) on the page's thread. */
+const localCrypto = CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer))
+
+/**
+ * The same, with backup decryption on `workers` Web Workers (core's DecryptWorker pool over the browser runner);
+ * 0 keeps everything on the page's thread.
+ */
+export const cryptoLayer = (workers: number) =>
+  workers < 1
+    ? localCrypto
+    : DecryptWorker.layerPool({ size: workers }).pipe(
+        Layer.provide(localCrypto),
+        Layer.provide(BrowserWorker.layer(() => new Worker(new URL("./DecryptWorkerMain.ts", import.meta.url), { type: "module", name: "matrix-backup-decrypt" }))),
+        Layer.orDie,
+        Layer.provideMerge(Entropy.layer),
+      )
+
+/** The layers of one device; `decryptWorkers` Web Workers decrypt a restore (0: none). */
+export const deviceLayer = (homeserver: string, login: Login, databaseName: string, decryptWorkers = 0) => {
   const userId = Schema.decodeSync(Ids.UserId)(login.userId)
   const ports = Layer.mergeAll(
     FetchHomeserverApi.layerFetch({ baseUrl: homeserver, accessToken: Redacted.make(login.accessToken), userId }),
     IndexedDbBackupStore.layer({ name: databaseName }),
-    CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer)),
+    cryptoLayer(decryptWorkers),
     DeviceKeysService.layerFromSeeds({
       userId: login.userId,
       deviceId: login.deviceId,
@@ -55,5 +73,5 @@ export const deviceLayer = (homeserver: string, login: Login, databaseName: stri
 }
 
 /** A running device. */
-export const openDevice = (homeserver: string, login: Login, databaseName: string) =>
-  ManagedRuntime.make(deviceLayer(homeserver, login, databaseName))
+export const openDevice = (homeserver: string, login: Login, databaseName: string, decryptWorkers = 0) =>
+  ManagedRuntime.make(deviceLayer(homeserver, login, databaseName, decryptWorkers))

@@ -87,8 +87,10 @@ step("backup-keys", async () => {
 step("new-device", async () => {
   if (session.login === undefined || session.password === undefined) throw new Error("Create the account first")
   const login = await loginNewDevice(homeserver(), session.login.userId, session.password)
-  session.second = openDevice(homeserver(), login, `matrix-backup-playground-${login.deviceId}`)
-  $("device-out").textContent = `Signed in again as device ${login.deviceId}, with an empty store.`
+  const workers = Math.max(0, Math.min(16, Math.floor(Number($<HTMLInputElement>("decrypt-workers").value) || 0)))
+  session.second = openDevice(homeserver(), login, `matrix-backup-playground-${login.deviceId}`, workers)
+  const where = workers === 0 ? "decrypting on this page's thread" : `decrypting on ${workers} Web Worker${workers === 1 ? "" : "s"}`
+  $("device-out").textContent = `Signed in again as device ${login.deviceId}, with an empty store, ${where}.`
   finish("step-device", ["recovery-input", "restore"])
 })
 
@@ -113,4 +115,6 @@ step("restore", async () => {
   finish("step-restore")
 })
 
-$<HTMLInputElement>("homeserver").value = new URLSearchParams(location.search).get("homeserver") ?? "http://127.0.0.1:8008"
+const params = new URLSearchParams(location.search)
+$<HTMLInputElement>("homeserver").value = params.get("homeserver") ?? "http://127.0.0.1:8008"
+$<HTMLInputElement>("decrypt-workers").value = params.get("workers") ?? "0"

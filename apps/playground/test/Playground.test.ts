@@ -72,6 +72,37 @@ describe("playground in Chromium", () => {
     await context.close()
   })
 
+  it("restores on Web Workers when asked, with the same result", async () => {
+    const context = await browser.newContext()
+    const tab = await context.newPage()
+    const problems: Array<string> = []
+    tab.on("pageerror", (error) => problems.push(error.message))
+    await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}&workers=2`)
+    await tab.click("#create-account")
+    await tab.waitForSelector("#step-account.done")
+    await tab.click("#create-backup")
+    await tab.waitForSelector("#step-backup.done")
+    const recoveryKey = (await tab.textContent("#recovery-key")) ?? ""
+    await tab.fill("#key-count", "600")
+    await tab.click("#backup-keys")
+    await tab.waitForSelector("#step-keys.done")
+    await tab.click("#new-device")
+    await tab.waitForSelector("#step-device.done")
+    expect(await tab.textContent("#device-out")).toContain("decrypting on 2 Web Workers")
+    await tab.fill("#recovery-input", recoveryKey)
+    await tab.click("#restore")
+    await tab.waitForSelector("#result[data-state=done]")
+    const result = (await tab.textContent("#result")) ?? ""
+    expect(result).toContain("600 / 600identical to the originals")
+    expect(result).toContain("Failures by reason: none")
+    // The pool's workers run the bundled decryption entry.
+    const workers = tab.workers().map((worker) => worker.url())
+    expect(workers.length).toBe(2)
+    expect(workers.every((url) => url.includes("DecryptWorkerMain"))).toBe(true)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
   it("says when a recovery key is wrong or mistyped, without showing it", async () => {
     const context = await browser.newContext()
     const tab = await context.newPage()

@@ -1,0 +1,13 @@
+/** Entry point of a decryption Web Worker: serves core's `DecryptWorker` requests with the Web Crypto backend. */
+import * as WorkerRunner from "@effect/platform/WorkerRunner"
+import * as BrowserRuntime from "@effect/platform-browser/BrowserRuntime"
+import * as BrowserWorkerRunner from "@effect/platform-browser/BrowserWorkerRunner"
+import { CryptoBackend, DecryptWorker, Entropy } from "@matrix-backup/core"
+import { Layer } from "effect"
+
+WorkerRunner.launch(
+  DecryptWorker.layerRunner.pipe(
+    Layer.provide(BrowserWorkerRunner.layer),
+    Layer.provide(CryptoBackend.layer.pipe(Layer.provide(Entropy.layer))),
+  ),
+).pipe(BrowserRuntime.runMain)
