@@ -32,9 +32,9 @@ const isOutcome = (u: unknown): u is DecryptOutcome =>
     : u._tag === "Failed" && Predicate.isString(u.reason) && REASONS.has(u.reason) && (u.field === undefined || (Predicate.isString(u.field) && FIELDS.has(u.field))))
 
 /**
- * Arrays checked by one plain guard instead of a schema per element: a batch crosses the thread boundary twice
- * per 200 sessions, and per-element schema parsing cost more than the structured clone itself. The shapes are the
- * `DecryptOutcome` and `SessionData` above.
+ * Arrays checked by one plain guard instead of a schema per element: every restored key crosses the thread
+ * boundary twice, and the guards keep that check to a few property reads (measured: about 2 % more keys/s on a
+ * 100k restore over two workers, within noise). The shapes are the `DecryptOutcome` and `SessionData` above.
  */
 const arrayOf = <A>(guard: (u: unknown) => u is A, identifier: string) =>
   Schema.declare((u: unknown): u is ReadonlyArray<A> => Array.isArray(u) && u.every(guard), { identifier })

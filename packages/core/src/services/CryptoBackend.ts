@@ -1,6 +1,7 @@
 /**
  * CryptoBackend port: batch encryption/decryption of backed-up sessions and PBKDF2, so callers amortise promise
- * overhead. Two implementations give identical results: Web Crypto (fast where X25519 is native) and @noble (portable).
+ * overhead. Core's two implementations give identical results: Web Crypto (fast where X25519 is native) and @noble
+ * (portable); @matrix-backup/crypto-node adds a third over node:crypto, run against the same test suite.
  * Spec: PROTOCOL.md §3.3, §3.5, §5.3, §5.4; performance notes: DESIGN.md §4.
  */
 import { pbkdf2Async } from "@noble/hashes/pbkdf2.js"
