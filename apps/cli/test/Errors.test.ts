@@ -1,5 +1,5 @@
 // Failures: each a clear one-line error, a JSON error object with --json, a non-zero exit, and no secret printed.
-import { generateRoomKeys, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { generateRoomKeys, mistypedRecoveryKey, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
 import { RecoveryKey } from "@matrix-backup/core"
 import { randomBytes } from "node:crypto"
 import { writeFileSync } from "node:fs"
@@ -34,7 +34,7 @@ describe("errors", () => {
   })
 
   it("a malformed recovery key fails before any request, without echoing it", async () => {
-    const typo = recoveryKey.slice(0, -2) + (recoveryKey.endsWith("a") ? "b" : "a") + recoveryKey.slice(-1)
+    const typo = mistypedRecoveryKey(recoveryKey)
     const run = await cli(["restore", ...connection(), "--recovery-key", typo, "--json"])
     expectFailure(run, "BadRecoveryKey", [typo, recoveryKey, user.accessToken])
   })

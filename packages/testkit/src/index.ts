@@ -19,4 +19,5 @@ export type { BrokenKind } from "./fixtures/BrokenEntries.js"
 export { createUserWithCrossSigning, ed25519PublicKey, signBackupAuthData, signJson } from "./fixtures/Identity.js"
 export type { TestIdentity } from "./fixtures/Identity.js"
 export { b64, backupPublicKeyFromPrivate, unb64 } from "./fixtures/NodeCrypto.js"
+export { mistypedRecoveryKey } from "./fixtures/RecoveryKeys.js"
 // The BackupStore conformance suite imports vitest (which throws outside a run): import "@matrix-backup/testkit/BackupStoreSuite".
