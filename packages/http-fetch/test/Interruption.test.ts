@@ -21,7 +21,8 @@ describe("interruption", () => {
       yield* Effect.sleep(Duration.millis(20))
       const started = Date.now()
       yield* Fiber.interrupt(fiber)
-      expect(Date.now() - started).toBeLessThan(500)
+      // Without the abort this would wait for the never-ending body; 2 s leaves room for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(2000)
       for (let i = 0; i < 100 && server.closedEarly() === 0; i++) yield* Effect.sleep(Duration.millis(10))
       expect(server.closedEarly()).toBe(1)
       expect(server.requests.length).toBe(1)
@@ -40,7 +41,7 @@ describe("interruption", () => {
         yield* Effect.sleep(Duration.millis(300))
         const started = Date.now()
         yield* Fiber.interrupt(fiber)
-        expect(Date.now() - started).toBeLessThan(500)
+        expect(Date.now() - started).toBeLessThan(2000)
         const again = yield* api.getRoomKeys(version)
         expect(Object.values(again.rooms).reduce((n, room) => n + Object.keys(room.sessions).length, 0)).toBe(50)
       }),

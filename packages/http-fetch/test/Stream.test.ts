@@ -147,7 +147,8 @@ describe("streamRoomKeys over HTTP", () => {
       while (seen.length === 0) yield* Effect.sleep(Duration.millis(5))
       const started = Date.now()
       yield* Fiber.interrupt(fiber)
-      expect(Date.now() - started).toBeLessThan(500)
+      // Without the abort this would wait for the never-ending body; 2 s leaves room for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(2000)
       for (let i = 0; i < 100 && server.closedEarly() === 0; i++) yield* Effect.sleep(Duration.millis(10))
       expect(server.closedEarly()).toBe(1)
       expect(seen.length).toBe(1)

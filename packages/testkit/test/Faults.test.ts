@@ -11,13 +11,14 @@ describe("faults", () => {
 
   it("latency delays the matching request only", async () => {
     const api = clientFor(server.current.url, await newUser(server))
-    await server.current.admin.injectFault({ match: { path: "/room_keys/version" }, kind: "latency", ms: 300 })
+    await server.current.admin.injectFault({ match: { path: "/room_keys/version" }, kind: "latency", ms: 1000 })
     const started = Date.now()
     expect((await api("GET", v3("/room_keys/version"))).status).toBe(404)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990)
+    // Far below the injected latency, with room for a loaded CI machine.
     const quick = Date.now()
     await api("GET", v3("/account/whoami"))
-    expect(Date.now() - quick).toBeLessThan(250)
+    expect(Date.now() - quick).toBeLessThan(900)
   })
 
   it("rateLimit answers 429 M_LIMIT_EXCEEDED with retry_after_ms and Retry-After, without running the handler", async () => {
