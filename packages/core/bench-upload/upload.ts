@@ -14,7 +14,7 @@ import { plaintextOf } from "../src/backup/UploadBatch.js"
 import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
 import { encryptSessionData, type SessionData } from "../src/crypto/MegolmBackupV1.js"
 import { UserId } from "../src/schema/Ids.js"
-import type { RoomKey } from "../src/schema/RoomKey.js"
+import { fromExported, type RoomKey } from "../src/schema/RoomKey.js"
 import * as BackupEvents from "../src/services/BackupEvents.js"
 import * as BackupStore from "../src/services/BackupStore.js"
 import * as CryptoBackend from "../src/services/CryptoBackend.js"
@@ -25,18 +25,7 @@ const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 100)
 const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? 5_000)
 
-const toRoomKey = (k: ReturnType<typeof generateRoomKeys>[number]): RoomKey => ({
-  roomId: k.room_id,
-  sessionId: k.session_id,
-  algorithm: "m.megolm.v1.aes-sha2",
-  senderKey: k.sender_key,
-  sessionKey: k.session_key,
-  senderClaimedKeys: { ...k.sender_claimed_keys },
-  forwardingCurve25519KeyChain: [],
-  firstKnownIndex: 0,
-  sharedHistory: false,
-  imported: false,
-})
+const toRoomKey = (k: ReturnType<typeof generateRoomKeys>[number]): RoomKey => fromExported(k, { imported: false })
 
 let peakRss = 0
 let peakHeap = 0

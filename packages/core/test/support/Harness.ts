@@ -10,7 +10,7 @@ import * as KeyBackupEngine from "../../src/backup/KeyBackupEngine.js"
 import type { UploadOptions } from "../../src/backup/UploadOptions.js"
 import { decodeBase64 } from "../../src/schema/Base64.js"
 import { UserId } from "../../src/schema/Ids.js"
-import type { RoomKey } from "../../src/schema/RoomKey.js"
+import { fromExported, type RoomKey } from "../../src/schema/RoomKey.js"
 import * as BackupEvents from "../../src/services/BackupEvents.js"
 import type * as BackupStore from "../../src/services/BackupStore.js"
 import * as CryptoBackend from "../../src/services/CryptoBackend.js"
@@ -79,19 +79,7 @@ export const withServer = <A, E, R>(
 /** `count` realistic room keys (testkit generator) as the domain record. */
 export const roomKeys = (count: number, options: { readonly rooms?: number; readonly imported?: boolean; readonly seed?: string } = {}): Array<RoomKey> =>
   generateRoomKeys(count, { rooms: options.rooms ?? Math.max(1, Math.ceil(count / 50)), ...(options.seed === undefined ? {} : { seed: options.seed }) }).map(
-    (k) => ({
-      roomId: k.room_id,
-      sessionId: k.session_id,
-      algorithm: "m.megolm.v1.aes-sha2",
-      senderKey: k.sender_key,
-      sessionKey: k.session_key,
-      senderClaimedKeys: { ...k.sender_claimed_keys },
-      forwardingCurve25519KeyChain: [...k.forwarding_curve25519_key_chain],
-      firstKnownIndex: 0,
-      sharedHistory: k["m.shared_history"] === true,
-      imported: options.imported ?? false,
-      source: options.imported === true ? "file" : "direct",
-    }),
+    (k) => fromExported(k, { imported: options.imported ?? false, source: options.imported === true ? "file" : "direct" }),
   )
 
 /** Base64 (padded or not) to bytes, throwing in tests. */
