@@ -4,16 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { Recovery } from "../../src/secret-storage/Recovery.js"
 import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
-import { accountDataWrites, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
-
-/** Bootstraps 4S (a passphrase key when `passphrase` is given) and a backup; returns the recovery key. */
-const bootstrap = (server: Server, user: TestUser, passphrase?: string) =>
-  Effect.gen(function* () {
-    const recovery = yield* Recovery
-    const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
-    yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
-    return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
-  }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+import { accountDataWrites, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer, bootstrapWithRecoveryKey } from "./support.js"
 
 /** Opens 4S on a new device with `text` in the one field, then loads the backup key; the outcome as an Either. */
 const openWith = (server: Server, user: TestUser, text: string) =>
@@ -31,7 +22,7 @@ describe("openSecretStorage: recovery key or passphrase in one field", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = yield* bootstrap(server, user, "one field")
+        const recoveryKey = yield* bootstrapWithRecoveryKey(server, user, "one field")
         expect((yield* openWith(server, user, "one field"))._tag).toBe("Right")
         expect((yield* openWith(server, user, recoveryKey))._tag).toBe("Right")
         yield* Effect.promise(() => server.admin.clearRequestLog())
@@ -46,7 +37,7 @@ describe("openSecretStorage: recovery key or passphrase in one field", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = yield* bootstrap(server, user)
+        const recoveryKey = yield* bootstrapWithRecoveryKey(server, user)
         expect((yield* openWith(server, user, recoveryKey.replace(/ /g, "")))._tag).toBe("Right")
         const typo = yield* openWith(server, user, "not my recovery key")
         expect(typo).toMatchObject({ _tag: "Left", left: { _tag: "RecoveryKeyError" } })

@@ -9,7 +9,7 @@ import { MEGOLM_BACKUP_SECRET } from "../../src/schema/SecretStorage.js"
 import { Recovery } from "../../src/secret-storage/Recovery.js"
 import { SecretStorage } from "../../src/secret-storage/SecretStorage.js"
 import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
-import { accountData, accountDataWrites, deviceLayer, newDevice, newUser, randomKey, type Server, setAccountData, type TestUser, withServer } from "./support.js"
+import { accountData, accountDataWrites, deviceLayer, newDevice, newUser, randomKey, type Server, setAccountData, type TestUser, withServer, bootstrapWithRecoveryKey } from "./support.js"
 
 const TYPES = ["m.secret_storage.default_key", MEGOLM_BACKUP_SECRET, "m.key_backup"]
 
@@ -25,15 +25,6 @@ const snapshot = (server: Server, user: TestUser) =>
     }
     return out
   })
-
-/** Bootstraps 4S and a backup (recovery key, or passphrase key) on the first device; returns the recovery key. */
-const bootstrap = (server: Server, user: TestUser, passphrase?: string) =>
-  Effect.gen(function* () {
-    const recovery = yield* Recovery
-    const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
-    yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
-    return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
-  }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
 
 /** Runs `f` with Recovery on a new device of `user`, after clearing the request log; returns its failure and what was written. */
 const failOnNewDevice = <E>(server: Server, user: TestUser, f: (recovery: Recovery["Type"]) => Effect.Effect<unknown, E>) =>
@@ -65,7 +56,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = yield* bootstrap(server, user)
+        const recoveryKey = yield* bootstrapWithRecoveryKey(server, user)
         const badParity = tamper(recoveryKey, (b) => void (b[34] = (b[34] ?? 0) ^ 0xff), false)
         const badPrefix = tamper(recoveryKey, (b) => void (b[1] = 0x02), true)
         for (const [input, reason] of [[badParity, "Parity"], [badPrefix, "Prefix"], [Redacted.make("EsT0 OIl0"), "Base58"]] as const) {
@@ -85,7 +76,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        yield* bootstrap(server, user)
+        yield* bootstrapWithRecoveryKey(server, user)
         const other = Redacted.make(encodeRecoveryKey(Redacted.value(randomKey())))
         const error = yield* failOnNewDevice(server, user, (r) =>
           Effect.zipRight(r.openSecretStorage({ recoveryKey: other }), r.loadSessionBackupPrivateKeyFromSecretStorage()),
@@ -100,11 +91,11 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const passphraseUser = yield* newUser(server)
-        yield* bootstrap(server, passphraseUser, "the right one")
+        yield* bootstrapWithRecoveryKey(server, passphraseUser, "the right one")
         const wrong = yield* failOnNewDevice(server, passphraseUser, (r) => r.openSecretStorage({ passphrase: Redacted.make("the wrong one") }))
         expect(wrong).toMatchObject({ _tag: "SecretStorageError", reason: "WrongKey" })
         const keyUser = yield* newUser(server)
-        yield* bootstrap(server, keyUser)
+        yield* bootstrapWithRecoveryKey(server, keyUser)
         const none = yield* failOnNewDevice(server, keyUser, (r) => r.openSecretStorage({ passphrase: Redacted.make("anything") }))
         expect(none).toMatchObject({ _tag: "SecretStorageError", reason: "NoPassphrase" })
       }),
@@ -115,7 +106,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = yield* bootstrap(server, user)
+        const recoveryKey = yield* bootstrapWithRecoveryKey(server, user)
         const stored = (yield* accountData(server, user, MEGOLM_BACKUP_SECRET)) as { encrypted: Record<string, Record<string, string>> }
         const [keyId, entry] = Object.entries(stored.encrypted)[0] ?? ["", {}]
         const mac = Buffer.from(entry["mac"] ?? "", "base64")
@@ -159,7 +150,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = Redacted.make(yield* bootstrap(server, user))
+        const recoveryKey = Redacted.make(yield* bootstrapWithRecoveryKey(server, user))
         const newVersion = yield* Effect.promise(() => server.admin.resetBackupAsOtherDevice(user.userId))
         const error = yield* failOnNewDevice(server, user, (r) =>
           Effect.gen(function* () {
@@ -194,7 +185,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = Redacted.make(yield* bootstrap(server, user))
+        const recoveryKey = Redacted.make(yield* bootstrapWithRecoveryKey(server, user))
         const key = Option.getOrThrow(Option.getRight(decodeRecoveryKey(Redacted.value(recoveryKey))))
         yield* Effect.flatMap(SecretStorage, (ss) => ss.store(MEGOLM_BACKUP_SECRET, Redacted.make("bm90IDMyIGJ5dGVz"))).pipe(
           Effect.provide(deviceLayer(server, user, Callbacks.layerFromKey(Redacted.make(key)))),

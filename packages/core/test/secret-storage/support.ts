@@ -16,6 +16,7 @@ import * as Entropy from "../../src/services/Entropy.js"
 import type { HomeserverApi } from "../../src/services/HomeserverApi.js"
 import * as SecretStorage from "../../src/secret-storage/SecretStorage.js"
 import type { SecretStorageCallbacks } from "../../src/services/SecretStorageCallbacks.js"
+import * as CallbacksLayer from "../../src/services/SecretStorageCallbacks.js"
 
 export type { FakeHomeserverAdmin, TestUser }
 
@@ -97,3 +98,12 @@ export const deviceLayer = <E, R>(
     Layer.provideMerge(base),
   )
 }
+
+/** Bootstraps 4S (a passphrase key when `passphrase` is given) and a backup on a device of `user`; returns the recovery key. */
+export const bootstrapWithRecoveryKey = (server: Server, user: TestUser, passphrase?: string) =>
+  Effect.gen(function* () {
+    const recovery = yield* Recovery.Recovery
+    const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
+    yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+    return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
+  }).pipe(Effect.provide(deviceLayer(server, user, CallbacksLayer.layerNone)))
