@@ -19,6 +19,15 @@ const addsUp = (result: KeyBackupRestoreResult) =>
 
 const countTotal = BackupStore.BackupStore.pipe(Effect.flatMap((store) => store.countTotal()))
 
+/** Seeds the backup, caches its key, and makes the next download slow enough to stop halfway. */
+const seedWithSlowDownload = (h: Parameters<Parameters<typeof withRestore>[1]>[0]) =>
+  Effect.gen(function* () {
+    yield* cacheKey(yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS }))
+    yield* Effect.promise(() =>
+      h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "slowBody", bytesPerChunk: 16_384, delayMs: 15, times: 1 }),
+    )
+  })
+
 describe.each(STORE_KINDS)("resuming a restore into the %s store", (kind) => {
   it.effect("after the connection drops mid-body", () =>
     withRestore(kind, (h, restore) =>
@@ -48,11 +57,7 @@ describe.each(STORE_KINDS)("resuming a restore into the %s store", (kind) => {
   it.effect("after the fiber is interrupted", () =>
     withRestore(kind, (h, restore) =>
       Effect.gen(function* () {
-        const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
-        yield* cacheKey(seeded)
-        yield* Effect.promise(() =>
-          h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "slowBody", bytesPerChunk: 16_384, delayMs: 15, times: 1 }),
-        )
+        yield* seedWithSlowDownload(h)
         const halfway = yield* Deferred.make<void>()
         const fiber = yield* Effect.fork(
           restore.restoreKeyBackup({
@@ -79,11 +84,7 @@ describe.each(STORE_KINDS)("resuming a restore into the %s store", (kind) => {
   it.effect("after the AbortSignal fires", () =>
     withRestore(kind, (h, restore) =>
       Effect.gen(function* () {
-        const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
-        yield* cacheKey(seeded)
-        yield* Effect.promise(() =>
-          h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "slowBody", bytesPerChunk: 16_384, delayMs: 15, times: 1 }),
-        )
+        yield* seedWithSlowDownload(h)
         const controller = new AbortController()
         const error = yield* Effect.flip(
           restore.restoreKeyBackup({
