@@ -47,10 +47,13 @@ const privateKeyObject = (raw: Uint8Array): KeyObject => {
   }
 }
 
-/** X25519, or `undefined` where core's `sharedSecret` refuses: OpenSSL rejects the all-zero (low-order) result. */
-const x25519 = (privateKey: KeyObject, publicKey: KeyObject): Buffer | undefined => {
+/**
+ * X25519 with a KeyObject or raw public key, or `undefined` where core's `sharedSecret` refuses: OpenSSL rejects
+ * the all-zero (low-order) result.
+ */
+const x25519 = (privateKey: KeyObject, publicKey: KeyObject | Uint8Array): Buffer | undefined => {
   try {
-    const secret = diffieHellman({ privateKey, publicKey })
+    const secret = diffieHellman({ privateKey, publicKey: publicKey instanceof Uint8Array ? publicKeyObject(publicKey) : publicKey })
     return Bytes.isAllZero(secret) ? undefined : secret
   } catch {
     return undefined
@@ -69,12 +72,7 @@ const decryptOne = (privateKey: KeyObject, item: SessionData): Result => {
   const decoded = MegolmBackupV1.decodeSessionData(item)
   if (Either.isLeft(decoded)) return Either.left(decoded.left)
   const { ephemeral, ciphertext } = decoded.right
-  let secret: Buffer | undefined
-  try {
-    secret = x25519(privateKey, publicKeyObject(ephemeral))
-  } catch {
-    secret = undefined
-  }
+  const secret = x25519(privateKey, ephemeral)
   if (secret === undefined) return bad("WeakSharedSecret", "ephemeral")
   const okm = deriveKeys(secret)
   secret.fill(0)
