@@ -5,6 +5,7 @@
 // Usage: node bench-restore/run.mjs [--sizes 10000,100000] [--ours-only 500000] [--noble 10000] [--reuse 1]
 //        [--backends node,webcrypto] [--workers 1,2] [--worker-backend node]
 //        [--batch 200] [--concurrency 4] [--node-flags "--max-old-space-size=64"] (flags for our child only)
+//        [--live-heap] (also samples the heap left after forced full collections: what the restore retains)
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "200" },
     "build-only": { type: "boolean", default: false },
     "node-flags": { type: "string", default: "" },
+    "live-heap": { type: "boolean", default: false },
     workers: { type: "string", default: "2" },
     backends: { type: "string", default: "node,webcrypto" },
     "worker-backend": { type: "string", default: "node" },
@@ -89,6 +91,7 @@ const row = (label, r) =>
   console.log(
     `  ${label.padEnd(34)} ${fmt(r.keys).padStart(8)} keys  ${fmt(r.ms).padStart(8)} ms  ${fmt(r.keys / (r.ms / 1000)).padStart(7)} keys/s  peak RSS ${fmt(r.rssMb).padStart(5)} MB` +
       (r.rssAnonMb ? ` (anon ${fmt(r.rssAnonMb)}, file ${fmt(r.rssFileMb)}, V8 heap used ${fmt(r.heapUsedMb)}; ${fmt(r.rssAtStartMb)} before the restore)` : "") +
+      (r.live ? `; live heap ${fmt(r.live.beforeMb)} MB before, at most ${fmt(r.live.maxMb)} MB during` : "") +
       (r.cpuMs ? `; CPU µs/key: ours ${(r.cpuMs * 1000 / r.keys).toFixed(0)}, server ${(r.serverCpuMs * 1000 / r.keys).toFixed(0)}` : ""),
   )
 
@@ -96,7 +99,7 @@ const bench = async (count, withJsSdk, withNoble) => {
   const { json: server, proc } = await child("RestoreBenchServer", [String(count), values.reuse], {}, true)
   console.log(`${fmt(count)} keys (seeded in ${fmt(server.seedMs)} ms, ephemeral reuse ${values.reuse})`)
   const env = { RESTORE_BENCH_SERVER: JSON.stringify(server), RESTORE_BENCH_CONCURRENCY: values.concurrency, RESTORE_BENCH_BATCH: values.batch }
-  const flags = values["node-flags"] === "" ? [] : values["node-flags"].split(" ")
+  const flags = [...(values["node-flags"] === "" ? [] : values["node-flags"].split(" ")), ...(values["live-heap"] ? ["--expose-gc"] : [])]
   const ours = []
   const run = async (extra) => {
     const serverBefore = cpuOf(proc.pid)
