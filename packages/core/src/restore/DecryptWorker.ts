@@ -51,7 +51,13 @@ export const layerRunner = WorkerRunner.layerSerialized(DecryptBatch, {
 class DecryptPool extends Context.Tag("@matrix-backup/core/DecryptWorker/DecryptPool")<DecryptPool, Worker.SerializedWorkerPool<DecryptBatch>>() {}
 
 /**
- * A `CryptoBackend` that decrypts on `size` workers (one batch per worker at a time) and does everything else with
+ * Items per request to a worker. A larger batch is split into requests of this size and spread over the pool, so one
+ * call uses every worker and no worker ever holds more than this many sessions (its memory stays small and bounded).
+ */
+export const MAX_ITEMS_PER_REQUEST = 512
+
+/**
+ * A `CryptoBackend` that decrypts on `size` workers (one request per worker at a time) and does everything else with
  * the local backend it wraps. Needs the platform's `WorkerManager` and `Spawner` (e.g. `NodeWorker.layer(spawn)`).
  */
 export const layerPool = (options: { readonly size: number }) =>
@@ -60,16 +66,22 @@ export const layerPool = (options: { readonly size: number }) =>
     Effect.gen(function* () {
       const local = yield* CryptoBackend
       const pool = yield* DecryptPool
+      const size = Math.max(1, options.size)
+      const request = (privateKey: Uint8Array, items: ReadonlyArray<DecryptBatch["items"][number]>) =>
+        Effect.map(pool.executeEffect(new DecryptBatch({ privateKey, items })), (outcomes) => outcomes.map(fromOutcome))
       const service: CryptoBackend["Type"] = {
         ...local,
-        decryptSessions: (privateKey, items) =>
-          items.length === 0
-            ? Effect.succeed([])
-            : pool.executeEffect(new DecryptBatch({ privateKey: Redacted.value(privateKey), items })).pipe(
-                Effect.map((outcomes) => outcomes.map(fromOutcome)),
-                // A worker that crashes or cannot be spawned is a broken installation, not a per-key failure.
-                Effect.orDie,
-              ),
+        decryptSessions: (privateKey, items) => {
+          if (items.length === 0) return Effect.succeed([])
+          const slices = Array.from({ length: Math.ceil(items.length / MAX_ITEMS_PER_REQUEST) }, (_, i) =>
+            items.slice(i * MAX_ITEMS_PER_REQUEST, (i + 1) * MAX_ITEMS_PER_REQUEST),
+          )
+          return Effect.forEach(slices, (slice) => request(Redacted.value(privateKey), slice), { concurrency: size }).pipe(
+            Effect.map((results) => results.flat()),
+            // A worker that crashes or cannot be spawned is a broken installation, not a per-key failure.
+            Effect.orDie,
+          )
+        },
       }
       return service
     }),

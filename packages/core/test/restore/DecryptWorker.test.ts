@@ -57,11 +57,13 @@ const pooled = DecryptWorker.layerPool({ size: 2 }).pipe(
 )
 
 describe("DecryptWorker.layerPool", () => {
-  it.live("decrypts like the local backend, failure reasons included", () =>
+  it.live("decrypts like the local backend, failure reasons included, across requests in order", () =>
     Effect.gen(function* () {
       const privateKey = newBackupKey()
       const publicKey = backupPublicKeyFromPrivate(privateKey)
-      const entries = [...encryptRoomKeys(publicKey, generateRoomKeys(300)), ...brokenEntries(publicKey, ["badPadding", "wrongKey", "notJson"])]
+      // More than two requests' worth (MAX_ITEMS_PER_REQUEST), with broken entries in the first and the last one.
+      const broken = () => brokenEntries(publicKey, ["badPadding", "wrongKey", "notJson"])
+      const entries = [...broken(), ...encryptRoomKeys(publicKey, generateRoomKeys(2 * DecryptWorker.MAX_ITEMS_PER_REQUEST + 100)), ...broken()]
       const items = entries.map((e) => e.data.session_data as { ephemeral: string; ciphertext: string; mac: string })
       const key = Redacted.make(privateKey)
       const remote = yield* Effect.flatMap(CryptoBackend, (b) => b.decryptSessions(key, items)).pipe(Effect.provide(pooled))
@@ -69,7 +71,7 @@ describe("DecryptWorker.layerPool", () => {
       expect(remote).toHaveLength(items.length)
       const show = (r: (typeof remote)[number]) => (Either.isRight(r) ? Buffer.from(r.right).toString("hex") : `${r.left.reason}:${r.left.field ?? ""}`)
       expect(remote.map(show)).toEqual(local.map(show))
-      expect(remote.filter(Either.isRight)).toHaveLength(301)
+      expect(remote.filter(Either.isRight)).toHaveLength(2 * DecryptWorker.MAX_ITEMS_PER_REQUEST + 100 + 2)
     }),
   )
 
