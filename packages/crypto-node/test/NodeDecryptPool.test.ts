@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { CryptoBackend, Curve25519, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
+import { CryptoBackend, Curve25519, DecryptWorker, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -43,9 +43,11 @@ describe("NodeDecryptPool", () => {
       const backend = yield* CryptoBackend.CryptoBackend
       const batches = [items.slice(0, 200), items.slice(200, 400), items.slice(400)]
       const results = yield* Effect.forEach(batches, (batch) => backend.decryptSessions(Redacted.make(priv), batch), { concurrency: "unbounded" })
-      return { name: backend.name, results: results.flat() }
+      // One call larger than a worker request: split over the workers, results in order.
+      const whole = yield* backend.decryptSessions(Redacted.make(priv), items)
+      return { name: backend.name, results: results.flat(), whole }
     })
-    const { name, results } = await Effect.runPromise(
+    const { name, results, whole } = await Effect.runPromise(
       program.pipe(Effect.scoped, Effect.provide(NodeDecryptPool.layer({ size: 2, entry }).pipe(Layer.provide(Entropy.layer)))),
     )
     // Everything but decryption stays on this thread with the node:crypto backend.
@@ -55,6 +57,8 @@ describe("NodeDecryptPool", () => {
       Either.match(r, { onLeft: (e) => e.reason, onRight: (b) => new TextDecoder().decode(b) })
     expect(results.map(outcome)).toEqual(items.map((item) => outcome(MegolmBackupV1.decryptSessionData(priv, item))))
     expect(results.filter(Either.isLeft)).toHaveLength(24)
+    expect(items.length).toBeGreaterThan(DecryptWorker.MAX_ITEMS_PER_REQUEST)
+    expect(whole.map(outcome)).toEqual(results.map(outcome))
   })
 
   it("a missing worker script is a defect at start, not a hang or a per-key failure", async () => {
