@@ -30,7 +30,7 @@ export interface Options {
    * the same speed.
    */
   readonly oldGenerationMb?: number
-  /** The worker script; defaults to `DecryptWorkerMain.js` of this package's build (bundlers may relocate it). */
+  /** The worker script; defaults to the bundled `DecryptWorkerMain.js` of this package's build (bundlers may relocate it). */
   readonly entry?: URL
 }
 

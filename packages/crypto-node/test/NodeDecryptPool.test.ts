@@ -1,35 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { CryptoBackend, Curve25519, DecryptWorker, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
-import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { pathToFileURL } from "node:url"
 import { threadId } from "node:worker_threads"
 import { NodeDecryptPool } from "../src/index.js"
 
-const dir = mkdtempSync(join(tmpdir(), "node-decrypt-pool-"))
-const entry = pathToFileURL(join(dir, "worker.mjs"))
-
-beforeAll(async () => {
-  // Workers inherit the test runner's source condition, and Node cannot run TypeScript in a worker thread: bundle
-  // this package's worker entry, as a published build would ship it.
-  const require = createRequire(createRequire(createRequire(import.meta.url).resolve("vitest/package.json")).resolve("vite/package.json"))
-  const esbuild: { build: (options: Record<string, unknown>) => Promise<unknown> } = require("esbuild")
-  await esbuild.build({
-    entryPoints: [new URL("../src/DecryptWorkerMain.ts", import.meta.url).pathname],
-    outfile: entry.pathname,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    conditions: ["@matrix-backup/source"],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: "warning",
-  })
-}, 60_000)
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+// The worker script as this package ships it: `pnpm build` bundles it into dist (the test task runs after the build).
+// Workers cannot run the TypeScript sources the rest of this suite imports.
+const entry = new URL("../dist/DecryptWorkerMain.js", import.meta.url)
 
 describe("NodeDecryptPool", () => {
   it("decrypts on worker threads exactly what the @noble functions decrypt, failures included, in order", async () => {
