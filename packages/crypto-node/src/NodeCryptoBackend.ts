@@ -99,6 +99,9 @@ const decryptOne = (privateKey: KeyObject, item: SessionData): Result => {
   }
 }
 
+/** Matrix's unpadded base64, with Node's encoder (faster than core's portable one on this hot path). */
+const unpaddedBase64 = (bytes: Buffer): string => bytes.toString("base64").replace(/=+$/, "")
+
 const encryptOne = (recipient: KeyObject, ephemeral: { privateKey: KeyObject; publicKey: KeyObject }, plaintext: Uint8Array): SessionData => {
   const secret = x25519(ephemeral.privateKey, recipient)
   // Callers validate backup public keys; a refused exchange here is a bug upstream, so it dies.
@@ -109,28 +112,11 @@ const encryptOne = (recipient: KeyObject, ephemeral: { privateKey: KeyObject; pu
     const cipher = createCipheriv("aes-256-cbc", okm.subarray(0, 32), okm.subarray(64, 80))
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
     const jwk = ephemeral.publicKey.export({ format: "jwk" })
-    return {
-      ephemeral: Buffer.from(jwk.x ?? "", "base64url").toString("base64").replace(/=+$/, ""),
-      ciphertext: ciphertext.toString("base64").replace(/=+$/, ""),
-      mac: mac(okm).toString("base64").replace(/=+$/, ""),
-    }
+    return { ephemeral: unpaddedBase64(Buffer.from(jwk.x ?? "", "base64url")), ciphertext: unpaddedBase64(ciphertext), mac: unpaddedBase64(mac(okm)) }
   } finally {
     okm.fill(0)
   }
 }
-
-/** Maps `f` over `items` in synchronous chunks of `CHUNK`, yielding between chunks. */
-const inChunks = <A, B>(items: ReadonlyArray<A>, f: (item: A, index: number) => B): Effect.Effect<Array<B>> =>
-  Effect.suspend(() => {
-    const out: Array<B> = []
-    const chunks = Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, c) => c * CHUNK)
-    return Effect.as(
-      Effect.forEach(chunks, (start) => Effect.sync(() => {
-        items.slice(start, start + CHUNK).forEach((item, i) => out.push(f(item, start + i)))
-      }), { discard: true }),
-      out,
-    )
-  })
 
 /**
  * Ephemeral key pairs: OpenSSL's own generator with system entropy; with seeded Entropy every private key is
@@ -169,13 +155,13 @@ export const make = (entropy: Context.Tag.Service<Entropy.Entropy>): Service => 
       Effect.suspend(() => {
         if (items.length === 0) return Effect.succeed([])
         const key = privateKeyOf(Redacted.value(privateKey))
-        return inChunks(items, (item) => decryptOne(key, item))
+        return CryptoBackend.inChunks(items, CHUNK, (item) => decryptOne(key, item))
       }),
     encryptSessions: (publicKey, plaintexts) =>
       Effect.flatMap(ephemeralKeyPairs(entropy, plaintexts.length), (ephemeralKeyPair) =>
         Effect.suspend(() => {
           const recipient = publicKeyObject(publicKey)
-          return inChunks(plaintexts, (plaintext, i) => encryptOne(recipient, ephemeralKeyPair(i), plaintext))
+          return CryptoBackend.inChunks(plaintexts, CHUNK, (plaintext, i) => encryptOne(recipient, ephemeralKeyPair(i), plaintext))
         }),
       ),
     pbkdf2Sha512: (passphrase, salt, iterations, bits) =>

@@ -66,11 +66,15 @@ const ephemeralKeys = (entropy: Context.Tag.Service<Entropy>, count: number) =>
 /** @noble work runs in chunks of this many items, so a long batch yields to the scheduler and can be interrupted. */
 const NOBLE_CHUNK = 32
 
-const inChunks = <A, B>(items: ReadonlyArray<A>, f: (item: A, index: number) => B): Effect.Effect<Array<B>> =>
+/**
+ * Maps a synchronous `f` over `items` in chunks of `chunkSize`, yielding to the scheduler between chunks so a long
+ * batch neither starves other fibers nor ignores interruption. For backends whose per-item work is synchronous.
+ */
+export const inChunks = <A, B>(items: ReadonlyArray<A>, chunkSize: number, f: (item: A, index: number) => B): Effect.Effect<Array<B>> =>
   Effect.map(
     Effect.forEach(
-      Array.from({ length: Math.ceil(items.length / NOBLE_CHUNK) }, (_, c) => c * NOBLE_CHUNK),
-      (start) => Effect.sync(() => items.slice(start, start + NOBLE_CHUNK).map((item, i) => f(item, start + i))),
+      Array.from({ length: Math.ceil(items.length / chunkSize) }, (_, c) => c * chunkSize),
+      (start) => Effect.sync(() => items.slice(start, start + chunkSize).map((item, i) => f(item, start + i))),
     ),
     (chunks) => chunks.flat(),
   )
@@ -78,10 +82,10 @@ const inChunks = <A, B>(items: ReadonlyArray<A>, f: (item: A, index: number) => 
 /** The pure @noble implementation: synchronous per item, in small chunks; portable everywhere. */
 export const makeNoble = (entropy: Context.Tag.Service<Entropy>): Context.Tag.Service<CryptoBackend> => ({
   name: "noble",
-  decryptSessions: (privateKey, items) => inChunks(items, (item) => decryptSessionData(Redacted.value(privateKey), item)),
+  decryptSessions: (privateKey, items) => inChunks(items, NOBLE_CHUNK, (item) => decryptSessionData(Redacted.value(privateKey), item)),
   encryptSessions: (publicKey, plaintexts) =>
     Effect.flatMap(ephemeralKeys(entropy, plaintexts.length), (ephemeral) =>
-      inChunks(plaintexts, (plaintext, i) => {
+      inChunks(plaintexts, NOBLE_CHUNK, (plaintext, i) => {
         const data = encryptSessionData(publicKey, plaintext, ephemeral(i))
         wipe(ephemeral(i))
         return data
