@@ -4,7 +4,7 @@
  */
 import { Data, Either, ParseResult, Predicate, Redacted, Schema } from "effect"
 import { decodeBase64OfLength } from "./Base64.js"
-import { JsonKey } from "./Json.js"
+import { isJsonKey, JsonKey } from "./Json.js"
 import type { JsonObject } from "./Json.js"
 
 /** The room-key algorithm stored inside backups. */
@@ -83,8 +83,8 @@ export const decodeBackedUpSessionDataObject = (
   if (!Predicate.isString(sender_key) || !Predicate.isString(session_key) || !isStringRecord(sender_claimed_keys)) {
     return fail("MalformedPlaintext", [])
   }
-  // `__proto__` is dropped as the `JsonKey` maps drop it, so no later copy can turn it into a prototype.
-  const extra = Object.fromEntries(Object.entries(input).filter(([key]) => !KNOWN.has(key) && key !== "__proto__"))
+  // Keys are kept by the `JsonKey` rule, so no later copy can turn `__proto__` into a prototype.
+  const extra = Object.fromEntries(Object.entries(input).filter(([key]) => !KNOWN.has(key) && isJsonKey(key)))
   return Either.right({
     algorithm: MEGOLM_V1_AES_SHA2,
     sender_key,

@@ -4,12 +4,15 @@
  */
 import { Schema } from "effect"
 
+/** Whether `key` may be kept as a key of a decoded JSON map (see `JsonKey`). */
+export const isJsonKey = (key: string): boolean => key !== "__proto__"
+
 /**
  * A key of a JSON map. `__proto__` is refused: assigning it to the decoded object would replace the
  * object's prototype, so a hostile server could make absent fields read as present. `Schema.Record`
  * silently drops keys that fail this check, which is the safe outcome for a key no Matrix id can be.
  */
-export const JsonKey = Schema.String.pipe(Schema.filter((key) => key !== "__proto__"))
+export const JsonKey = Schema.String.pipe(Schema.filter((key) => isJsonKey(key)))
 
 /** Any JSON object, kept as received (arrays and primitives are rejected). */
 export const JsonObject = Schema.Record({ key: JsonKey, value: Schema.Unknown }).annotations({
