@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type Browser, chromium } from "playwright-core"
+import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { serveStatic, type StaticServer } from "./StaticServer.js"
 
@@ -31,6 +31,20 @@ afterAll(async () => {
   await homeserver?.stop()
 })
 
+/** Clicks a step's button and waits until the page marks the step done. */
+const runStep = async (tab: Page, button: string, step: string): Promise<void> => {
+  await tab.click(`#${button}`)
+  await tab.waitForSelector(`#step-${step}.done`)
+}
+
+/** Pastes the recovery key, restores, and returns the result panel's text once the restore is done. */
+const restoreWith = async (tab: Page, recoveryKey: string): Promise<string> => {
+  await tab.fill("#recovery-input", recoveryKey)
+  await tab.click("#restore")
+  await tab.waitForSelector("#result[data-state=done]")
+  return (await tab.textContent("#result")) ?? ""
+}
+
 describe("playground in Chromium", () => {
   it("backs up 1,000 keys and restores them on a new device with the pasted recovery key", async () => {
     const context = await browser.newContext({ viewport: { width: 900, height: 1300 }, deviceScaleFactor: 1 })
@@ -39,27 +53,20 @@ describe("playground in Chromium", () => {
     tab.on("pageerror", (error) => problems.push(error.message))
     await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}`)
 
-    await tab.click("#create-account")
-    await tab.waitForSelector("#step-account.done")
-    await tab.click("#create-backup")
-    await tab.waitForSelector("#step-backup.done")
+    await runStep(tab, "create-account", "account")
+    await runStep(tab, "create-backup", "backup")
     const recoveryKey = (await tab.textContent("#recovery-key")) ?? ""
     expect(recoveryKey).toMatch(/^Es[A-Za-z0-9]{2}( [A-Za-z0-9]{4}){11}$/)
 
     await tab.fill("#key-count", "1000")
-    await tab.click("#backup-keys")
-    await tab.waitForSelector("#step-keys.done")
+    await runStep(tab, "backup-keys", "keys")
     const userId = ((await tab.textContent("#account-out")) ?? "").match(/@[^ ]+:[^ ]+(?= on)/)?.[0] ?? ""
     const versions = (await homeserver.admin.backupVersions(userId)).filter((v) => !v.deleted)
     const version = versions.at(-1)?.version ?? ""
     expect(await homeserver.admin.roomKeys(userId, version)).toHaveLength(1000)
 
-    await tab.click("#new-device")
-    await tab.waitForSelector("#step-device.done")
-    await tab.fill("#recovery-input", recoveryKey)
-    await tab.click("#restore")
-    await tab.waitForSelector("#result[data-state=done]")
-    const result = (await tab.textContent("#result")) ?? ""
+    await runStep(tab, "new-device", "device")
+    const result = await restoreWith(tab, recoveryKey)
     expect(result).toContain("1,000keys in the backup")
     expect(result).toContain("1,000restored")
     expect(result).toContain("1,000 / 1,000identical to the originals")
@@ -78,21 +85,14 @@ describe("playground in Chromium", () => {
     const problems: Array<string> = []
     tab.on("pageerror", (error) => problems.push(error.message))
     await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}&workers=2`)
-    await tab.click("#create-account")
-    await tab.waitForSelector("#step-account.done")
-    await tab.click("#create-backup")
-    await tab.waitForSelector("#step-backup.done")
+    await runStep(tab, "create-account", "account")
+    await runStep(tab, "create-backup", "backup")
     const recoveryKey = (await tab.textContent("#recovery-key")) ?? ""
     await tab.fill("#key-count", "600")
-    await tab.click("#backup-keys")
-    await tab.waitForSelector("#step-keys.done")
-    await tab.click("#new-device")
-    await tab.waitForSelector("#step-device.done")
+    await runStep(tab, "backup-keys", "keys")
+    await runStep(tab, "new-device", "device")
     expect(await tab.textContent("#device-out")).toContain("decrypting on 2 Web Workers")
-    await tab.fill("#recovery-input", recoveryKey)
-    await tab.click("#restore")
-    await tab.waitForSelector("#result[data-state=done]")
-    const result = (await tab.textContent("#result")) ?? ""
+    const result = await restoreWith(tab, recoveryKey)
     expect(result).toContain("600 / 600identical to the originals")
     expect(result).toContain("Failures by reason: none")
     // The pool's workers run the bundled decryption entry.
@@ -107,15 +107,11 @@ describe("playground in Chromium", () => {
     const context = await browser.newContext()
     const tab = await context.newPage()
     await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}`)
-    await tab.click("#create-account")
-    await tab.waitForSelector("#step-account.done")
-    await tab.click("#create-backup")
-    await tab.waitForSelector("#step-backup.done")
+    await runStep(tab, "create-account", "account")
+    await runStep(tab, "create-backup", "backup")
     await tab.fill("#key-count", "10")
-    await tab.click("#backup-keys")
-    await tab.waitForSelector("#step-keys.done")
-    await tab.click("#new-device")
-    await tab.waitForSelector("#step-device.done")
+    await runStep(tab, "backup-keys", "keys")
+    await runStep(tab, "new-device", "device")
     const wrong = RecoveryKey.encodeRecoveryKey(randomBytes(32))
     await tab.fill("#recovery-input", wrong)
     await tab.click("#restore")
