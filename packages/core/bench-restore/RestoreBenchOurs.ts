@@ -18,6 +18,7 @@ const backend = process.env.RESTORE_BENCH_BACKEND ?? "auto"
 const workers = Number(process.env.RESTORE_BENCH_WORKERS ?? 0)
 const batchSize = Number(process.env.RESTORE_BENCH_BATCH ?? 200)
 const concurrency = Number(process.env.RESTORE_BENCH_CONCURRENCY ?? 4)
+const requestsPerWorker = Number(process.env.RESTORE_BENCH_WORKER_REQUESTS ?? 2)
 const dir = mkdtempSync(join(tmpdir(), "restore-bench-"))
 // Samples the heap split so a high RSS can be attributed (V8 heap vs buffers vs the rest, e.g. SQLite pages).
 const peak = { heapUsedMb: 0, externalMb: 0, rssAnonMb: 0, rssFileMb: 0 }
@@ -58,8 +59,8 @@ const crypto =
   workers === 0
     ? local
     : backend === "node"
-      ? NodeDecryptPool.layer({ size: workers, entry: new URL("./DecryptWorkerMain.mjs", import.meta.url) }).pipe(Layer.provide(Entropy.layer))
-      : DecryptWorker.layerPool({ size: workers }).pipe(Layer.provide(local), Layer.provide(NodeWorker.layer(() => new Worker(workerFile))), Layer.orDie)
+      ? NodeDecryptPool.layer({ size: workers, requestsPerWorker, entry: new URL("./DecryptWorkerMain.mjs", import.meta.url) }).pipe(Layer.provide(Entropy.layer))
+      : DecryptWorker.layerPool({ size: workers, requestsPerWorker }).pipe(Layer.provide(local), Layer.provide(NodeWorker.layer(() => new Worker(workerFile))), Layer.orDie)
 const ports = Layer.mergeAll(api, SqliteBackupStore.layer({ filename: join(dir, "bench.sqlite") }), crypto, BackupEvents.layer)
 
 const program = Effect.gen(function* () {
@@ -74,7 +75,7 @@ const program = Effect.gen(function* () {
   const ms = performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
   const stored = yield* store.countTotal()
-  return { keys: result.imported, total: result.total, stored, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssAtStartMb, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, ...(collect === undefined ? {} : { live }), backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers` : ""}` }
+  return { keys: result.imported, total: result.total, stored, ms, cpuMs: (cpu.user + cpu.system) / 1000, rssAtStartMb, rssMb: process.resourceUsage().maxRSS / 1024, ...peak, ...(collect === undefined ? {} : { live }), backend: `${(yield* CryptoBackend.CryptoBackend).name}${workers > 0 ? ` on ${workers} workers ×${requestsPerWorker}` : ""}` }
 }).pipe(Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(ports))))
 
 try {

@@ -3,7 +3,7 @@
 // restores them, each side in its own child process so peak RSS is honest: our KeyBackupRestore into SQLite
 // (node:crypto and Web Crypto backends, optionally on worker threads, and @noble at the smallest size), then matrix-js-sdk 43 `restoreKeyBackup` (wasm, in memory).
 // Usage: node bench-restore/run.mjs [--sizes 10000,100000] [--ours-only 500000] [--noble 10000] [--reuse 1]
-//        [--backends node,webcrypto] [--workers 1,2] [--worker-backend node]
+//        [--backends node,webcrypto] [--workers 1,2] [--worker-requests 1,2] [--worker-backend node]
 //        [--batch 200] [--concurrency 4] [--node-flags "--max-old-space-size=64"] (flags for our child only)
 //        [--live-heap] (also samples the heap left after forced full collections: what the restore retains)
 import { spawn } from "node:child_process"
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     "node-flags": { type: "string", default: "" },
     "live-heap": { type: "boolean", default: false },
     workers: { type: "string", default: "2" },
+    "worker-requests": { type: "string", default: "2" },
     backends: { type: "string", default: "node,webcrypto" },
     "worker-backend": { type: "string", default: "node" },
   },
@@ -109,7 +110,11 @@ const bench = async (count, withJsSdk, withNoble) => {
     ours.push(r)
   }
   for (const backend of list(values.backends)) await run({ RESTORE_BENCH_BACKEND: backend })
-  for (const n of list(values.workers)) await run({ RESTORE_BENCH_WORKERS: n, RESTORE_BENCH_BACKEND: values["worker-backend"] })
+  for (const n of list(values.workers)) {
+    for (const requests of list(values["worker-requests"])) {
+      await run({ RESTORE_BENCH_WORKERS: n, RESTORE_BENCH_WORKER_REQUESTS: requests, RESTORE_BENCH_BACKEND: values["worker-backend"] })
+    }
+  }
   if (withNoble) await run({ RESTORE_BENCH_BACKEND: "noble" })
   if (withJsSdk) {
     const js = (await child("RestoreBenchJsSdk", [], env)).json

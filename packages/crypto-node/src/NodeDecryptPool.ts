@@ -30,6 +30,8 @@ export interface Options {
    * the same speed.
    */
   readonly oldGenerationMb?: number
+  /** Requests each worker holds at once (default 2; see core's `DecryptWorker.PoolOptions`). */
+  readonly requestsPerWorker?: number
   /** The worker script; defaults to the bundled `DecryptWorkerMain.js` of this package's build (bundlers may relocate it). */
   readonly entry?: URL
 }
@@ -46,7 +48,7 @@ export const layer = (options: Options = {}): Layer.Layer<CryptoBackend.CryptoBa
   const checked = Layer.effectDiscard(
     existsSync(fileURLToPath(entry)) ? Effect.void : Effect.dieMessage("The decryption worker script is missing from this installation"),
   )
-  return DecryptWorker.layerPool({ size }).pipe(
+  return DecryptWorker.layerPool({ size, ...(options.requestsPerWorker === undefined ? {} : { requestsPerWorker: options.requestsPerWorker }) }).pipe(
     Layer.provide(checked),
     Layer.provide(NodeCryptoBackend.layer),
     Layer.provide(NodeWorker.layer(() => new Worker(entry, { resourceLimits }))),

@@ -56,11 +56,21 @@ class DecryptPool extends Context.Tag("@matrix-backup/core/DecryptWorker/Decrypt
  */
 export const MAX_ITEMS_PER_REQUEST = 512
 
+/** Pool shape: how many workers, and how many requests each may hold at once. */
+export interface PoolOptions {
+  readonly size: number
+  /**
+   * Requests a worker holds at once (default 2): with two, the next batch is already waiting in the worker when one
+   * finishes, instead of being sent only once the calling thread gets round to reading the answer.
+   */
+  readonly requestsPerWorker?: number
+}
+
 /**
- * A `CryptoBackend` that decrypts on `size` workers (one request per worker at a time) and does everything else with
- * the local backend it wraps. Needs the platform's `WorkerManager` and `Spawner` (e.g. `NodeWorker.layer(spawn)`).
+ * A `CryptoBackend` that decrypts on `size` workers and does everything else with the local backend it wraps.
+ * Needs the platform's `WorkerManager` and `Spawner` (e.g. `NodeWorker.layer(spawn)`).
  */
-export const layerPool = (options: { readonly size: number }) =>
+export const layerPool = (options: PoolOptions) =>
   Layer.effect(
     CryptoBackend,
     Effect.gen(function* () {
@@ -85,4 +95,11 @@ export const layerPool = (options: { readonly size: number }) =>
       }
       return service
     }),
-  ).pipe(Layer.provide(Worker.makePoolSerializedLayer(DecryptPool, { size: Math.max(1, options.size), concurrency: 1 })))
+  ).pipe(
+    Layer.provide(
+      Worker.makePoolSerializedLayer(DecryptPool, {
+        size: Math.max(1, options.size),
+        concurrency: Math.max(1, Math.floor(options.requestsPerWorker ?? 2)),
+      }),
+    ),
+  )

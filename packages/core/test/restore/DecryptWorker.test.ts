@@ -50,14 +50,20 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const pooled = DecryptWorker.layerPool({ size: 2 }).pipe(
-  Layer.provide(cryptoLayer()),
-  Layer.provide(NodeWorker.layer(() => new Worker(workerFile))),
-  Layer.orDie,
-)
+const poolOf = (options: DecryptWorker.PoolOptions) =>
+  DecryptWorker.layerPool(options).pipe(
+    Layer.provide(cryptoLayer()),
+    Layer.provide(NodeWorker.layer(() => new Worker(workerFile))),
+    Layer.orDie,
+  )
+const pooled = poolOf({ size: 2 })
 
 describe("DecryptWorker.layerPool", () => {
-  it.live("decrypts like the local backend, failure reasons included, across requests in order", () =>
+  it.live.each([
+    { size: 2 },
+    { size: 1, requestsPerWorker: 1 },
+    { size: 1, requestsPerWorker: 3 },
+  ])("decrypts like the local backend, failure reasons included, across requests in order (%o)", (options) =>
     Effect.gen(function* () {
       const privateKey = newBackupKey()
       const publicKey = backupPublicKeyFromPrivate(privateKey)
@@ -66,7 +72,7 @@ describe("DecryptWorker.layerPool", () => {
       const entries = [...broken(), ...encryptRoomKeys(publicKey, generateRoomKeys(2 * DecryptWorker.MAX_ITEMS_PER_REQUEST + 100)), ...broken()]
       const items = entries.map((e) => e.data.session_data as { ephemeral: string; ciphertext: string; mac: string })
       const key = Redacted.make(privateKey)
-      const remote = yield* Effect.flatMap(CryptoBackend, (b) => b.decryptSessions(key, items)).pipe(Effect.provide(pooled))
+      const remote = yield* Effect.flatMap(CryptoBackend, (b) => b.decryptSessions(key, items)).pipe(Effect.provide(poolOf(options)))
       const local = yield* Effect.flatMap(CryptoBackend, (b) => b.decryptSessions(key, items)).pipe(Effect.provide(cryptoLayer()))
       expect(remote).toHaveLength(items.length)
       const show = (r: (typeof remote)[number]) => (Either.isRight(r) ? Buffer.from(r.right).toString("hex") : `${r.left.reason}:${r.left.field ?? ""}`)
