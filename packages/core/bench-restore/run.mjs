@@ -6,6 +6,8 @@
 //        [--backends node,webcrypto] [--workers 1,2] [--worker-requests 1,2] [--worker-backend node]
 //        [--batch 200] [--concurrency 4] [--node-flags "--max-old-space-size=64"] (flags for our child only)
 //        [--live-heap] (also samples the heap left after forced full collections: what the restore retains)
+//        [--thread 256,12] (runs our restore on a worker thread with these old/young generation limits in MB, from a
+//        main thread that loads nothing else: bounded V8 heap without process flags)
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     "build-only": { type: "boolean", default: false },
     "node-flags": { type: "string", default: "" },
     "live-heap": { type: "boolean", default: false },
+    thread: { type: "string", default: "" },
     workers: { type: "string", default: "2" },
     "worker-requests": { type: "string", default: "2" },
     backends: { type: "string", default: "node,webcrypto" },
@@ -47,7 +50,7 @@ const workspace = {
 }
 await esbuild.build({
   entryPoints: {
-    ...Object.fromEntries(["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchJsSdk", "DecryptWorkerNode"].map((n) => [n, join(here, `${n}.ts`)])),
+    ...Object.fromEntries(["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchThread", "RestoreBenchJsSdk", "DecryptWorkerNode"].map((n) => [n, join(here, `${n}.ts`)])),
     DecryptWorkerMain: join(packages, "crypto-node", "src", "DecryptWorkerMain.ts"),
   },
   outdir: out,
@@ -104,7 +107,9 @@ const bench = async (count, withJsSdk, withNoble) => {
   const ours = []
   const run = async (extra) => {
     const serverBefore = cpuOf(proc.pid)
-    const r = (await child("RestoreBenchOurs", [], { ...env, ...extra }, false, flags)).json
+    const threadEnv = values.thread === "" ? {} : { RESTORE_BENCH_THREAD_HEAP: values.thread }
+    const r = (await child(values.thread === "" ? "RestoreBenchOurs" : "RestoreBenchThread", [], { ...env, ...threadEnv, ...extra }, false, flags)).json
+    if (values.thread !== "") r.backend += `, on a thread with heap ${values.thread} MB`
     r.serverCpuMs = cpuOf(proc.pid) - serverBefore
     row(`ours (${r.backend}, SQLite${flags.length ? ` ${flags.join(" ")}` : ""})`, r)
     ours.push(r)
