@@ -19,7 +19,10 @@ const here = dirname(fileURLToPath(import.meta.url))
 const core = resolve(here, "..")
 const packages = resolve(core, "..")
 const out = join(core, "dist-bench", "restore")
+// `pnpm ... bench:restore -- --flag` passes the `--` through: drop it.
+const args = process.argv.slice(2)
 const { values } = parseArgs({
+  args: args[0] === "--" ? args.slice(1) : args,
   options: {
     sizes: { type: "string", default: "10000,100000" },
     "ours-only": { type: "string", default: "500000" },
