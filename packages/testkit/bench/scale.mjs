@@ -5,7 +5,9 @@ import { parseArgs } from "node:util"
 import { generateRoomKeys, registerUser, seedBackup, startFakeHomeserver } from "../dist/index.js"
 import { randomBytes } from "node:crypto"
 
-const { values } = parseArgs({ options: { keys: { type: "string", default: "100000" }, reuse: { type: "string", default: "1" } } })
+// `pnpm ... bench -- --keys N` passes the `--` through: drop it.
+const args = process.argv.slice(2)
+const { values } = parseArgs({ args: args[0] === "--" ? args.slice(1) : args, options: { keys: { type: "string", default: "100000" }, reuse: { type: "string", default: "1" } } })
 const count = Number(values.keys)
 const reuse = Number(values.reuse)
 const ms = (start) => `${(performance.now() - start).toFixed(0)} ms`

@@ -7,7 +7,10 @@ import { startFakeHomeserver } from "./FakeHomeserver.js"
 const USAGE = "usage: fake-homeserver [--port 0] [--host 127.0.0.1] [--server-name localhost] [--data FILE] [--max-body-mb 50]"
 
 const main = async (): Promise<void> => {
+  // `pnpm fake-homeserver -- --port 8008` passes the `--` through: drop it.
+  const args = process.argv.slice(2)
   const { values } = parseArgs({
+    args: args[0] === "--" ? args.slice(1) : args,
     options: {
       port: { type: "string", default: "0" },
       host: { type: "string", default: "127.0.0.1" },

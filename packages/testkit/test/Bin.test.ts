@@ -56,6 +56,14 @@ describe("fake-homeserver command", () => {
     expect(await exitCode(second.child)).toBe(0)
   })
 
+  it("takes its options after a `--` separator, as `pnpm fake-homeserver -- ...` passes them", async () => {
+    const { child, url } = await launch(["--", "--port", "0", "--server-name", "dashdash.test"])
+    const user = await registerUser(url, { username: "dd" })
+    expect(user.userId).toBe("@dd:dashdash.test")
+    child.kill("SIGTERM")
+    expect(await exitCode(child)).toBe(0)
+  })
+
   it("exits with 2 on bad arguments", async () => {
     const child = spawn(process.execPath, [binPath, "--port", "nope"], { stdio: "pipe" })
     expect(await exitCode(child)).toBe(2)
