@@ -3,10 +3,8 @@
 // run time without process-wide flags. Its JSON line reaches stdout through the thread's process.stdout.
 import { Worker } from "node:worker_threads"
 
-const [oldMb = "256", youngMb = "12"] = (process.env.RESTORE_BENCH_THREAD_HEAP ?? "").split(",").filter((s) => s !== "")
-const thread = new Worker(new URL("./RestoreBenchOurs.mjs", import.meta.url), {
-  resourceLimits: { maxOldGenerationSizeMb: Number(oldMb), maxYoungGenerationSizeMb: Number(youngMb) },
-})
+const [maxOldGenerationSizeMb, maxYoungGenerationSizeMb] = (process.env.RESTORE_BENCH_THREAD_HEAP ?? "256,12").split(",").map(Number)
+const thread = new Worker(new URL("./RestoreBenchOurs.mjs", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb, maxYoungGenerationSizeMb } })
 thread.on("error", (error) => {
   console.error(error)
   process.exitCode = 1

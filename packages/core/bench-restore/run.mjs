@@ -41,6 +41,11 @@ const { values } = parseArgs({
   },
 })
 const list = (s) => (s === "" ? [] : s.split(","))
+/** Our side's entry: the restore itself, or the launcher that runs it on a thread with a bounded heap (--thread). */
+const ourSide =
+  values.thread === ""
+    ? { entry: "RestoreBenchOurs", env: {}, label: "" }
+    : { entry: "RestoreBenchThread", env: { RESTORE_BENCH_THREAD_HEAP: values.thread }, label: `, on a thread with heap ${values.thread} MB` }
 
 const esbuild = createRequire(createRequire(createRequire(import.meta.url).resolve("vitest/package.json")).resolve("vite/package.json"))("esbuild")
 const betterSqlite = createRequire(join(packages, "store-sqlite", "package.json")).resolve("better-sqlite3")
@@ -110,9 +115,8 @@ const bench = async (count, withJsSdk, withNoble) => {
   const ours = []
   const run = async (extra) => {
     const serverBefore = cpuOf(proc.pid)
-    const threadEnv = values.thread === "" ? {} : { RESTORE_BENCH_THREAD_HEAP: values.thread }
-    const r = (await child(values.thread === "" ? "RestoreBenchOurs" : "RestoreBenchThread", [], { ...env, ...threadEnv, ...extra }, false, flags)).json
-    if (values.thread !== "") r.backend += `, on a thread with heap ${values.thread} MB`
+    const r = (await child(ourSide.entry, [], { ...env, ...ourSide.env, ...extra }, false, flags)).json
+    r.backend += ourSide.label
     r.serverCpuMs = cpuOf(proc.pid) - serverBefore
     row(`ours (${r.backend}, SQLite${flags.length ? ` ${flags.join(" ")}` : ""})`, r)
     ours.push(r)

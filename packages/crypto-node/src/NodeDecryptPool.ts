@@ -48,7 +48,7 @@ export const layer = (options: Options = {}): Layer.Layer<CryptoBackend.CryptoBa
   const checked = Layer.effectDiscard(
     existsSync(fileURLToPath(entry)) ? Effect.void : Effect.dieMessage("The decryption worker script is missing from this installation"),
   )
-  return DecryptWorker.layerPool({ size, ...(options.requestsPerWorker === undefined ? {} : { requestsPerWorker: options.requestsPerWorker }) }).pipe(
+  return DecryptWorker.layerPool({ size, requestsPerWorker: options.requestsPerWorker }).pipe(
     Layer.provide(checked),
     Layer.provide(NodeCryptoBackend.layer),
     Layer.provide(NodeWorker.layer(() => new Worker(entry, { resourceLimits }))),

@@ -63,7 +63,7 @@ export interface PoolOptions {
    * Requests a worker holds at once (default 2): with two, the next batch is already waiting in the worker when one
    * finishes, instead of being sent only once the calling thread gets round to reading the answer.
    */
-  readonly requestsPerWorker?: number
+  readonly requestsPerWorker?: number | undefined
 }
 
 /**
