@@ -57,8 +57,13 @@ export class CryptoBackend extends Context.Tag("@matrix-backup/core/CryptoBacken
   }
 >() {}
 
-/** Decryption batches run as slices of this many items, so a huge batch does not queue everything at once. */
-const SLICE = 1024
+/**
+ * Web Crypto batches run as slices of this many items (each slice's exchanges queued together), with at most
+ * `SLICES_IN_FLIGHT` slices under way: about 256 exchanges keep Node's crypto threads busy while the calling thread
+ * works on finished ones. With slices of 1,024, one after another, the calling thread waited about 15 % of the time.
+ */
+const SLICE = 64
+const SLICES_IN_FLIGHT = 4
 
 const ephemeralKeys = (entropy: Context.Tag.Service<Entropy>, count: number) =>
   Effect.map(entropy.randomBytes(32 * count), (bytes) => (i: number) => bytes.subarray(32 * i, 32 * i + 32))
@@ -153,12 +158,30 @@ const encryptOneNative = async (recipient: CryptoKey, plaintext: Uint8Array): Pr
   }
 }
 
-/** Runs `f` over `items` in slices of `SLICE`, each slice concurrently (Promise.all), preserving order. */
+/**
+ * Runs `f` over `items` in slices of `SLICE`, each slice concurrently (Promise.all) and up to `SLICES_IN_FLIGHT`
+ * slices at once, preserving order. After a rejection no further slice starts.
+ */
 const inSlices = async <A, B>(items: ReadonlyArray<A>, f: (item: A) => Promise<B>): Promise<Array<B>> => {
-  const out: Array<B> = []
-  for (let start = 0; start < items.length; start += SLICE) {
-    out.push(...(await Promise.all(items.slice(start, start + SLICE).map(f))))
+  const out = new Array<B>(items.length)
+  let next = 0
+  let failed = false
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const start = next
+      next += SLICE
+      try {
+        const results = await Promise.all(items.slice(start, start + SLICE).map(f))
+        results.forEach((result, i) => {
+          out[start + i] = result
+        })
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
   }
+  await Promise.all(Array.from({ length: SLICES_IN_FLIGHT }, lane))
   return out
 }
 
