@@ -11,10 +11,7 @@ type Sha256 = ReturnType<typeof sha256.create>
 const BLOCK = 64
 export const HMAC_SHA256_LENGTH = 32
 
-/**
- * One HMAC key at a time, synchronous and not re-entrant: `setKey`, any number of `macInto`, then `wipe`.
- * Keys longer than a SHA-256 block are refused (every key here is 32 bytes).
- */
+/** One HMAC key at a time, synchronous and not re-entrant: `setKey`, any number of `macInto`, then `wipe`. */
 export class HmacSha256 {
   /** An empty SHA-256 state: copied over the others to reset them without allocating. */
   private readonly initial: Sha256 = sha256.create()
@@ -25,11 +22,17 @@ export class HmacSha256 {
   private readonly pad = new Uint8Array(BLOCK)
   private readonly innerDigest = new Uint8Array(HMAC_SHA256_LENGTH)
 
+  /** Keys longer than a block are hashed first (RFC 2104 §2). */
   setKey(key: Uint8Array): this {
-    if (key.length > BLOCK) throw new RangeError(`HMAC key longer than ${BLOCK} bytes`)
     const pad = this.pad
     pad.fill(0)
-    pad.set(key)
+    if (key.length > BLOCK) {
+      const digest = sha256(key)
+      pad.set(digest)
+      digest.fill(0)
+    } else {
+      pad.set(key)
+    }
     for (let i = 0; i < BLOCK; i++) pad[i] = (pad[i] ?? 0) ^ 0x36
     this.initial._cloneInto(this.inner).update(pad)
     for (let i = 0; i < BLOCK; i++) pad[i] = (pad[i] ?? 0) ^ (0x36 ^ 0x5c)

@@ -8,11 +8,11 @@ import { HmacSha256 } from "../../src/crypto/HmacSha256.js"
 import * as M from "../../src/crypto/MegolmBackupV1.js"
 
 const concat = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b])
-const key = fc.uint8Array({ maxLength: 64, size: "max" })
+const key = fc.uint8Array({ maxLength: 100, size: "max" })
 const message = fc.uint8Array({ maxLength: 300, size: "max" })
 
 describe("HmacSha256", () => {
-  it("equals @noble/hashes' hmac for any key up to a block and any two message parts, across reuse", () => {
+  it("equals @noble/hashes' hmac for any key (longer than a block too) and any two message parts, across reuse", () => {
     // One instance for every run: re-keying and reuse must leave nothing of the previous key or message behind.
     const mac = new HmacSha256()
     fc.assert(
@@ -40,13 +40,12 @@ describe("HmacSha256", () => {
     expect(out).toEqual(new Uint8Array(await webcrypto.subtle.sign("HMAC", webKey, data)))
   })
 
-  it("refuses use after wipe until re-keyed, and keys longer than a block", () => {
+  it("refuses use after wipe until re-keyed", () => {
     const mac = new HmacSha256().setKey(new Uint8Array(32).fill(1))
     mac.wipe()
     expect(() => mac.macInto(new Uint8Array(32), new Uint8Array(1))).toThrow()
     mac.setKey(new Uint8Array(32).fill(1))
     expect(() => mac.macInto(new Uint8Array(32), new Uint8Array(1))).not.toThrow()
-    expect(() => new HmacSha256().setKey(new Uint8Array(65))).toThrow(RangeError)
   })
 })
 
