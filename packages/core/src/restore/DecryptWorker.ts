@@ -70,13 +70,14 @@ export interface PoolOptions {
  * A `CryptoBackend` that decrypts on `size` workers and does everything else with the local backend it wraps.
  * Needs the platform's `WorkerManager` and `Spawner` (e.g. `NodeWorker.layer(spawn)`).
  */
-export const layerPool = (options: PoolOptions) =>
-  Layer.effect(
+export const layerPool = (options: PoolOptions) => {
+  const size = Math.max(1, options.size)
+  const requestsPerWorker = Math.max(1, Math.floor(options.requestsPerWorker ?? 2))
+  return Layer.effect(
     CryptoBackend,
     Effect.gen(function* () {
       const local = yield* CryptoBackend
       const pool = yield* DecryptPool
-      const size = Math.max(1, options.size)
       const request = (privateKey: Uint8Array, items: ReadonlyArray<DecryptBatch["items"][number]>) =>
         Effect.map(pool.executeEffect(new DecryptBatch({ privateKey, items })), (outcomes) => outcomes.map(fromOutcome))
       const service: CryptoBackend["Type"] = {
@@ -95,11 +96,5 @@ export const layerPool = (options: PoolOptions) =>
       }
       return service
     }),
-  ).pipe(
-    Layer.provide(
-      Worker.makePoolSerializedLayer(DecryptPool, {
-        size: Math.max(1, options.size),
-        concurrency: Math.max(1, Math.floor(options.requestsPerWorker ?? 2)),
-      }),
-    ),
-  )
+  ).pipe(Layer.provide(Worker.makePoolSerializedLayer(DecryptPool, { size, concurrency: requestsPerWorker })))
+}
