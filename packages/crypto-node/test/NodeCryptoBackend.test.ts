@@ -4,7 +4,7 @@ import { BackupDecryptionKey } from "@matrix-org/matrix-sdk-crypto-wasm"
 import * as wasm from "@matrix-org/matrix-sdk-crypto-wasm"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
-import { cryptoBackendSuite } from "../../core/test/services/CryptoBackendSuite.js"
+import { cryptoBackendSuite } from "@matrix-backup/testkit/CryptoBackendSuite"
 import { NodeCryptoBackend } from "../src/index.js"
 
 cryptoBackendSuite("node", NodeCryptoBackend.layer)

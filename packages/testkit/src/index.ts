@@ -20,4 +20,5 @@ export { createUserWithCrossSigning, ed25519PublicKey, signBackupAuthData, signJ
 export type { TestIdentity } from "./fixtures/Identity.js"
 export { b64, backupPublicKeyFromPrivate, unb64 } from "./fixtures/NodeCrypto.js"
 export { mistypedRecoveryKey } from "./fixtures/RecoveryKeys.js"
-// The BackupStore conformance suite imports vitest (which throws outside a run): import "@matrix-backup/testkit/BackupStoreSuite".
+// The conformance suites import vitest (which throws outside a run): import "@matrix-backup/testkit/BackupStoreSuite"
+// and "@matrix-backup/testkit/CryptoBackendSuite".

@@ -1,12 +1,7 @@
-// The recovery state: every reason as a pure transition, each reached for real against the fake homeserver, and
-// the stream of changes a UI subscribes to.
+// The recovery state as a pure function of the facts: every reason, and which one is reported first.
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Redacted, Stream } from "effect"
-import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
-import { Recovery, RecoveryState } from "../../src/secret-storage/Recovery.js"
+import { RecoveryState } from "../../src/secret-storage/Recovery.js"
 import { type RecoveryFacts, recoveryStateOf } from "../../src/secret-storage/RecoveryState.js"
-import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
-import { deviceLayer, newUser, setAccountData, withServer } from "./support.js"
 
 const ready: RecoveryFacts = {
   defaultKeyId: "k",
@@ -42,64 +37,4 @@ describe("recoveryStateOf", () => {
       RecoveryState.NotReady({ reason: "BackupKeyNotInSecretStorage", defaultKeyId: "k", backupVersion: "3" }),
     )
   })
-})
-
-describe("recovery state against the server", () => {
-  it.effect("walks through NoSecretStorage, NoBackup, BackupKeyNotInSecretStorage, DefaultKeyMissing, UnsupportedDefaultKey, Ready", () =>
-    withServer((server) =>
-      Effect.gen(function* () {
-        const user = yield* newUser(server)
-        yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
-          const reason = Effect.map(recovery.recoveryState, (s) => (s._tag === "NotReady" ? s.reason : s._tag))
-          expect(yield* reason).toBe("NoSecretStorage")
-          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
-          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })
-          expect(yield* reason).toBe("NoBackup")
-          yield* Effect.promise(() => server.admin.resetBackupAsOtherDevice(user.userId))
-          expect(yield* reason).toBe("BackupKeyNotInSecretStorage")
-          yield* (yield* KeyBackupEngine).resetKeyBackup()
-          expect(yield* reason).toBe("Ready")
-          const keyId = (yield* recovery.getSecretStorageStatus()).defaultKeyId ?? ""
-          const description = yield* Effect.promise(() => server.admin.accountData(user.userId, `m.secret_storage.key.${keyId}`))
-          yield* setAccountData(server, user, `m.secret_storage.key.${keyId}`, {})
-          expect(yield* reason).toBe("DefaultKeyMissing")
-          yield* setAccountData(server, user, `m.secret_storage.key.${keyId}`, { algorithm: "org.example.other" })
-          expect(yield* reason).toBe("UnsupportedDefaultKey")
-          yield* setAccountData(server, user, `m.secret_storage.key.${keyId}`, description as Record<string, unknown>)
-          expect(yield* reason).toBe("Ready")
-        }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
-      }),
-    ),
-  )
-
-  it.effect("recoveryStateChanges starts with the current state and follows bootstrap to Ready", () =>
-    withServer((server) =>
-      Effect.gen(function* () {
-        const user = yield* newUser(server)
-        const states = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
-          const subscribed = yield* Deferred.make<void>()
-          const collected = yield* recovery.recoveryStateChanges.pipe(
-            Stream.tap(() => Deferred.succeed(subscribed, undefined)),
-            Stream.takeUntil(RecoveryState.$is("Ready")),
-            Stream.runCollect,
-            Effect.fork,
-          )
-          // Once the subscriber has seen the current state, every later change reaches it.
-          yield* Deferred.await(subscribed)
-          const generated = yield* recovery.createRecoveryKeyFromPassphrase(Redacted.make("stream"))
-          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
-          return Chunk.toReadonlyArray(yield* Fiber.join(collected))
-        }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
-        expect(states[0]).toMatchObject({ _tag: "NotReady", reason: "NoSecretStorage" })
-        expect(states.at(-1)).toMatchObject({ _tag: "Ready" })
-        for (const state of states.slice(1, -1)) {
-          // Events published mid-bootstrap may show the half-done steps, never anything else.
-          expect(state).toMatchObject({ _tag: "NotReady" })
-          expect(["NoBackup", "BackupKeyNotInSecretStorage", "BackupKeyNotCached"]).toContain(state._tag === "NotReady" ? state.reason : "")
-        }
-      }),
-    ),
-  )
 })

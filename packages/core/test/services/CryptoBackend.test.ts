@@ -1,13 +1,9 @@
+// Choosing a CryptoBackend and the Entropy port (the shared CryptoBackend suite runs in @matrix-backup/integration).
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { x25519Supported } from "../../src/crypto/WebCryptoX25519.js"
 import * as CryptoBackend from "../../src/services/CryptoBackend.js"
 import * as Entropy from "../../src/services/Entropy.js"
-import { cryptoBackendSuite } from "./CryptoBackendSuite.js"
-
-cryptoBackendSuite("noble", CryptoBackend.layerNoble)
-cryptoBackendSuite("webcrypto", CryptoBackend.layerWebCrypto)
-cryptoBackendSuite("webcrypto, all-subtle symmetric", Layer.effect(CryptoBackend.CryptoBackend, Effect.map(Entropy.Entropy, (e) => CryptoBackend.makeWebCrypto(e, { symmetric: "subtle" }))))
 
 describe("CryptoBackend.layer", () => {
   it("picks Web Crypto where X25519 is supported (Node 20)", async () => {

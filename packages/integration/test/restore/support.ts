@@ -1,29 +1,19 @@
-// Types for better-sqlite3 live in store-sqlite as an ambient module; the relative import below needs them.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="../../../store-sqlite/src/better-sqlite3.d.ts" />
 // Restore test harness: the testkit fake homeserver over real loopback HTTP, the fetch HomeserverApi and a real
-// store (memory or SQLite). Sibling packages are imported by relative path: declaring them as devDependencies
-// of core would make a dependency cycle (they depend on core), which turbo refuses.
+// store (memory or SQLite).
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { make as makeFetchApi } from "../../../http-fetch/src/FetchHomeserverApi.js"
-import { SqliteBackupStore } from "../../../store-sqlite/src/index.js"
-import type { FakeHomeserverAdmin, TestUser } from "../../../testkit/src/index.js"
-import { FakeHomeserver, registerUser } from "../../../testkit/src/index.js"
-import * as KeyBackupRestore from "../../src/restore/KeyBackupRestore.js"
-import * as Ids from "../../src/schema/Ids.js"
-import * as BackupEvents from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
-import * as CryptoBackend from "../../src/services/CryptoBackend.js"
-import * as Entropy from "../../src/services/Entropy.js"
-import * as HomeserverApi from "../../src/services/HomeserverApi.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
+import type { FakeHomeserverAdmin, TestUser } from "@matrix-backup/testkit"
+import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
+import { BackupEvents, BackupStore, CryptoBackend, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
 
-export { BROKEN_KINDS, brokenEntries, generateRoomKeys, randomBackupPublicKey, seedBackup } from "../../../testkit/src/index.js"
-export type { BrokenKind, ExportedRoomKey } from "../../../testkit/src/index.js"
+export { BROKEN_KINDS, brokenEntries, generateRoomKeys, randomBackupPublicKey, seedBackup } from "@matrix-backup/testkit"
+export type { BrokenKind, ExportedRoomKey } from "@matrix-backup/testkit"
 
 /** Which real store a test runs on. */
 export type StoreKind = "memory" | "sqlite"
@@ -63,7 +53,7 @@ export const withServer = <A, E, R>(f: (harness: Harness) => Effect.Effect<A, E,
     const { url, admin } = yield* FakeHomeserver
     const user = yield* Effect.promise(() => registerUser(url))
     const client = yield* HttpClient.HttpClient
-    const api = makeFetchApi(
+    const api = FetchHomeserverApi.make(
       { baseUrl: url, accessToken: Redacted.make(user.accessToken), userId: Ids.UserId.make(user.userId), retry: FAST_RETRY },
       client,
     )

@@ -2,9 +2,7 @@
 // room for a burst of misses, backoff under a 429 storm, and pausing until a matching key is cached.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
-import * as LazyKeyDownloader from "../../src/restore/LazyKeyDownloader.js"
-import { BackupEvents, CryptoEvent } from "../../src/services/BackupEvents.js"
-import { BackupStore } from "../../src/services/BackupStore.js"
+import { BackupEvents, BackupStore, LazyKeyDownloader } from "@matrix-backup/core"
 import { cacheKey, seed } from "./fixtures.js"
 import type { Harness } from "./support.js"
 import { portsLayer, withServer } from "./support.js"
@@ -13,7 +11,7 @@ type Downloader = LazyKeyDownloader.LazyKeyDownloader["Type"]
 
 const withDownloader = <A, E>(
   options: LazyKeyDownloader.LazyKeyDownloaderOptions,
-  f: (h: Harness, downloader: Downloader) => Effect.Effect<A, E, BackupStore | BackupEvents>,
+  f: (h: Harness, downloader: Downloader) => Effect.Effect<A, E, BackupStore.BackupStore | BackupEvents.BackupEvents>,
 ) =>
   withServer((h) =>
     Effect.flatMap(LazyKeyDownloader.LazyKeyDownloader, (d) => f(h, d)).pipe(
@@ -35,8 +33,8 @@ describe("LazyKeyDownloader", () => {
         expect(results.every((r) => r._tag === "Imported")).toBe(true)
         const requests = yield* keyRequests(h)
         expect(requests.length).toBeLessThanOrEqual(2)
-        expect(yield* BackupStore.pipe(Effect.flatMap((s) => s.countTotal()))).toBe(3000)
-        expect(yield* BackupStore.pipe(Effect.flatMap((s) => s.countPending(seeded.version)))).toBe(0)
+        expect(yield* BackupStore.BackupStore.pipe(Effect.flatMap((s) => s.countTotal()))).toBe(3000)
+        expect(yield* BackupStore.BackupStore.pipe(Effect.flatMap((s) => s.countPending(seeded.version)))).toBe(0)
         expect(yield* downloader.pendingCount).toBe(0)
       }),
     ),
@@ -96,8 +94,8 @@ describe("LazyKeyDownloader", () => {
         expect(fiber.unsafePoll()).toBeNull()
         expect(yield* keyRequests(h)).toEqual([])
         yield* cacheKey(seeded)
-        const events = yield* BackupEvents
-        yield* events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version: seeded.version })
+        const events = yield* BackupEvents.BackupEvents
+        yield* events.publish({ name: BackupEvents.CryptoEvent.KeyBackupDecryptionKeyCached, version: seeded.version })
         expect(yield* Fiber.join(fiber)).toEqual({ _tag: "Imported" })
       }),
     ),

@@ -7,18 +7,13 @@ import type { Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { FakeHomeserverAdmin, TestIdentity } from "../../../testkit/src/index.js"
-import { createUserWithCrossSigning, signBackupAuthData, startFakeHomeserver } from "../../../testkit/src/index.js"
-import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
-import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
-import { encodeBase64 } from "../../src/schema/Base64.js"
-import type { RoomKey } from "../../src/schema/RoomKey.js"
-import { type BackupEvents, CryptoEvent } from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
+import type { FakeHomeserverAdmin, TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, signBackupAuthData, startFakeHomeserver } from "@matrix-backup/testkit"
+import { BackupEvents, BackupStore, Base64, Curve25519, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { collectEvents, deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
 type Ctx = { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly identity: TestIdentity }
-type Needs = KeyBackupEngine | BackupStore.BackupStore | BackupEvents | Scope.Scope
+type Needs = KeyBackupEngine.KeyBackupEngine | BackupStore.BackupStore | BackupEvents.BackupEvents | Scope.Scope
 
 const layerFor = (ctx: { readonly url: string; readonly identity: TestIdentity }, withMaster = false) =>
   engineLayer(
@@ -30,7 +25,7 @@ const run = <A, E>(f: (ctx: Ctx) => Effect.Effect<A, E, Needs>, withMaster = fal
   withServer((ctx) => f(ctx).pipe(Effect.provide(layerFor(ctx, withMaster))))
 
 /** The invariant: the server's version holds each key exactly once, and the store has nothing pending for it. */
-const expectComplete = (admin: FakeHomeserverAdmin, userId: string, version: string, keys: ReadonlyArray<RoomKey>) =>
+const expectComplete = (admin: FakeHomeserverAdmin, userId: string, version: string, keys: ReadonlyArray<RoomKey.RoomKey>) =>
   Effect.gen(function* () {
     const stored = yield* Effect.promise(() => admin.roomKeys(userId, version))
     const ids = stored.map((s) => `${s.roomId}|${s.sessionId}`)
@@ -48,7 +43,7 @@ describe("upload under faults", () => {
   it.scopedLive("a 429 storm: the loop waits retry_after_ms and loses nothing", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* Effect.promise(() => admin.injectFault({ kind: "rateLimit", retryAfterMs: 5, times: 12, match: { method: "PUT", path: "/room_keys/keys" } }))
         const keys = roomKeys(300)
@@ -65,7 +60,7 @@ describe("upload under faults", () => {
   it.scopedLive("a run of 5xx answers: backoff, then every key lands once", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const seen = yield* collectEvents
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 502, times: 9, match: { method: "PUT", path: "/room_keys/keys" } }))
@@ -74,8 +69,8 @@ describe("upload under faults", () => {
         yield* engine.waitForBackupSteadyState()
         yield* expectComplete(admin, identity.userId, version, keys)
         // Transient failures never disable the backup.
-        expect(seen.filter((e) => e.name === CryptoEvent.KeyBackupStatus)).toEqual([{ name: CryptoEvent.KeyBackupStatus, enabled: true }])
-        expect(seen.filter((e) => e.name === CryptoEvent.KeyBackupFailed)).toEqual([])
+        expect(seen.filter((e) => e.name === BackupEvents.CryptoEvent.KeyBackupStatus)).toEqual([{ name: BackupEvents.CryptoEvent.KeyBackupStatus, enabled: true }])
+        expect(seen.filter((e) => e.name === BackupEvents.CryptoEvent.KeyBackupFailed)).toEqual([])
       }),
     ),
   )
@@ -83,7 +78,7 @@ describe("upload under faults", () => {
   it.scopedLive("connections reset after the server stored a batch: the batch is sent again, the server keeps one copy", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* Effect.promise(() => admin.injectFault({ kind: "resetMidBody", afterBytes: 0, times: 6, match: { method: "PUT", path: "/room_keys/keys" } }))
         const keys = roomKeys(250)
@@ -99,7 +94,7 @@ describe("upload under faults", () => {
   it.scopedLive("a key replaced by a better copy while its batch is in flight: the newer copy is uploaded too, nothing is lost", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 150, times: 1, match: { method: "PUT", path: "/room_keys/keys" } }))
         const keys = roomKeys(120).map((k) => ({ ...k, firstKnownIndex: 5 }))
@@ -121,7 +116,7 @@ describe("upload under faults", () => {
     run(
       ({ admin, identity }) =>
         Effect.gen(function* () {
-          const engine = yield* KeyBackupEngine
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
           const seen = yield* collectEvents
           yield* engine.resetKeyBackup()
           yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 15, match: { method: "PUT", path: "/room_keys/keys" } }))
@@ -132,12 +127,12 @@ describe("upload under faults", () => {
             until: (n) => n < 800,
             schedule: Schedule.spaced("5 millis"),
           }).pipe(Effect.orDie)
-          const auth = signBackupAuthData({ public_key: encodeBase64(publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))) }, identity)
+          const auth = signBackupAuthData({ public_key: Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))) }, identity)
           const v2 = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
           yield* engine.waitForBackupSteadyState()
           expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(v2)
           yield* expectComplete(admin, identity.userId, v2, keys)
-          expect(seen).toContainEqual({ name: CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
+          expect(seen).toContainEqual({ name: BackupEvents.CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
         }),
       true,
     ),
@@ -153,7 +148,7 @@ describe("upload under faults", () => {
       const port = Number(new URL(server.url).port)
       const identity = yield* Effect.promise(() => createUserWithCrossSigning(server.url))
       yield* Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* Effect.promise(() => server.admin.injectFault({ kind: "latency", ms: 10, match: { method: "PUT", path: "/room_keys/keys" } }))
         const keys = roomKeys(600)

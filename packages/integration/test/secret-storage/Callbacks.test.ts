@@ -4,13 +4,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Redacted } from "effect"
 import { deriveRecoveryKeyFromPassphrase } from "matrix-js-sdk/lib/crypto-api/key-passphrase.js"
-import { encodeRecoveryKey } from "../../src/crypto/RecoveryKey.js"
-import { Recovery } from "../../src/secret-storage/Recovery.js"
-import { SecretStorage } from "../../src/secret-storage/SecretStorage.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
-import * as CryptoBackend from "../../src/services/CryptoBackend.js"
-import * as Entropy from "../../src/services/Entropy.js"
-import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { BackupStore, CryptoBackend, Entropy, Recovery, RecoveryKey, SecretStorageCallbacks as Callbacks, SecretStorageService } from "@matrix-backup/core"
 import { deviceLayer, newUser, randomKey, type Server, secretStorageLayer, type TestUser, withServer } from "./support.js"
 
 const SECRET = "m.cross_signing.master"
@@ -18,7 +12,7 @@ const SECRET = "m.cross_signing.master"
 /** Adds a default key (with `passphrase` parameters when given), stores SECRET under it. */
 const setUp = (server: Server, user: TestUser, key: Redacted.Redacted<Uint8Array>, passphrase?: { salt: string; iterations: number }) =>
   Effect.gen(function* () {
-    const ss = yield* SecretStorage
+    const ss = yield* SecretStorageService.SecretStorage
     const { keyId } = yield* ss.addKey({ key, ...(passphrase === undefined ? {} : { passphrase: { algorithm: "m.pbkdf2", ...passphrase } }) })
     yield* ss.setDefaultKeyId(keyId)
     yield* ss.store(SECRET, Redacted.make("master seed"))
@@ -26,7 +20,7 @@ const setUp = (server: Server, user: TestUser, key: Redacted.Redacted<Uint8Array
   }).pipe(Effect.provide(secretStorageLayer(server, user, Callbacks.layerFromKey(key))))
 
 const read = <E, R>(server: Server, user: TestUser, callbacks: Layer.Layer<Callbacks.SecretStorageCallbacks, E, R>) =>
-  Effect.flatMap(SecretStorage, (ss) => ss.get(SECRET)).pipe(Effect.map(Option.map(Redacted.value)), Effect.provide(secretStorageLayer(server, user, callbacks)))
+  Effect.flatMap(SecretStorageService.SecretStorage, (ss) => ss.get(SECRET)).pipe(Effect.map(Option.map(Redacted.value)), Effect.provide(secretStorageLayer(server, user, callbacks)))
 
 /** The real Web Crypto backend, counting PBKDF2 calls. */
 const countingBackend = (counter: { n: number }) =>
@@ -45,7 +39,7 @@ describe("SecretStorageCallbacks layers", () => {
         const user = yield* newUser(server)
         const key = randomKey()
         yield* setUp(server, user, key)
-        const text = encodeRecoveryKey(Redacted.value(key))
+        const text = RecoveryKey.encodeRecoveryKey(Redacted.value(key))
         expect(yield* read(server, user, Callbacks.layerFromRecoveryKey(Redacted.make(`  ${text}\n`)))).toEqual(Option.some("master seed"))
         const exit = yield* Effect.exit(read(server, user, Callbacks.layerFromRecoveryKey(Redacted.make(text.slice(0, -2)))))
         expect(exit).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "RecoveryKeyError" } } })
@@ -63,7 +57,7 @@ describe("SecretStorageCallbacks layers", () => {
         const counter = { n: 0 }
         const layer = Callbacks.layerFromPassphrase(Redacted.make("pass phrase")).pipe(Layer.provide(countingBackend(counter)))
         const values = yield* Effect.gen(function* () {
-          const ss = yield* SecretStorage
+          const ss = yield* SecretStorageService.SecretStorage
           return [yield* ss.get(SECRET), yield* ss.get(SECRET)].map(Option.map(Redacted.value))
         }).pipe(Effect.provide(secretStorageLayer(server, user, layer)))
         expect(values).toEqual([Option.some("master seed"), Option.some("master seed")])
@@ -104,7 +98,7 @@ describe("SecretStorageCallbacks layers", () => {
         const told: Array<{ keyId: string; keyInfo: unknown; key: Uint8Array }> = []
         const app = Callbacks.layerFromPromises({ cacheSecretStorageKey: (keyId, keyInfo, key) => void told.push({ keyId, keyInfo, key }) })
         const generated = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })
           return generated
@@ -127,7 +121,7 @@ describe("SecretStorageCallbacks layers", () => {
         const user = yield* newUser(server)
         const app = Callbacks.layerFromPromises({ cacheSecretStorageKey: () => Promise.reject(new Error("app storage full")) })
         const exit = yield* Effect.exit(
-          Effect.flatMap(Recovery, (r) =>
+          Effect.flatMap(Recovery.Recovery, (r) =>
             Effect.flatMap(r.createRecoveryKeyFromPassphrase(), (generated) => r.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })),
           ).pipe(Effect.provide(deviceLayer(server, user, app))),
         )

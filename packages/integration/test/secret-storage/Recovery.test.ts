@@ -3,13 +3,7 @@
 // an existing local key is copied into 4S, and disableKeyStorage blanks everything.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
-import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
-import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
-import { encodeBase64 } from "../../src/schema/Base64.js"
-import { MEGOLM_BACKUP_SECRET } from "../../src/schema/SecretStorage.js"
-import { Recovery } from "../../src/secret-storage/Recovery.js"
-import { BackupEvents } from "../../src/services/BackupEvents.js"
-import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { BackupEvents, Base64, Curve25519, KeyBackupEngine, Recovery, SecretStorage, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
 import { accountData, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
 
 const serverPublicKey = (server: Server, user: TestUser) =>
@@ -18,7 +12,7 @@ const serverPublicKey = (server: Server, user: TestUser) =>
 /** Bootstraps 4S with a fresh recovery key (or passphrase key) and a new backup on `user`'s first device. */
 const bootstrapFirstDevice = (server: Server, user: TestUser, passphrase?: string) =>
   Effect.gen(function* () {
-    const recovery = yield* Recovery
+    const recovery = yield* Recovery.Recovery
     const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
     yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
     const key = Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey())
@@ -27,12 +21,12 @@ const bootstrapFirstDevice = (server: Server, user: TestUser, passphrase?: strin
   }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
 
 /** On a new device of `user`: open 4S with `input`, load the backup key; returns the key, version, state and events. */
-const restoreOnNewDevice = (server: Server, user: TestUser, input: Parameters<Recovery["Type"]["openSecretStorage"]>[0]) =>
+const restoreOnNewDevice = (server: Server, user: TestUser, input: Parameters<Recovery.Recovery["Type"]["openSecretStorage"]>[0]) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     return yield* Effect.gen(function* () {
-      const recovery = yield* Recovery
-      const events = yield* BackupEvents
+      const recovery = yield* Recovery.Recovery
+      const events = yield* BackupEvents.BackupEvents
       const seen = yield* events.events.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
       const before = yield* recovery.recoveryState
       const opened = yield* recovery.openSecretStorage(input)
@@ -48,7 +42,7 @@ const deviceLayerWithKey = (server: Server, user: TestUser, backupKey: Uint8Arra
   Layer.effectDiscard(
     Effect.gen(function* () {
       const [row] = yield* serverPublicKey(server, user)
-      yield* (yield* Recovery).storeSessionBackupPrivateKey(Redacted.make(Uint8Array.from(backupKey)), row?.version ?? "")
+      yield* (yield* Recovery.Recovery).storeSessionBackupPrivateKey(Redacted.make(Uint8Array.from(backupKey)), row?.version ?? "")
     }),
   ).pipe(Layer.provideMerge(deviceLayer(server, user, Callbacks.layerNone)))
 
@@ -59,7 +53,7 @@ describe("Recovery: the backup key's whole life", () => {
         const user = yield* newUser(server)
         const first = yield* bootstrapFirstDevice(server, user)
         const [row] = yield* serverPublicKey(server, user)
-        expect(row?.auth_data).toMatchObject({ public_key: encodeBase64(publicKeyFromPrivateKey(first.backupKey)) })
+        expect(row?.auth_data).toMatchObject({ public_key: Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(first.backupKey)) })
         expect(first.state).toMatchObject({ _tag: "Ready", backupVersion: row?.version })
         expect(first.generated.keyInfo).toBeUndefined()
         const recoveryKey = Redacted.value(first.generated.encodedPrivateKey ?? Redacted.make(""))
@@ -99,7 +93,7 @@ describe("Recovery: the backup key's whole life", () => {
         const user = yield* newUser(server)
         const layer = deviceLayer(server, user, Callbacks.layerNone)
         const { oldKey, newKey, recoveryKey } = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
           const oldKey = Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))
@@ -123,11 +117,11 @@ describe("Recovery: the backup key's whole life", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const recoveryKey = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
-          const engine = yield* KeyBackupEngine
+          const recovery = yield* Recovery.Recovery
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
           yield* engine.resetKeyBackup()
           expect(yield* recovery.recoveryState).toMatchObject({ _tag: "NotReady", reason: "NoSecretStorage" })
-          expect(yield* accountData(server, user, MEGOLM_BACKUP_SECRET)).toBeUndefined()
+          expect(yield* accountData(server, user, SecretStorage.MEGOLM_BACKUP_SECRET)).toBeUndefined()
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })
           expect((yield* recovery.recoveryState)._tag).toBe("Ready")
@@ -150,7 +144,7 @@ describe("Recovery: the backup key's whole life", () => {
           Effect.gen(function* () {
             const device = yield* newDevice(server, user)
             return yield* Effect.gen(function* () {
-              const recovery = yield* Recovery
+              const recovery = yield* Recovery.Recovery
               if (openOld) yield* recovery.openSecretStorage({ recoveryKey: oldRecoveryKey })
               const generated = yield* recovery.createRecoveryKeyFromPassphrase()
               yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewSecretStorage: true })
@@ -166,14 +160,14 @@ describe("Recovery: the backup key's whole life", () => {
         expect(stale.after).toMatchObject({ _tag: "NotReady", reason: "BackupKeyNotInSecretStorage" })
         // Put the backup key back under a recovery key (first device still holds it), then rotate with it open.
         const again = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewSecretStorage: true })
           return generated.encodedPrivateKey ?? Redacted.make("")
         }).pipe(Effect.provide(deviceLayerWithKey(server, user, first.backupKey)))
         const device = yield* newDevice(server, user)
         const rotated = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           yield* recovery.openSecretStorage({ recoveryKey: again })
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewSecretStorage: true })
@@ -191,18 +185,18 @@ describe("Recovery: the backup key's whole life", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
           const keyId = ((yield* accountData(server, user, "m.secret_storage.default_key")) as { key: string }).key
           yield* recovery.disableKeyStorage()
-          for (const type of [MEGOLM_BACKUP_SECRET, `m.secret_storage.key.${keyId}`, "m.secret_storage.default_key", "m.cross_signing.master"]) {
+          for (const type of [SecretStorage.MEGOLM_BACKUP_SECRET, `m.secret_storage.key.${keyId}`, "m.secret_storage.default_key", "m.cross_signing.master"]) {
             expect(yield* accountData(server, user, type)).toEqual({})
           }
           expect(yield* accountData(server, user, "m.key_backup")).toEqual({ enabled: false })
           expect(yield* recovery.getSessionBackupPrivateKey()).toEqual(Option.none())
           expect(yield* recovery.recoveryState).toMatchObject({ _tag: "NotReady", reason: "NoSecretStorage" })
-          expect(Option.isNone(yield* (yield* KeyBackupEngine).getActiveSessionBackupVersion())).toBe(true)
+          expect(Option.isNone(yield* (yield* KeyBackupEngine.KeyBackupEngine).getActiveSessionBackupVersion())).toBe(true)
         }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
         expect(yield* serverPublicKey(server, user)).toEqual([])
       }),
@@ -214,7 +208,7 @@ describe("Recovery: the backup key's whole life", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const status = yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           expect(yield* recovery.isSecretStorageReady()).toBe(false)
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
@@ -232,7 +226,7 @@ describe("Recovery: the backup key's whole life", () => {
           },
         })
         const device = yield* newDevice(server, user)
-        const backupOnly = yield* Effect.flatMap(Recovery, (r) => r.getSecretStorageStatus()).pipe(
+        const backupOnly = yield* Effect.flatMap(Recovery.Recovery, (r) => r.getSecretStorageStatus()).pipe(
           Effect.provide(deviceLayer(server, device, Callbacks.layerNone, { requireCrossSigningSecrets: false })),
         )
         // Uploads are not enabled on this device, so the backup key is not required either (js-sdk's rule).

@@ -1,24 +1,18 @@
 /**
- * The behaviour every CryptoBackend shares, run against each implementation (core's two here, node:crypto in
- * @matrix-backup/crypto-node): known-answer vectors, per-item failure reasons equal to the @noble functions',
- * round trips, PBKDF2 and key-export keys.
+ * The CryptoBackend conformance suite: the behaviour every CryptoBackend shares, run against each implementation
+ * (core's by @matrix-backup/integration, node:crypto by @matrix-backup/crypto-node): known-answer vectors, per-item
+ * failure reasons equal to the @noble functions', round trips, PBKDF2 and key-export keys.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Redacted } from "effect"
 import fc from "fast-check"
 import { pbkdf2Sync } from "node:crypto"
-import { utf8Encode } from "../../src/crypto/Bytes.js"
-import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
-import * as M from "../../src/crypto/MegolmBackupV1.js"
-import * as CryptoBackend from "../../src/services/CryptoBackend.js"
-import * as Entropy from "../../src/services/Entropy.js"
-import { decodeBase64, encodeBase64 } from "../../src/schema/Base64.js"
-import * as KeyExportFile from "../../src/crypto/KeyExportFile.js"
-import keyExports from "../vectors/key-export.json" with { type: "json" }
-import vectors from "../vectors/megolm-backup-v1.json" with { type: "json" }
+import { Base64, Bytes, CryptoBackend, Curve25519, Entropy, KeyExportFile, MegolmBackupV1 as M } from "@matrix-backup/core"
+import keyExports from "./vectors/key-export.json" with { type: "json" }
+import vectors from "./vectors/megolm-backup-v1.json" with { type: "json" }
 
 const b64 = (text: string) => {
-  const bytes = decodeBase64(text)
+  const bytes = Base64.decodeBase64(text)
   if (bytes === undefined) throw new Error("bad test base64")
   return bytes
 }
@@ -43,7 +37,7 @@ export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBack
       Effect.runPromise(Effect.flatMap(CryptoBackend.CryptoBackend, f).pipe(Effect.provide(backend.pipe(Layer.provide(Entropy.layerSeeded(name))))))
 
     it("decrypts the known-answer vectors", async () => {
-      // libolm tests/test_pk.cpp; matrix-rust-sdk backups/keys/decryption.rs; matrix-js-sdk test-data (test/vectors/README.md)
+      // libolm tests/test_pk.cpp; matrix-rust-sdk backups/keys/decryption.rs; matrix-js-sdk test-data (vectors/README.md)
       for (const v of vectors.decrypt) {
         const [result] = await run((b) => b.decryptSessions(Redacted.make(b64(v.privateKeyBase64)), [v.sessionData]))
         expect(result !== undefined && Either.isRight(result)).toBe(true)
@@ -53,14 +47,14 @@ export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBack
 
     it("one result per item in order; bad items never fail the batch; reasons match the @noble functions", async () => {
       const priv = new Uint8Array(32).fill(1)
-      const good = M.encryptSessionData(publicKeyFromPrivateKey(priv), utf8Encode('{"k":1}'), new Uint8Array(32).fill(2))
+      const good = M.encryptSessionData(Curve25519.publicKeyFromPrivateKey(priv), Bytes.utf8Encode('{"k":1}'), new Uint8Array(32).fill(2))
       const items: Array<M.SessionData> = [
         good,
         { ...good, mac: "!!" },
-        { ...good, mac: encodeBase64(new Uint8Array(8)) },
-        { ...good, ciphertext: encodeBase64(new Uint8Array(17)) },
-        ...lowOrder.map((h) => ({ ...good, ephemeral: encodeBase64(Buffer.from(h, "hex")) })),
-        { ...good, ephemeral: encodeBase64(Uint8Array.from(b64(good.ephemeral), (x, i) => (i === 31 ? x ^ 0x80 : x))) },
+        { ...good, mac: Base64.encodeBase64(new Uint8Array(8)) },
+        { ...good, ciphertext: Base64.encodeBase64(new Uint8Array(17)) },
+        ...lowOrder.map((h) => ({ ...good, ephemeral: Base64.encodeBase64(Buffer.from(h, "hex")) })),
+        { ...good, ephemeral: Base64.encodeBase64(Uint8Array.from(b64(good.ephemeral), (x, i) => (i === 31 ? x ^ 0x80 : x))) },
         good,
       ]
       const results = await run((b) => b.decryptSessions(Redacted.make(priv), items))
@@ -74,22 +68,22 @@ export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBack
 
     it("encrypts what the @noble functions and the other backend decrypt; deterministic under seeded Entropy", async () => {
       const priv = new Uint8Array(32).fill(3)
-      const plaintexts = Array.from({ length: 40 }, (_, i) => utf8Encode(JSON.stringify({ i, pad: "x".repeat(i * 7) })))
-      const encrypted = await run((b) => b.encryptSessions(publicKeyFromPrivateKey(priv), plaintexts))
+      const plaintexts = Array.from({ length: 40 }, (_, i) => Bytes.utf8Encode(JSON.stringify({ i, pad: "x".repeat(i * 7) })))
+      const encrypted = await run((b) => b.encryptSessions(Curve25519.publicKeyFromPrivateKey(priv), plaintexts))
       expect(encrypted).toHaveLength(40)
       encrypted.forEach((data, i) => expect(Either.getOrThrow(M.decryptSessionData(priv, data))).toEqual(plaintexts[i]))
       expect(new Set(encrypted.map((d) => d.ephemeral)).size).toBe(40)
-      const again = await run((b) => b.encryptSessions(publicKeyFromPrivateKey(priv), plaintexts))
+      const again = await run((b) => b.encryptSessions(Curve25519.publicKeyFromPrivateKey(priv), plaintexts))
       expect(again).toEqual(encrypted)
     })
 
     it("a batch of several hundred keeps input order, with bad items scattered through it", async () => {
       // Larger than the Web Crypto backend's window of slices in flight, so slices finish out of order.
       const priv = new Uint8Array(32).fill(4)
-      const plaintexts = Array.from({ length: 600 }, (_, i) => utf8Encode(JSON.stringify({ i, pad: "y".repeat(i % 97) })))
-      const encrypted = await run((b) => b.encryptSessions(publicKeyFromPrivateKey(priv), plaintexts))
+      const plaintexts = Array.from({ length: 600 }, (_, i) => Bytes.utf8Encode(JSON.stringify({ i, pad: "y".repeat(i % 97) })))
+      const encrypted = await run((b) => b.encryptSessions(Curve25519.publicKeyFromPrivateKey(priv), plaintexts))
       encrypted.forEach((data, i) => expect(Either.getOrThrow(M.decryptSessionData(priv, data))).toEqual(plaintexts[i]))
-      const items = encrypted.map((data, i) => (i % 37 === 5 ? { ...data, mac: encodeBase64(new Uint8Array(8).fill(i)) } : data))
+      const items = encrypted.map((data, i) => (i % 37 === 5 ? { ...data, mac: Base64.encodeBase64(new Uint8Array(8).fill(i)) } : data))
       const results = await run((b) => b.decryptSessions(Redacted.make(priv), items))
       expect(results).toHaveLength(600)
       results.forEach((result, i) => {
@@ -101,7 +95,7 @@ export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBack
     it("round-trips random batches", async () => {
       await fc.assert(
         fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }), async (priv, plaintexts) => {
-          const encrypted = await run((b) => b.encryptSessions(publicKeyFromPrivateKey(priv), plaintexts))
+          const encrypted = await run((b) => b.encryptSessions(Curve25519.publicKeyFromPrivateKey(priv), plaintexts))
           const decrypted = await run((b) => b.decryptSessions(Redacted.make(priv), encrypted))
           expect(decrypted.map((r) => Either.getOrThrow(r))).toEqual(plaintexts)
         }),
@@ -122,7 +116,7 @@ export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBack
       const priv = new Uint8Array(32).fill(0x42)
       const plaintexts = Array.from({ length: 40 }, (_, i) => new TextEncoder().encode(`{"n":${i}}`))
       const encrypted = await Effect.runPromise(
-        Effect.flatMap(CryptoBackend.CryptoBackend, (b) => b.encryptSessions(publicKeyFromPrivateKey(priv), plaintexts)).pipe(
+        Effect.flatMap(CryptoBackend.CryptoBackend, (b) => b.encryptSessions(Curve25519.publicKeyFromPrivateKey(priv), plaintexts)).pipe(
           Effect.provide(backend.pipe(Layer.provide(Entropy.layer))),
         ),
       )
@@ -139,7 +133,7 @@ export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBack
     })
 
     it("derives Element key-export keys (K ‖ K') for KeyExportFile.decryptKeyExportWithKeys", async () => {
-      // element-web MegolmExportEncryption-test.ts TEST_VECTORS (test/vectors/README.md)
+      // element-web MegolmExportEncryption-test.ts TEST_VECTORS (vectors/README.md)
       for (const v of keyExports.vectors) {
         const body = Either.getOrThrow(KeyExportFile.parseKeyExportFile(v.file))
         const derived = await run((b) => b.pbkdf2Sha512(Redacted.make(v.passphrase), body.salt, body.rounds, 512))

@@ -1,8 +1,7 @@
 // Seeding helpers shared by the restore tests: a backup on the fake with the private key cached in the store.
 import { Effect, Redacted, Stream } from "effect"
-import type { FakeHomeserverAdmin } from "../../../testkit/src/index.js"
-import type { RoomKey } from "../../src/schema/RoomKey.js"
-import { BackupStore } from "../../src/services/BackupStore.js"
+import type { FakeHomeserverAdmin } from "@matrix-backup/testkit"
+import { BackupStore, type RoomKey } from "@matrix-backup/core"
 import type { ExportedRoomKey } from "./support.js"
 import { generateRoomKeys, newBackupKey, seedBackup } from "./support.js"
 
@@ -28,15 +27,15 @@ export const seed = (
 
 /** Caches the seeded key in the store, as secret storage or the engine would. */
 export const cacheKey = (seeded: Pick<Seeded, "privateKey" | "version">) =>
-  Effect.flatMap(BackupStore, (store) => store.storeBackupDecryptionKey(Redacted.make(seeded.privateKey.slice()), seeded.version))
+  Effect.flatMap(BackupStore.BackupStore, (store) => store.storeBackupDecryptionKey(Redacted.make(seeded.privateKey.slice()), seeded.version))
 
 /** Every stored key, read through the store's export. */
-export const storedKeys = Effect.flatMap(BackupStore, (store) =>
+export const storedKeys = Effect.flatMap(BackupStore.BackupStore, (store) =>
   Effect.map(Stream.runCollect(store.exportRoomKeys()), (chunk) => [...chunk]),
 )
 
 /** Compares a stored key with the plaintext it was made from. */
-export const sameKey = (stored: RoomKey, original: ExportedRoomKey): boolean =>
+export const sameKey = (stored: RoomKey.RoomKey, original: ExportedRoomKey): boolean =>
   stored.roomId === original.room_id &&
   stored.sessionId === original.session_id &&
   stored.sessionKey === original.session_key &&

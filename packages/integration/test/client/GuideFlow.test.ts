@@ -2,18 +2,14 @@
 // loopback HTTP. The app code is the guide's, adapted only in imports and in creating the client.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Either, Layer, Redacted } from "effect"
-import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.js"
-import type { RunningFakeHomeserver, TestIdentity } from "../../../testkit/src/index.js"
-import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "../../../testkit/src/index.js"
-import type { KeyBackupClient } from "../../src/client/KeyBackupClient.js"
-import { createKeyBackupClient, CryptoEvent } from "../../src/client/KeyBackupClient.js"
-import { decodeRecoveryKey } from "../../src/crypto/RecoveryKey.js"
-import { UserId } from "../../src/schema/Ids.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import type { RunningFakeHomeserver, TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "@matrix-backup/testkit"
+import { BackupStore, Ids, KeyBackupClient, RecoveryKey } from "@matrix-backup/core"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
 
 let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient> = []
+const clients: Array<KeyBackupClient.KeyBackupClient> = []
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.stop()
   await server?.stop()
@@ -24,11 +20,11 @@ const makeClient = async (
   url: string,
   device: { readonly userId: string; readonly deviceId: string; readonly accessToken: string },
   seeds: { readonly deviceSeed: Uint8Array; readonly masterSeed?: Uint8Array },
-  cryptoCallbacks?: Parameters<typeof createKeyBackupClient>[0]["cryptoCallbacks"],
+  cryptoCallbacks?: Parameters<typeof KeyBackupClient.createKeyBackupClient>[0]["cryptoCallbacks"],
   checkOnStart = true,
 ) => {
-  const client = await createKeyBackupClient({
-    homeserver: FetchHomeserverApi.layerFetch({ baseUrl: url, accessToken: Redacted.make(device.accessToken), userId: UserId.make(device.userId), retry: FAST_RETRY }),
+  const client = await KeyBackupClient.createKeyBackupClient({
+    homeserver: FetchHomeserverApi.layerFetch({ baseUrl: url, accessToken: Redacted.make(device.accessToken), userId: Ids.UserId.make(device.userId), retry: FAST_RETRY }),
     store: BackupStore.layerMemory,
     deviceKeys: {
       userId: device.userId,
@@ -53,10 +49,10 @@ describe("the reference guide through the Promise facade", () => {
     const identity: TestIdentity = await createUserWithCrossSigning(server.url)
     const crypto = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
     const log: Array<string> = []
-    crypto.on(CryptoEvent.KeyBackupStatus, (enabled) => log.push(`status ${enabled}`))
-    crypto.on(CryptoEvent.KeyBackupFailed, (errorCode) => log.push(`failed ${errorCode}`))
-    crypto.on(CryptoEvent.KeyBackupSessionsRemaining, (remaining) => log.push(`remaining ${remaining}`))
-    crypto.on(CryptoEvent.KeyBackupDecryptionKeyCached, (version) => log.push(`cached ${version}`))
+    crypto.on(KeyBackupClient.CryptoEvent.KeyBackupStatus, (enabled) => log.push(`status ${enabled}`))
+    crypto.on(KeyBackupClient.CryptoEvent.KeyBackupFailed, (errorCode) => log.push(`failed ${errorCode}`))
+    crypto.on(KeyBackupClient.CryptoEvent.KeyBackupSessionsRemaining, (remaining) => log.push(`remaining ${remaining}`))
+    crypto.on(KeyBackupClient.CryptoEvent.KeyBackupDecryptionKeyCached, (version) => log.push(`cached ${version}`))
 
     // "Checking and enabling an existing backup"
     const check = await crypto.checkKeyBackupAndEnable()
@@ -101,7 +97,7 @@ describe("the reference guide through the Promise facade", () => {
     const identity = await createUserWithCrossSigning(url)
     let shownRecoveryKey: string | undefined
     const showRecoveryKeyToUser = async (encoded: string | undefined) => void (shownRecoveryKey = encoded)
-    const promptUserForRecoveryKey = async (): Promise<Uint8Array> => Either.getOrThrow(decodeRecoveryKey(shownRecoveryKey ?? ""))
+    const promptUserForRecoveryKey = async (): Promise<Uint8Array> => Either.getOrThrow(RecoveryKey.decodeRecoveryKey(shownRecoveryKey ?? ""))
 
     // 1. Create the client with cryptoCallbacks
     const cryptoCallbacks = {
@@ -135,8 +131,8 @@ describe("the reference guide through the Promise facade", () => {
     // 4. Listen for backup events
     const statuses: Array<boolean> = []
     const errors: Array<string> = []
-    crypto.on(CryptoEvent.KeyBackupStatus, (enabled) => statuses.push(enabled))
-    crypto.on(CryptoEvent.KeyBackupFailed, (errorCode) => errors.push(errorCode))
+    crypto.on(KeyBackupClient.CryptoEvent.KeyBackupStatus, (enabled) => statuses.push(enabled))
+    crypto.on(KeyBackupClient.CryptoEvent.KeyBackupFailed, (errorCode) => errors.push(errorCode))
 
     const keys = exportedKeys(240)
     await crypto.addRoomKeys(keys)
@@ -227,8 +223,8 @@ describe("the reference guide through the Promise facade", () => {
   it("the pure @noble backend gives the same result through the facade", { timeout: 60_000 }, async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
-    const crypto = await createKeyBackupClient({
-      homeserver: FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId), retry: FAST_RETRY }),
+    const crypto = await KeyBackupClient.createKeyBackupClient({
+      homeserver: FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: Ids.UserId.make(identity.userId), retry: FAST_RETRY }),
       store: BackupStore.layerMemory,
       deviceKeys: { userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) },
       crypto: "noble",
@@ -263,13 +259,13 @@ describe("the reference guide through the Promise facade", () => {
     await expect(crypto.getActiveSessionBackupVersion()).rejects.toBeInstanceOf(Error)
   })
 
-  it("a store layer that fails to build rejects createKeyBackupClient", async () => {
+  it("a store layer that fails to build rejects KeyBackupClient.createKeyBackupClient", async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
     const failing = Layer.fail(new BackupStore.StorageError({ reason: "Open", message: "cannot open" }))
     await expect(
-      createKeyBackupClient({
-        homeserver: FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId) }),
+      KeyBackupClient.createKeyBackupClient({
+        homeserver: FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: Ids.UserId.make(identity.userId) }),
         store: failing,
         deviceKeys: { userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) },
       }),

@@ -2,18 +2,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Stream } from "effect"
 import type { Scope } from "effect"
-import type { FakeHomeserverAdmin, TestIdentity } from "../../../testkit/src/index.js"
-import type { BackupState } from "../../src/backup/BackupState.js"
-import { activeVersionOf } from "../../src/backup/BackupState.js"
-import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
-import { backoffDelay, DEFAULT_BATCH_SIZE, resolveUploadOptions } from "../../src/backup/UploadOptions.js"
-import { envelopeOf, plaintextOf } from "../../src/backup/UploadBatch.js"
-import type { BackupEvents } from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
+import type { FakeHomeserverAdmin, TestIdentity } from "@matrix-backup/testkit"
+import { type BackupEvents, BackupStore, KeyBackupEngine, UploadOptions } from "@matrix-backup/core"
 import { deviceKeysLayer, engineLayer, eventually, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
 type Ctx = { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly identity: TestIdentity }
-const run = <A, E>(f: (ctx: Ctx) => Effect.Effect<A, E, KeyBackupEngine | BackupStore.BackupStore | BackupEvents | Scope.Scope>) =>
+const run = <A, E>(f: (ctx: Ctx) => Effect.Effect<A, E, KeyBackupEngine.KeyBackupEngine | BackupStore.BackupStore | BackupEvents.BackupEvents | Scope.Scope>) =>
   withServer((ctx) =>
     f(ctx).pipe(
       Effect.provide(engineLayer(Layer.mergeAll(homeserverLayer(ctx.url, ctx.identity), deviceKeysLayer(ctx.identity), BackupStore.layerMemory))),
@@ -22,8 +16,8 @@ const run = <A, E>(f: (ctx: Ctx) => Effect.Effect<A, E, KeyBackupEngine | Backup
 
 /** Records every state the engine goes through (forked; read it after the action). */
 const record = Effect.gen(function* () {
-  const engine = yield* KeyBackupEngine
-  const seen: Array<BackupState> = []
+  const engine = yield* KeyBackupEngine.KeyBackupEngine
+  const seen: Array<KeyBackupEngine.BackupState> = []
   const fiber = yield* Effect.forkScoped(Stream.runForEach(engine.stateChanges, (s) => Effect.sync(() => void seen.push(s))))
   yield* eventually(() => expect(seen.length).toBeGreaterThan(0))
   return { seen, tags: () => seen.map((s) => s._tag), fiber }
@@ -33,7 +27,7 @@ describe("engine state transitions", () => {
   it.scopedLive("Unknown → Checking → Disabled(NoBackup)", () =>
     run(() =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const r = yield* record
         yield* engine.checkKeyBackupAndEnable()
         yield* eventually(() => expect(r.seen).toEqual([{ _tag: "Unknown" }, { _tag: "Checking" }, { _tag: "Disabled", reason: "NoBackup" }]))
@@ -44,15 +38,15 @@ describe("engine state transitions", () => {
   it.scopedLive("Enabled → Uploading(remaining…) → Enabled, with exact remaining counts", () =>
     run(() =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         yield* engine.waitForBackupSteadyState()
         const r = yield* record
-        yield* engine.addRoomKeys(roomKeys(2 * DEFAULT_BATCH_SIZE + 7))
+        yield* engine.addRoomKeys(roomKeys(2 * UploadOptions.DEFAULT_BATCH_SIZE + 7))
         yield* engine.waitForBackupSteadyState()
         yield* eventually(() =>
           expect(r.seen.filter((s) => s._tag === "Uploading")).toEqual([
-            { _tag: "Uploading", version: "1", remaining: DEFAULT_BATCH_SIZE + 7 },
+            { _tag: "Uploading", version: "1", remaining: UploadOptions.DEFAULT_BATCH_SIZE + 7 },
             { _tag: "Uploading", version: "1", remaining: 7 },
             { _tag: "Uploading", version: "1", remaining: 0 },
           ]),
@@ -66,7 +60,7 @@ describe("engine state transitions", () => {
   it.scopedLive("Uploading → Error(RateLimited, retryInMs) and Error(UploadFailed, errcode) → Uploading", () =>
     run(({ admin }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         const r = yield* record
         yield* Effect.promise(() => admin.injectFault({ kind: "rateLimit", retryAfterMs: 7, times: 3, match: { method: "PUT", path: "/room_keys/keys" } }))
@@ -85,7 +79,7 @@ describe("engine state transitions", () => {
   it.scopedLive("a failed check with uploads off → Error(CheckFailed); with uploads on, nothing changes", () =>
     run(({ admin }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const fault = yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 503, match: { method: "GET", path: /room_keys\/version$/ } }))
         expect(Option.isNone(yield* engine.checkKeyBackupAndEnable())).toBe(true)
         expect(yield* engine.state).toMatchObject({ _tag: "Error", reason: "CheckFailed", errcode: "M_UNKNOWN" })
@@ -103,7 +97,7 @@ describe("engine state transitions", () => {
   it.scopedLive("disable(reason) from Enabled → Disabled(reason); enabling again is a new activation", () =>
     run(() =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         yield* engine.disable("Requested")
         expect(yield* engine.state).toEqual({ _tag: "Disabled", reason: "Requested" })
@@ -119,7 +113,7 @@ describe("engine state transitions", () => {
   it.scopedLive("steady-state wait times out with the pending count instead of hanging", () =>
     run(({ admin }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 500, match: { method: "PUT", path: "/room_keys/keys" } }))
         yield* engine.addRoomKeys(roomKeys(4))
@@ -128,37 +122,4 @@ describe("engine state transitions", () => {
       }),
     ),
   )
-})
-
-describe("upload settings and request building", () => {
-  it("backoff doubles from the base and stops at the cap (1, 2, 4, 8, 16, 16 s by default)", () => {
-    const settings = resolveUploadOptions()
-    expect([1, 2, 3, 4, 5, 6, 40].map((n) => backoffDelay(settings, n)).map((d) => d.value)).toEqual(
-      [1000, 2000, 4000, 8000, 16000, 16000, 16000].map((millis) => ({ _tag: "Millis", millis })),
-    )
-    expect(resolveUploadOptions({ batchSize: 0 }).batchSize).toBe(1)
-    expect(resolveUploadOptions().batchSize).toBe(100)
-  })
-
-  it("the plaintext is the session export with sender data and m.shared_history; the envelope follows matrix-rust-sdk", () => {
-    const [key] = roomKeys(1)
-    if (key === undefined) throw new Error("test: no key")
-    const shared = { ...key, sharedHistory: true, imported: true, firstKnownIndex: 5, extra: { untrusted: true } }
-    expect(JSON.parse(new TextDecoder().decode(plaintextOf(shared)))).toEqual({
-      algorithm: "m.megolm.v1.aes-sha2",
-      sender_key: key.senderKey,
-      session_key: key.sessionKey,
-      sender_claimed_keys: key.senderClaimedKeys,
-      forwarding_curve25519_key_chain: [],
-      "m.shared_history": true,
-      untrusted: true,
-    })
-    expect(envelopeOf(shared, { x: 1 })).toEqual({ first_message_index: 5, forwarded_count: 1, is_verified: false, session_data: { x: 1 } })
-    expect(envelopeOf(key, {}).forwarded_count).toBe(0)
-  })
-
-  it("activeVersionOf reads the version uploads target", () => {
-    expect(activeVersionOf({ _tag: "Uploading", version: "3", remaining: 1 })).toBe("3")
-    expect(activeVersionOf({ _tag: "Disabled", reason: "NotTrusted", version: "3" })).toBeUndefined()
-  })
 })

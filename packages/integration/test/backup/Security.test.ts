@@ -2,19 +2,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import type { Scope } from "effect"
-import type { FakeHomeserverAdmin, TestIdentity } from "../../../testkit/src/index.js"
-import { createUserWithCrossSigning, ed25519PublicKey, loginNewDevice, MEGOLM_BACKUP_V1, signJson } from "../../../testkit/src/index.js"
-import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
-import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
-import { encodeBase64 } from "../../src/schema/Base64.js"
-import { type BackupEvents, CryptoEvent } from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
+import type { FakeHomeserverAdmin, TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, ed25519PublicKey, loginNewDevice, MEGOLM_BACKUP_V1, signJson } from "@matrix-backup/testkit"
+import { BackupEvents, BackupStore, Base64, Curve25519, KeyBackupEngine } from "@matrix-backup/core"
 import { collectEvents, deviceKeysLayer, engineLayer, eventually, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
 type Ctx = { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly identity: TestIdentity }
 
 const run = <A, E>(
-  f: (ctx: Ctx) => Effect.Effect<A, E, KeyBackupEngine | BackupStore.BackupStore | BackupEvents | Scope.Scope>,
+  f: (ctx: Ctx) => Effect.Effect<A, E, KeyBackupEngine.KeyBackupEngine | BackupStore.BackupStore | BackupEvents.BackupEvents | Scope.Scope>,
   options: { readonly withMaster?: boolean; readonly verifiedDevices?: ReadonlyArray<string> } = {},
   setup: (ctx: Ctx) => Promise<Partial<{ verifiedDevices: ReadonlyArray<string> }>> = async () => ({}),
 ) =>
@@ -31,7 +27,7 @@ const run = <A, E>(
   )
 
 const randomKey = () => globalThis.crypto.getRandomValues(new Uint8Array(32))
-const publicOf = (key: Uint8Array) => encodeBase64(publicKeyFromPrivateKey(key))
+const publicOf = (key: Uint8Array) => Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(key))
 const post = async (url: string, token: string, path: string, body: unknown) => {
   const response = await fetch(`${url}/_matrix/client/v3${path}`, {
     method: "POST",
@@ -66,7 +62,7 @@ const secondDevice = async (ctx: Ctx, crossSign: boolean) => {
 
 const expectRefused = (ctx: Ctx, version: string, reason: string) =>
   Effect.gen(function* () {
-    const engine = yield* KeyBackupEngine
+    const engine = yield* KeyBackupEngine.KeyBackupEngine
     const check = yield* engine.checkKeyBackupAndEnable(true)
     expect(Option.getOrThrow(check).trustInfo).toEqual({ trusted: false, matchesDecryptionKey: false })
     expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason, version })
@@ -79,7 +75,7 @@ describe("security", () => {
   it.scopedLive("the server swaps in an unsigned backup with a foreign key mid-upload: nothing goes to it, the state says NotTrusted", () =>
     run((ctx) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const seen = yield* collectEvents
         yield* engine.resetKeyBackup()
         yield* engine.addRoomKeys(roomKeys(50))
@@ -91,8 +87,8 @@ describe("security", () => {
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NotTrusted", version: foreign })
         expect(yield* Effect.promise(() => ctx.admin.roomKeys(ctx.identity.userId, foreign))).toEqual([])
         yield* eventually(() => {
-          expect(seen).toContainEqual({ name: CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
-          expect(seen.filter((e) => e.name === CryptoEvent.KeyBackupStatus).at(-1)).toEqual({ name: CryptoEvent.KeyBackupStatus, enabled: false })
+          expect(seen).toContainEqual({ name: BackupEvents.CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
+          expect(seen.filter((e) => e.name === BackupEvents.CryptoEvent.KeyBackupStatus).at(-1)).toEqual({ name: BackupEvents.CryptoEvent.KeyBackupStatus, enabled: false })
         })
         const puts = (yield* Effect.promise(() => ctx.admin.requestLog())).filter((e) => e.method === "PUT" && e.query.includes(`version=${foreign}`))
         expect(puts).toEqual([])
@@ -105,7 +101,7 @@ describe("security", () => {
       Effect.gen(function* () {
         const signed = signJson({ public_key: publicOf(randomKey()) }, ctx.identity.userId, ctx.identity.deviceId, ctx.identity.deviceSigningSeed)
         const version = yield* Effect.promise(() => ctx.admin.resetBackupAsOtherDevice(ctx.identity.userId, MEGOLM_BACKUP_V1, { ...signed, public_key: publicOf(randomKey()) }))
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const verdict = yield* engine.isKeyBackupTrusted(Option.getOrThrow(yield* engine.getKeyBackupInfo()))
         expect(verdict.details.deviceSignature).toMatchObject({ state: "Invalid", reason: "BadSignature" })
         yield* expectRefused(ctx, version, "NotTrusted")
@@ -135,7 +131,7 @@ describe("security", () => {
     run(
       (ctx) =>
         Effect.gen(function* () {
-          const engine = yield* KeyBackupEngine
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
           const info = Option.getOrThrow(yield* engine.getKeyBackupInfo())
           const verdict = yield* engine.isKeyBackupTrusted(info)
           expect(Object.values(verdict.details.otherSignatures)).toMatchObject([{ state: "ValidButNotTrusted", reason: "DeviceNotVerified" }])
@@ -150,7 +146,7 @@ describe("security", () => {
     run(
       (ctx) =>
         Effect.gen(function* () {
-          const engine = yield* KeyBackupEngine
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
           const check = Option.getOrThrow(yield* engine.checkKeyBackupAndEnable(true))
           expect(check.trustInfo).toEqual({ trusted: true, matchesDecryptionKey: false })
           yield* engine.addRoomKeys(roomKeys(5))
@@ -169,7 +165,7 @@ describe("security", () => {
           const other = yield* Effect.promise(() => secondDevice(ctx, true))
           const auth = signJson({ public_key: publicOf(randomKey()) }, ctx.identity.userId, other.deviceId, other.seed)
           const version = yield* Effect.promise(() => ctx.admin.resetBackupAsOtherDevice(ctx.identity.userId, MEGOLM_BACKUP_V1, auth))
-          const engine = yield* KeyBackupEngine
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
           const check = Option.getOrThrow(yield* engine.checkKeyBackupAndEnable(true))
           expect(check.trustInfo).toEqual({ trusted: true, matchesDecryptionKey: false })
           yield* engine.addRoomKeys(roomKeys(15))
@@ -187,7 +183,7 @@ describe("security", () => {
         const v1 = yield* Effect.promise(() => ctx.admin.resetBackupAsOtherDevice(ctx.identity.userId, MEGOLM_BACKUP_V1, { public_key: publicOf(key) }))
         const store = yield* BackupStore.BackupStore
         yield* store.storeBackupDecryptionKey(Redacted.make(Uint8Array.from(key)), v1)
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         expect(Option.getOrThrow(yield* engine.checkKeyBackupAndEnable(true)).trustInfo).toEqual({ trusted: false, matchesDecryptionKey: true })
         expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(v1)
         // Same public key, new version: the cached key is for v1 only.
@@ -212,9 +208,9 @@ describe("security", () => {
   it.scopedLive("a signed backup with a low-order public key is refused before any upload", () =>
     run((ctx) =>
       Effect.gen(function* () {
-        const auth = signJson({ public_key: encodeBase64(new Uint8Array(32)) }, ctx.identity.userId, ctx.identity.deviceId, ctx.identity.deviceSigningSeed)
+        const auth = signJson({ public_key: Base64.encodeBase64(new Uint8Array(32)) }, ctx.identity.userId, ctx.identity.deviceId, ctx.identity.deviceSigningSeed)
         const version = yield* Effect.promise(() => ctx.admin.resetBackupAsOtherDevice(ctx.identity.userId, MEGOLM_BACKUP_V1, auth))
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.checkKeyBackupAndEnable(true)
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "UnusablePublicKey", version })
         yield* engine.addRoomKeys(roomKeys(5))

@@ -3,12 +3,11 @@
 // opens in js-sdk (`loadSessionBackupPrivateKeyFromSecretStorage` with our recovery key or passphrase).
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
-import type { RecoveryKeyCell, SecretStorageKeyAnswer } from "../../../testkit/src/JsSdk.js"
-import { bootstrapJsSdkSecretStorage, jsSdkSecondDevice, recoveryKeyCell, startJsSdkClient, stopAllJsSdkClients } from "../../../testkit/src/JsSdk.js"
+import type { RecoveryKeyCell, SecretStorageKeyAnswer } from "@matrix-backup/testkit/JsSdk"
+import { bootstrapJsSdkSecretStorage, jsSdkSecondDevice, recoveryKeyCell, startJsSdkClient, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { deriveRecoveryKeyFromPassphrase } from "matrix-js-sdk/lib/crypto-api/key-passphrase.js"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
-import { Recovery } from "../../src/secret-storage/Recovery.js"
-import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { Recovery, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
 import { deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
 
 afterEach(stopAllJsSdkClients)
@@ -22,11 +21,11 @@ const jsSecondDevice = (server: Server, user: TestUser, answer: SecretStorageKey
   Effect.promise(async () => (await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: answer, sync: false })).crypto)
 
 /** On a new device of `user`, this library opens 4S with `input` and loads the backup key. */
-const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Recovery["Type"]["openSecretStorage"]>[0]) =>
+const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Recovery.Recovery["Type"]["openSecretStorage"]>[0]) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     return yield* Effect.gen(function* () {
-      const recovery = yield* Recovery
+      const recovery = yield* Recovery.Recovery
       yield* recovery.openSecretStorage(input)
       const version = yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
       return { version, key: Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey())), state: yield* recovery.recoveryState }
@@ -36,7 +35,7 @@ const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Recove
 /** This library bootstraps 4S (recovery key or passphrase) and a new backup on `user`'s first device. */
 const weBootstrap = (server: Server, user: TestUser, passphrase?: string) =>
   Effect.gen(function* () {
-    const recovery = yield* Recovery
+    const recovery = yield* Recovery.Recovery
     const generated = yield* recovery.createRecoveryKeyFromPassphrase(passphrase === undefined ? undefined : Redacted.make(passphrase))
     yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
     const key = Redacted.value(Option.getOrThrow(yield* recovery.getSessionBackupPrivateKey()))
@@ -87,7 +86,7 @@ describe("interop with matrix-js-sdk 43 (Rust crypto)", { timeout: 120_000 }, ()
         const created = yield* Effect.promise(() => bootstrapJsSdkSecretStorage(crypto, cell))
         const device = yield* newDevice(server, user)
         yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(created.encodedPrivateKey ?? "") })
           const before = yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
           const rotated = yield* Effect.promise(async () => {

@@ -4,14 +4,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { base58 } from "@scure/base"
 import { Effect, Option, Redacted } from "effect"
-import { decodeRecoveryKey, encodeRecoveryKey } from "../../src/crypto/RecoveryKey.js"
-import { MEGOLM_BACKUP_SECRET } from "../../src/schema/SecretStorage.js"
-import { Recovery } from "../../src/secret-storage/Recovery.js"
-import { SecretStorage } from "../../src/secret-storage/SecretStorage.js"
-import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { Recovery, RecoveryKey, SecretStorage, SecretStorageCallbacks as Callbacks, SecretStorageService } from "@matrix-backup/core"
 import { accountData, accountDataWrites, deviceLayer, newDevice, newUser, randomKey, type Server, setAccountData, type TestUser, withServer, bootstrapWithRecoveryKey } from "./support.js"
 
-const TYPES = ["m.secret_storage.default_key", MEGOLM_BACKUP_SECRET, "m.key_backup"]
+const TYPES = ["m.secret_storage.default_key", SecretStorage.MEGOLM_BACKUP_SECRET, "m.key_backup"]
 
 /** The 4S account data (default key, its description, the backup secret) as the server holds it. */
 const snapshot = (server: Server, user: TestUser) =>
@@ -26,14 +22,14 @@ const snapshot = (server: Server, user: TestUser) =>
     return out
   })
 
-/** Runs `f` with Recovery on a new device of `user`, after clearing the request log; returns its failure and what was written. */
-const failOnNewDevice = <E>(server: Server, user: TestUser, f: (recovery: Recovery["Type"]) => Effect.Effect<unknown, E>) =>
+/** Runs `f` with Recovery.Recovery on a new device of `user`, after clearing the request log; returns its failure and what was written. */
+const failOnNewDevice = <E>(server: Server, user: TestUser, f: (recovery: Recovery.Recovery["Type"]) => Effect.Effect<unknown, E>) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     const before = yield* snapshot(server, user)
     yield* Effect.promise(() => server.admin.clearRequestLog())
     const { error, localKey } = yield* Effect.gen(function* () {
-      const recovery = yield* Recovery
+      const recovery = yield* Recovery.Recovery
       const error = yield* Effect.flip(f(recovery))
       return { error, localKey: yield* recovery.getSessionBackupPrivateKey() }
     }).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone)))
@@ -62,7 +58,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
         for (const [input, reason] of [[badParity, "Parity"], [badPrefix, "Prefix"], [Redacted.make("EsT0 OIl0"), "Base58"]] as const) {
           const device = yield* newDevice(server, user)
           yield* Effect.promise(() => server.admin.clearRequestLog())
-          const error = yield* Effect.flip(Effect.flatMap(Recovery, (r) => r.openSecretStorage({ recoveryKey: input }))).pipe(
+          const error = yield* Effect.flip(Effect.flatMap(Recovery.Recovery, (r) => r.openSecretStorage({ recoveryKey: input }))).pipe(
             Effect.provide(deviceLayer(server, device, Callbacks.layerNone)),
           )
           expect(error).toMatchObject({ _tag: "RecoveryKeyError", reason })
@@ -77,7 +73,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         yield* bootstrapWithRecoveryKey(server, user)
-        const other = Redacted.make(encodeRecoveryKey(Redacted.value(randomKey())))
+        const other = Redacted.make(RecoveryKey.encodeRecoveryKey(Redacted.value(randomKey())))
         const error = yield* failOnNewDevice(server, user, (r) =>
           Effect.zipRight(r.openSecretStorage({ recoveryKey: other }), r.loadSessionBackupPrivateKeyFromSecretStorage()),
         )
@@ -107,15 +103,15 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const recoveryKey = yield* bootstrapWithRecoveryKey(server, user)
-        const stored = (yield* accountData(server, user, MEGOLM_BACKUP_SECRET)) as { encrypted: Record<string, Record<string, string>> }
+        const stored = (yield* accountData(server, user, SecretStorage.MEGOLM_BACKUP_SECRET)) as { encrypted: Record<string, Record<string, string>> }
         const [keyId, entry] = Object.entries(stored.encrypted)[0] ?? ["", {}]
         const mac = Buffer.from(entry["mac"] ?? "", "base64")
         mac[5] = (mac[5] ?? 0) ^ 0x10
-        yield* setAccountData(server, user, MEGOLM_BACKUP_SECRET, { encrypted: { [keyId]: { ...entry, mac: mac.toString("base64") } } })
+        yield* setAccountData(server, user, SecretStorage.MEGOLM_BACKUP_SECRET, { encrypted: { [keyId]: { ...entry, mac: mac.toString("base64") } } })
         const error = yield* failOnNewDevice(server, user, (r) =>
           Effect.zipRight(r.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) }), r.loadSessionBackupPrivateKeyFromSecretStorage()),
         )
-        expect(error).toMatchObject({ _tag: "SecretStorageError", reason: "BadMac", keyId, secretName: MEGOLM_BACKUP_SECRET })
+        expect(error).toMatchObject({ _tag: "SecretStorageError", reason: "BadMac", keyId, secretName: SecretStorage.MEGOLM_BACKUP_SECRET })
       }),
     ),
   )
@@ -124,7 +120,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
-        const recoveryKey = Redacted.make(encodeRecoveryKey(Redacted.value(randomKey())))
+        const recoveryKey = Redacted.make(RecoveryKey.encodeRecoveryKey(Redacted.value(randomKey())))
         expect(yield* failOnNewDevice(server, user, (r) => r.openSecretStorage({ recoveryKey }))).toMatchObject({ reason: "NoDefaultKey" })
         expect(yield* failOnNewDevice(server, user, (r) => r.bootstrapSecretStorage())).toMatchObject({ _tag: "RecoveryError", reason: "NoCreateKeyCallback" })
         yield* setAccountData(server, user, "m.secret_storage.default_key", { key: "gone" })
@@ -139,7 +135,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
         const user = yield* newUser(server)
         yield* setAccountData(server, user, "m.secret_storage.key.future", { algorithm: "m.secret_storage.v2.future", iv: "x" })
         yield* setAccountData(server, user, "m.secret_storage.default_key", { key: "future" })
-        const recoveryKey = Redacted.make(encodeRecoveryKey(Redacted.value(randomKey())))
+        const recoveryKey = Redacted.make(RecoveryKey.encodeRecoveryKey(Redacted.value(randomKey())))
         const error = yield* failOnNewDevice(server, user, (r) => r.openSecretStorage({ recoveryKey }))
         expect(error).toMatchObject({ _tag: "SecretStorageError", reason: "UnknownAlgorithm", keyId: "future", detail: "m.secret_storage.v2.future" })
       }),
@@ -171,7 +167,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
         const user = yield* newUser(server)
         let asked = 0
         const callbacks = Callbacks.layerFromPromises({ getSecretStorageKey: async () => (asked++, null) })
-        const error = yield* Effect.flip(Effect.flatMap(Recovery, (r) => r.loadSessionBackupPrivateKeyFromSecretStorage())).pipe(
+        const error = yield* Effect.flip(Effect.flatMap(Recovery.Recovery, (r) => r.loadSessionBackupPrivateKeyFromSecretStorage())).pipe(
           Effect.provide(deviceLayer(server, user, callbacks)),
         )
         expect(error).toMatchObject({ _tag: "RecoveryError", reason: "NoBackup" })
@@ -186,8 +182,8 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const recoveryKey = Redacted.make(yield* bootstrapWithRecoveryKey(server, user))
-        const key = Option.getOrThrow(Option.getRight(decodeRecoveryKey(Redacted.value(recoveryKey))))
-        yield* Effect.flatMap(SecretStorage, (ss) => ss.store(MEGOLM_BACKUP_SECRET, Redacted.make("bm90IDMyIGJ5dGVz"))).pipe(
+        const key = Option.getOrThrow(Option.getRight(RecoveryKey.decodeRecoveryKey(Redacted.value(recoveryKey))))
+        yield* Effect.flatMap(SecretStorageService.SecretStorage, (ss) => ss.store(SecretStorage.MEGOLM_BACKUP_SECRET, Redacted.make("bm90IDMyIGJ5dGVz"))).pipe(
           Effect.provide(deviceLayer(server, user, Callbacks.layerFromKey(Redacted.make(key)))),
         )
         const error = yield* failOnNewDevice(server, user, (r) =>
@@ -203,7 +199,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         yield* Effect.gen(function* () {
-          const recovery = yield* Recovery
+          const recovery = yield* Recovery.Recovery
           expect(yield* Effect.flip(recovery.storeSessionBackupPrivateKey(randomKey(), ""))).toMatchObject({ reason: "NoVersion" })
           expect(yield* Effect.flip(recovery.storeSessionBackupPrivateKey(Redacted.make(new Uint8Array(31)), "1"))).toMatchObject({
             reason: "MalformedBackupKey",

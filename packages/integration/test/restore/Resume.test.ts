@@ -2,20 +2,15 @@
 // store failure, running the restore again skips the rooms already done, imports every key once, and adds up.
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
-import * as KeyBackupRestore from "../../src/restore/KeyBackupRestore.js"
-import type { KeyBackupRestoreResult } from "../../src/restore/RestoreError.js"
-import { totalFailures } from "../../src/restore/RestoreError.js"
-import * as BackupEvents from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
-import * as HomeserverApi from "../../src/services/HomeserverApi.js"
+import { BackupEvents, BackupStore, HomeserverApi, KeyBackupRestore, RestoreError } from "@matrix-backup/core"
 import { cacheKey, seed } from "./fixtures.js"
 import { cryptoLayer, STORE_KINDS, withRestore, withServer } from "./support.js"
 
 const COUNT = 1000
 const ROOMS = 20
 
-const addsUp = (result: KeyBackupRestoreResult) =>
-  expect(result.imported + result.skipped + totalFailures(result.failures)).toBe(result.total)
+const addsUp = (result: RestoreError.KeyBackupRestoreResult) =>
+  expect(result.imported + result.skipped + RestoreError.totalFailures(result.failures)).toBe(result.total)
 
 const countTotal = BackupStore.BackupStore.pipe(Effect.flatMap((store) => store.countTotal()))
 

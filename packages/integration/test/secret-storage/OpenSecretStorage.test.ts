@@ -2,8 +2,7 @@
 // the passphrase first when the key has m.pbkdf2 parameters, then the recovery key.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { Recovery } from "../../src/secret-storage/Recovery.js"
-import * as Callbacks from "../../src/services/SecretStorageCallbacks.js"
+import { Recovery, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
 import { accountDataWrites, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer, bootstrapWithRecoveryKey } from "./support.js"
 
 /** Opens 4S on a new device with `text` in the one field, then loads the backup key; the outcome as an Either. */
@@ -11,7 +10,7 @@ const openWith = (server: Server, user: TestUser, text: string) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     return yield* Effect.either(
-      Effect.flatMap(Recovery, (r) =>
+      Effect.flatMap(Recovery.Recovery, (r) =>
         Effect.zipRight(r.openSecretStorage({ recoveryKeyOrPassphrase: Redacted.make(text) }), r.loadSessionBackupPrivateKeyFromSecretStorage()),
       ).pipe(Effect.provide(deviceLayer(server, device, Callbacks.layerNone))),
     )

@@ -2,17 +2,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import type { Scope } from "effect"
-import { signBackupAuthData } from "../../../testkit/src/index.js"
-import { KeyBackupEngine } from "../../src/backup/KeyBackupEngine.js"
-import { publicKeyFromPrivateKey } from "../../src/crypto/Curve25519.js"
-import { decryptSessionData } from "../../src/crypto/MegolmBackupV1.js"
-import { encodeBase64 } from "../../src/schema/Base64.js"
-import { type BackupEvents, CryptoEvent } from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
+import { signBackupAuthData } from "@matrix-backup/testkit"
+import { BackupEvents, BackupStore, Base64, Curve25519, KeyBackupEngine, MegolmBackupV1 } from "@matrix-backup/core"
 import { collectEvents, deviceKeysLayer, eventually, engineLayer, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
 const run = <A, E>(
-  f: (ctx: Parameters<Parameters<typeof withServer>[0]>[0]) => Effect.Effect<A, E, KeyBackupEngine | BackupStore.BackupStore | BackupEvents | Scope.Scope>,
+  f: (ctx: Parameters<Parameters<typeof withServer>[0]>[0]) => Effect.Effect<A, E, KeyBackupEngine.KeyBackupEngine | BackupStore.BackupStore | BackupEvents.BackupEvents | Scope.Scope>,
   options: { readonly withMaster?: boolean } = {},
 ) =>
   withServer((ctx) =>
@@ -27,11 +22,11 @@ const storedKey = Effect.flatMap(BackupStore.BackupStore, (store) => store.getBa
   Effect.map(Option.getOrThrowWith(() => new Error("test: no key cached"))),
 )
 
-describe("KeyBackupEngine", () => {
+describe("KeyBackupEngine.KeyBackupEngine", () => {
   it.scopedLive("no backup: check is None, uploads stay off and the steady-state wait says why", () =>
     run(() =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         expect(Option.isNone(yield* engine.checkKeyBackupAndEnable(true))).toBe(true)
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NoBackup" })
         expect(Option.isNone(yield* engine.getActiveSessionBackupVersion())).toBe(true)
@@ -45,7 +40,7 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("steady-state wait before any check fails as Unknown, not a hang", () =>
     run(() =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         expect((yield* Effect.flip(engine.waitForBackupSteadyState({ timeoutMs: 5000 }))).reason).toBe("Unknown")
       }),
     ),
@@ -54,7 +49,7 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("reset creates a signed version, caches its key, enables it and uploads every key exactly once", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const seen = yield* collectEvents
         const keys = roomKeys(250, { rooms: 7 })
         yield* engine.addRoomKeys(keys)
@@ -64,7 +59,7 @@ describe("KeyBackupEngine", () => {
         expect(version).toBe("1")
         const { key, version: cachedVersion } = yield* storedKey
         expect(cachedVersion).toBe(version)
-        const publicKey = encodeBase64(publicKeyFromPrivateKey(Redacted.value(key)))
+        const publicKey = Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(Redacted.value(key)))
         const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
         expect(rows).toHaveLength(1)
         expect(rows[0]?.auth_data).toMatchObject({ public_key: publicKey, signatures: { [identity.userId]: { [`ed25519:${identity.deviceId}`]: expect.any(String) } } })
@@ -80,7 +75,7 @@ describe("KeyBackupEngine", () => {
         for (const entry of stored) {
           const data = entry.data.session_data
           if (typeof data !== "object" || data === null) throw new Error("test: bad session_data")
-          const plain = decryptSessionData(Redacted.value(key), {
+          const plain = MegolmBackupV1.decryptSessionData(Redacted.value(key), {
             ephemeral: String(Reflect.get(data, "ephemeral")),
             ciphertext: String(Reflect.get(data, "ciphertext")),
             mac: String(Reflect.get(data, "mac")),
@@ -93,9 +88,9 @@ describe("KeyBackupEngine", () => {
         const log = yield* Effect.promise(() => admin.requestLog())
         expect(log.filter((e) => e.method === "PUT" && e.path.endsWith("/room_keys/keys"))).toHaveLength(3)
         const names = seen.map((e) => e.name)
-        expect(names).toContain(CryptoEvent.KeyBackupDecryptionKeyCached)
-        expect(seen.find((e) => e.name === CryptoEvent.KeyBackupStatus)).toEqual({ name: CryptoEvent.KeyBackupStatus, enabled: true })
-        const remaining = seen.flatMap((e) => (e.name === CryptoEvent.KeyBackupSessionsRemaining ? [e.remaining] : []))
+        expect(names).toContain(BackupEvents.CryptoEvent.KeyBackupDecryptionKeyCached)
+        expect(seen.find((e) => e.name === BackupEvents.CryptoEvent.KeyBackupStatus)).toEqual({ name: BackupEvents.CryptoEvent.KeyBackupStatus, enabled: true })
+        const remaining = seen.flatMap((e) => (e.name === BackupEvents.CryptoEvent.KeyBackupSessionsRemaining ? [e.remaining] : []))
         expect(remaining.filter((n) => n > 0)).toEqual([150, 50])
         expect(remaining.at(-1)).toBe(0)
       }),
@@ -105,7 +100,7 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("imported keys are sent with forwarded_count 1; keys added later are uploaded by the woken loop", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* engine.waitForBackupSteadyState()
         yield* engine.addRoomKeys(roomKeys(30, { imported: true }))
@@ -120,7 +115,7 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("concurrent checks share one GET", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         yield* Effect.promise(() => admin.clearRequestLog())
         const results = yield* Effect.all(Array.from({ length: 5 }, () => engine.checkKeyBackupAndEnable(true)), { concurrency: "unbounded" })
@@ -137,19 +132,19 @@ describe("KeyBackupEngine", () => {
     run(
       ({ admin, identity }) =>
         Effect.gen(function* () {
-          const engine = yield* KeyBackupEngine
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
           const seen = yield* collectEvents
           yield* engine.addRoomKeys(roomKeys(120))
           yield* engine.resetKeyBackup()
           yield* engine.waitForBackupSteadyState()
           // The other device signs with the master key only; our engine does not hold the new private key.
           const otherKey = globalThis.crypto.getRandomValues(new Uint8Array(32))
-          const auth = signBackupAuthData({ public_key: encodeBase64(publicKeyFromPrivateKey(otherKey)) }, identity)
+          const auth = signBackupAuthData({ public_key: Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(otherKey)) }, identity)
           const v2 = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
           yield* engine.addRoomKeys(roomKeys(10))
           yield* engine.waitForBackupSteadyState()
           expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(v2)
-          expect(seen).toContainEqual({ name: CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
+          expect(seen).toContainEqual({ name: BackupEvents.CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
           const stored = yield* Effect.promise(() => admin.roomKeys(identity.userId, v2))
           expect(stored).toHaveLength(130)
           const store = yield* BackupStore.BackupStore
@@ -164,16 +159,16 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("deleting the active version disables uploads and clears the cached info", () =>
     run(() =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const seen = yield* collectEvents
         yield* engine.resetKeyBackup()
         yield* engine.deleteKeyBackupVersion("1")
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "Deleted", version: "1" })
         expect(Option.isNone(yield* engine.getActiveSessionBackupVersion())).toBe(true)
         yield* eventually(() =>
-          expect(seen.filter((e) => e.name === CryptoEvent.KeyBackupStatus)).toEqual([
-            { name: CryptoEvent.KeyBackupStatus, enabled: true },
-            { name: CryptoEvent.KeyBackupStatus, enabled: false },
+          expect(seen.filter((e) => e.name === BackupEvents.CryptoEvent.KeyBackupStatus)).toEqual([
+            { name: BackupEvents.CryptoEvent.KeyBackupStatus, enabled: true },
+            { name: BackupEvents.CryptoEvent.KeyBackupStatus, enabled: false },
           ]),
         )
         expect(Option.isNone(yield* engine.getKeyBackupInfo())).toBe(true)
@@ -188,7 +183,7 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("checks racing a reset never leave uploads on a deleted version", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         yield* engine.addRoomKeys(roomKeys(60))
         const [, , check] = yield* Effect.all([engine.checkKeyBackupAndEnable(), engine.checkKeyBackupAndEnable(), engine.resetKeyBackup(), engine.checkKeyBackupAndEnable()], {
@@ -206,9 +201,9 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("a decryption key arriving for the server's (unsigned) backup: onDecryptionKeyCached re-checks and enables it", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         const key = globalThis.crypto.getRandomValues(new Uint8Array(32))
-        const auth = { public_key: encodeBase64(publicKeyFromPrivateKey(key)) }
+        const auth = { public_key: Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(key)) }
         const version = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
         yield* engine.checkKeyBackupAndEnable()
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NotTrusted", version })
@@ -226,7 +221,7 @@ describe("KeyBackupEngine", () => {
   it.scopedLive("reset deletes every older version first", () =>
     run(({ admin, identity }) =>
       Effect.gen(function* () {
-        const engine = yield* KeyBackupEngine
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
         yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
         const check = yield* engine.resetKeyBackup()

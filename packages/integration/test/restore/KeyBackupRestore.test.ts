@@ -3,11 +3,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Stream } from "effect"
 import { pbkdf2Sync, randomBytes } from "node:crypto"
-import { backupPublicKeyFromPrivate, MEGOLM_BACKUP_V1 } from "../../../testkit/src/index.js"
-import type { ImportRoomKeyProgressData } from "../../src/restore/RestoreError.js"
-import { BackupStore } from "../../src/services/BackupStore.js"
+import { backupPublicKeyFromPrivate, MEGOLM_BACKUP_V1 } from "@matrix-backup/testkit"
+import { BackupStore, type RestoreError, RoomKey } from "@matrix-backup/core"
 import { cacheKey, sameKey, seed, storedKeys } from "./fixtures.js"
-import { MEGOLM_V1_AES_SHA2 } from "../../src/schema/RoomKey.js"
 import { BROKEN_KINDS, brokenEntries, generateRoomKeys, newBackupKey, randomBackupPublicKey, seedBackup, STORE_KINDS, withRestore } from "./support.js"
 import type { BrokenKind, Harness } from "./support.js"
 
@@ -35,7 +33,7 @@ describe.each(STORE_KINDS)("restoreKeyBackup into the %s store", (kind) => {
         const broken = brokenEntries(backupPublicKeyFromPrivate(seeded.privateKey))
         yield* Effect.promise(() => h.admin.insertRoomKeys(h.user.userId, version, broken))
         yield* cacheKey(seeded)
-        const progress: Array<ImportRoomKeyProgressData> = []
+        const progress: Array<RestoreError.ImportRoomKeyProgressData> = []
         const result = yield* restore.restoreKeyBackup({ onProgress: (p) => progress.push(p) })
 
         expect(result.total).toBe(450 + BROKEN_KINDS.length)
@@ -45,7 +43,7 @@ describe.each(STORE_KINDS)("restoreKeyBackup into the %s store", (kind) => {
         for (const kind of BROKEN_KINDS) expected[EXPECTED_REASON[kind]] = (expected[EXPECTED_REASON[kind]] ?? 0) + 1
         for (const [reason, count] of Object.entries(result.failures)) expect([reason, count]).toEqual([reason, expected[reason] ?? 0])
 
-        const store = yield* BackupStore
+        const store = yield* BackupStore.BackupStore
         const stored = yield* storedKeys
         expect(stored).toHaveLength(450)
         const byId = new Map(seeded.keys.map((k) => [`${k.room_id}|${k.session_id}`, k]))
@@ -72,7 +70,7 @@ describe.each(STORE_KINDS)("restoreKeyBackup into the %s store", (kind) => {
         const seeded = yield* seed(h.admin, h.user.userId, { count: 120 })
         yield* cacheKey(seeded)
         yield* restore.restoreKeyBackup()
-        const store = yield* BackupStore
+        const store = yield* BackupStore.BackupStore
         expect(yield* store.countTotal()).toBe(120)
         expect(yield* store.countPending(seeded.version)).toBe(0)
         const next = yield* Effect.promise(() => h.admin.resetBackupAsOtherDevice(h.user.userId))
@@ -86,7 +84,7 @@ describe("restoreKeyBackup keeps the better copy", () => {
   it.effect("a lower local index is kept (and stays pending); a higher one is replaced by the backup's and marked backed up", () =>
     withRestore("sqlite", (h, restore) =>
       Effect.gen(function* () {
-        const store = yield* BackupStore
+        const store = yield* BackupStore.BackupStore
         const keys = generateRoomKeys(20, { rooms: 1, firstKnownIndex: 0 })
         const later = generateRoomKeys(20, { rooms: 1, firstKnownIndex: 7 })
         const privateKey = newBackupKey()
@@ -100,7 +98,7 @@ describe("restoreKeyBackup keeps the better copy", () => {
           local.map((k, i) => ({
             roomId: k.room_id,
             sessionId: k.session_id,
-            algorithm: MEGOLM_V1_AES_SHA2,
+            algorithm: RoomKey.MEGOLM_V1_AES_SHA2,
             senderKey: k.sender_key,
             sessionKey: k.session_key,
             senderClaimedKeys: { ...k.sender_claimed_keys },
@@ -125,7 +123,7 @@ describe("restoreKeyBackup keeps the better copy", () => {
 })
 
 describe("restoreKeyBackup refuses before any download", () => {
-  const refuses = (setup: (h: Harness) => Effect.Effect<void, unknown, BackupStore>, reason: string) =>
+  const refuses = (setup: (h: Harness) => Effect.Effect<void, unknown, BackupStore.BackupStore>, reason: string) =>
     withRestore("memory", (h, restore) =>
       Effect.gen(function* () {
         yield* setup(h)
@@ -164,7 +162,7 @@ describe("restoreKeyBackup edge cases", () => {
       Effect.gen(function* () {
         const seeded = yield* seed(h.admin, h.user.userId, { count: 0 })
         yield* cacheKey(seeded)
-        const progress: Array<ImportRoomKeyProgressData> = []
+        const progress: Array<RestoreError.ImportRoomKeyProgressData> = []
         const result = yield* restore.restoreKeyBackup({ onProgress: (p) => progress.push(p) })
         expect(result).toMatchObject({ total: 0, imported: 0, skipped: 0 })
         expect(progress[0]).toEqual({ stage: "fetch" })
@@ -183,7 +181,7 @@ describe("restoreKeyBackup edge cases", () => {
         yield* Effect.promise(() => h.admin.clearRequestLog())
         const result = yield* restore.restoreKeyBackup({ rooms })
         expect(result).toMatchObject({ total: wanted, imported: wanted })
-        expect(yield* BackupStore.pipe(Effect.flatMap((s) => s.countTotal()))).toBe(wanted)
+        expect(yield* BackupStore.BackupStore.pipe(Effect.flatMap((s) => s.countTotal()))).toBe(wanted)
         expect((yield* keysRequests(h)).map((e) => e.path).sort()).toEqual(rooms.map((r) => `/_matrix/client/v3/room_keys/keys/${encodeURIComponent(r)}`).sort())
       }),
     ),
@@ -218,7 +216,7 @@ describe("restoreKeyBackup edge cases", () => {
         expect(wrong.reason).toBe("DecryptionKeyDoesNotMatch")
         const result = yield* restore.restoreKeyBackupWithPassphrase(Redacted.make("correct horse"))
         expect(result).toMatchObject({ total: 60, imported: 60 })
-        const cached = yield* BackupStore.pipe(Effect.flatMap((s) => s.getBackupDecryptionKey()))
+        const cached = yield* BackupStore.BackupStore.pipe(Effect.flatMap((s) => s.getBackupDecryptionKey()))
         expect(cached._tag === "Some" && Buffer.from(Redacted.value(cached.value.key)).equals(Buffer.from(privateKey))).toBe(true)
       }),
     ),

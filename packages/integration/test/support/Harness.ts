@@ -1,22 +1,11 @@
 // Test harness for the engine, trust and facade tests: the testkit fake homeserver over real loopback HTTP,
 // http-fetch's HomeserverApi with fast retries, a cross-signed test user, and the engine's layers.
-// testkit and http-fetch depend on core, so core reaches them by path rather than as (cyclic) dependencies.
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
-import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.js"
-import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestIdentity } from "../../../testkit/src/index.js"
-import { createUserWithCrossSigning, FakeHomeserver, generateRoomKeys } from "../../../testkit/src/index.js"
-import * as KeyBackupEngine from "../../src/backup/KeyBackupEngine.js"
-import type { UploadOptions } from "../../src/backup/UploadOptions.js"
-import { decodeBase64 } from "../../src/schema/Base64.js"
-import { UserId } from "../../src/schema/Ids.js"
-import { fromExported, type RoomKey } from "../../src/schema/RoomKey.js"
-import * as BackupEvents from "../../src/services/BackupEvents.js"
-import type * as BackupStore from "../../src/services/BackupStore.js"
-import * as CryptoBackend from "../../src/services/CryptoBackend.js"
-import * as DeviceKeys from "../../src/services/DeviceKeys.js"
-import * as Entropy from "../../src/services/Entropy.js"
-import { HomeserverApi } from "../../src/services/HomeserverApi.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, FakeHomeserver, generateRoomKeys } from "@matrix-backup/testkit"
+import { BackupEvents, type BackupStore, Base64, CryptoBackend, DeviceKeysService as DeviceKeys, Entropy, HomeserverApi, Ids, KeyBackupEngine, RoomKey, type UploadOptions } from "@matrix-backup/core"
 
 export { FakeHomeserver }
 export type { FakeHomeserverAdmin, TestIdentity }
@@ -25,7 +14,7 @@ export type { FakeHomeserverAdmin, TestIdentity }
 export const FAST_RETRY = { maxAttempts: 3, baseDelay: Duration.millis(5), maxDelay: Duration.millis(20), maxRateLimitWait: Duration.seconds(5) }
 
 /** Upload settings for tests: no start jitter, millisecond backoffs. */
-export const FAST_UPLOAD: UploadOptions = {
+export const FAST_UPLOAD: UploadOptions.UploadOptions = {
   maxStartJitter: 0,
   backoffBase: Duration.millis(5),
   backoffMax: Duration.millis(40),
@@ -33,13 +22,13 @@ export const FAST_UPLOAD: UploadOptions = {
   steadyStateTimeout: Duration.seconds(60),
 }
 
-/** The fetch HomeserverApi for `user` at `url` (real loopback HTTP). */
+/** The fetch HomeserverApi.HomeserverApi for `user` at `url` (real loopback HTTP). */
 export const homeserverLayer = (url: string, user: { readonly userId: string; readonly accessToken: string }) =>
   Layer.effect(
-    HomeserverApi,
+    HomeserverApi.HomeserverApi,
     Effect.map(HttpClient.HttpClient, (client) =>
       FetchHomeserverApi.make(
-        { baseUrl: url, accessToken: Redacted.make(user.accessToken), userId: UserId.make(user.userId), retry: FAST_RETRY },
+        { baseUrl: url, accessToken: Redacted.make(user.accessToken), userId: Ids.UserId.make(user.userId), retry: FAST_RETRY },
         client,
       ),
     ),
@@ -55,13 +44,13 @@ export const deviceKeysLayer = (identity: TestIdentity, options: { readonly with
     ...(options.verifiedDevices === undefined ? {} : { verifiedDevices: options.verifiedDevices }),
   })
 
-/** Everything the engine needs except HomeserverApi, DeviceKeys and BackupStore. */
+/** Everything the engine needs except HomeserverApi.HomeserverApi, DeviceKeys and BackupStore. */
 export const baseLayer = Layer.mergeAll(BackupEvents.layer, CryptoBackend.layerWebCrypto.pipe(Layer.provideMerge(Entropy.layer)))
 
 /** The engine (without 4S) over the given ports. */
 export const engineLayer = (
-  ports: Layer.Layer<HomeserverApi | DeviceKeys.DeviceKeys | BackupStore.BackupStore>,
-  upload: UploadOptions = FAST_UPLOAD,
+  ports: Layer.Layer<HomeserverApi.HomeserverApi | DeviceKeys.DeviceKeys | BackupStore.BackupStore>,
+  upload: UploadOptions.UploadOptions = FAST_UPLOAD,
 ) =>
   KeyBackupEngine.layerWithoutSecretStorage(upload).pipe(Layer.provideMerge(Layer.merge(ports, baseLayer)))
 
@@ -77,14 +66,14 @@ export const withServer = <A, E, R>(
   }).pipe(Effect.provide(FakeHomeserver.layerServer(options)))
 
 /** `count` realistic room keys (testkit generator) as the domain record. */
-export const roomKeys = (count: number, options: { readonly rooms?: number; readonly imported?: boolean; readonly seed?: string } = {}): Array<RoomKey> =>
+export const roomKeys = (count: number, options: { readonly rooms?: number; readonly imported?: boolean; readonly seed?: string } = {}): Array<RoomKey.RoomKey> =>
   generateRoomKeys(count, { rooms: options.rooms ?? Math.max(1, Math.ceil(count / 50)), ...(options.seed === undefined ? {} : { seed: options.seed }) }).map(
-    (k) => fromExported(k, { imported: options.imported ?? false, source: options.imported === true ? "file" : "direct" }),
+    (k) => RoomKey.fromExported(k, { imported: options.imported ?? false, source: options.imported === true ? "file" : "direct" }),
   )
 
 /** Base64 (padded or not) to bytes, throwing in tests. */
 export const unb64 = (text: string): Uint8Array => {
-  const bytes = decodeBase64(text)
+  const bytes = Base64.decodeBase64(text)
   if (bytes === undefined) throw new Error("test: bad base64")
   return bytes
 }

@@ -2,19 +2,15 @@
 // our 4S (as a new Element device would) or handed over directly (storeSessionBackupPrivateKey).
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Either, Redacted } from "effect"
-import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.js"
-import type { RunningFakeHomeserver } from "../../../testkit/src/index.js"
-import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "../../../testkit/src/index.js"
-import { jsSdkSecondDevice, startJsSdkClient, stopAllJsSdkClients } from "../../../testkit/src/JsSdk.js"
-import type { KeyBackupClient } from "../../src/client/KeyBackupClient.js"
-import { createKeyBackupClient } from "../../src/client/KeyBackupClient.js"
-import { decodeRecoveryKey } from "../../src/crypto/RecoveryKey.js"
-import { UserId } from "../../src/schema/Ids.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import type { RunningFakeHomeserver } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "@matrix-backup/testkit"
+import { jsSdkSecondDevice, startJsSdkClient, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { BackupStore, Ids, KeyBackupClient, RecoveryKey } from "@matrix-backup/core"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
 
 let server: RunningFakeHomeserver | undefined
-const ours: Array<KeyBackupClient> = []
+const ours: Array<KeyBackupClient.KeyBackupClient> = []
 afterEach(async () => {
   stopAllJsSdkClients()
   for (const client of ours.splice(0)) await client.stop()
@@ -26,8 +22,8 @@ const uploadWithOurEngine = async (count: number) => {
   server = await startFakeHomeserver()
   const url = server.url
   const identity = await createUserWithCrossSigning(url)
-  const client = await createKeyBackupClient({
-    homeserver: FetchHomeserverApi.layerFetch({ baseUrl: url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId), retry: FAST_RETRY }),
+  const client = await KeyBackupClient.createKeyBackupClient({
+    homeserver: FetchHomeserverApi.layerFetch({ baseUrl: url, accessToken: Redacted.make(identity.accessToken), userId: Ids.UserId.make(identity.userId), retry: FAST_RETRY }),
     store: BackupStore.layerMemory,
     deviceKeys: {
       userId: identity.userId,
@@ -43,7 +39,7 @@ const uploadWithOurEngine = async (count: number) => {
   await client.bootstrapSecretStorage({
     createSecretStorageKey: async () => {
       const key = await client.createRecoveryKeyFromPassphrase()
-      recoveryKey = Either.getOrThrow(decodeRecoveryKey(key.encodedPrivateKey ?? ""))
+      recoveryKey = Either.getOrThrow(RecoveryKey.decodeRecoveryKey(key.encodedPrivateKey ?? ""))
       return key
     },
     setupNewKeyBackup: true,

@@ -1,22 +1,10 @@
 // Test harness for secret storage: the testkit fake homeserver over real loopback HTTP (one per test), users and
-// devices, and the fetch-based HomeserverApi. testkit and http-fetch depend on core, so they are imported by path
-// (a workspace devDependency would make the package graph cyclic).
+// devices, and the fetch-based HomeserverApi.
 import { Duration, Effect, Layer, Redacted } from "effect"
-import * as FetchHomeserverApi from "../../../http-fetch/src/FetchHomeserverApi.js"
-import type { FakeHomeserverAdmin, TestUser } from "../../../testkit/src/index.js"
-import { FakeHomeserver, loginNewDevice, registerUser } from "../../../testkit/src/index.js"
-import { UserId } from "../../src/schema/Ids.js"
-import * as KeyBackupEngine from "../../src/backup/KeyBackupEngine.js"
-import * as Recovery from "../../src/secret-storage/Recovery.js"
-import * as BackupEvents from "../../src/services/BackupEvents.js"
-import * as BackupStore from "../../src/services/BackupStore.js"
-import * as CryptoBackend from "../../src/services/CryptoBackend.js"
-import * as DeviceKeys from "../../src/services/DeviceKeys.js"
-import * as Entropy from "../../src/services/Entropy.js"
-import type { HomeserverApi } from "../../src/services/HomeserverApi.js"
-import * as SecretStorage from "../../src/secret-storage/SecretStorage.js"
-import type { SecretStorageCallbacks } from "../../src/services/SecretStorageCallbacks.js"
-import * as CallbacksLayer from "../../src/services/SecretStorageCallbacks.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import type { FakeHomeserverAdmin, TestUser } from "@matrix-backup/testkit"
+import { FakeHomeserver, loginNewDevice, registerUser } from "@matrix-backup/testkit"
+import { BackupEvents, BackupStore, CryptoBackend, DeviceKeysService as DeviceKeys, Entropy, type HomeserverApi, Ids, KeyBackupEngine, Recovery, SecretStorageCallbacks as CallbacksLayer, SecretStorageService as SecretStorage } from "@matrix-backup/core"
 
 export type { FakeHomeserverAdmin, TestUser }
 
@@ -36,12 +24,12 @@ export const newUser = (server: Server): Effect.Effect<TestUser> => Effect.promi
 /** Logs the user in on another device. */
 export const newDevice = (server: Server, user: TestUser): Effect.Effect<TestUser> => Effect.promise(() => loginNewDevice(server.url, user))
 
-/** The real HomeserverApi (fetch over loopback) for one device, with fast retries. */
-export const apiLayer = (server: Server, user: TestUser): Layer.Layer<HomeserverApi> =>
+/** The real HomeserverApi.HomeserverApi (fetch over loopback) for one device, with fast retries. */
+export const apiLayer = (server: Server, user: TestUser): Layer.Layer<HomeserverApi.HomeserverApi> =>
   FetchHomeserverApi.layerFetch({
     baseUrl: server.url,
     accessToken: Redacted.make(user.accessToken),
-    userId: UserId.make(user.userId),
+    userId: Ids.UserId.make(user.userId),
     retry: { maxAttempts: 2, baseDelay: Duration.millis(5), maxDelay: Duration.millis(10) },
   })
 
@@ -49,7 +37,7 @@ export const apiLayer = (server: Server, user: TestUser): Layer.Layer<Homeserver
 export const secretStorageLayer = <E, R>(
   server: Server,
   user: TestUser,
-  callbacks: Layer.Layer<SecretStorageCallbacks, E, R>,
+  callbacks: Layer.Layer<CallbacksLayer.SecretStorageCallbacks, E, R>,
 ): Layer.Layer<SecretStorage.SecretStorage, E, R> =>
   SecretStorage.layer.pipe(Layer.provide(Layer.mergeAll(apiLayer(server, user), callbacks, Entropy.layer)))
 
@@ -77,11 +65,11 @@ export interface DeviceOptions {
   readonly requireCrossSigningSecrets?: boolean
 }
 
-/** Everything one device runs: HomeserverApi, memory store, events, crypto, device keys, 4S, engine and Recovery. */
+/** Everything one device runs: HomeserverApi.HomeserverApi, memory store, events, crypto, device keys, 4S, engine and Recovery. */
 export const deviceLayer = <E, R>(
   server: Server,
   user: TestUser,
-  callbacks: Layer.Layer<SecretStorageCallbacks, E, R>,
+  callbacks: Layer.Layer<CallbacksLayer.SecretStorageCallbacks, E, R>,
   options: DeviceOptions = {},
 ) => {
   const base = Layer.mergeAll(
