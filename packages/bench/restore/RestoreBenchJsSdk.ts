@@ -1,7 +1,7 @@
 // Restore benchmark, matrix-js-sdk 43 side: a new device with the Rust/wasm crypto (in memory) caches the backup
 // key and calls `restoreKeyBackup()`. Prints one JSON line: keys restored, wall time and peak RSS.
 // matrix-js-sdk 43 calls the ES2024 Promise.withResolvers, which Node 20 lacks: polyfill before it loads.
-import "../../testkit/src/PromiseWithResolvers.js"
+import "@matrix-backup/testkit/PromiseWithResolvers"
 import * as sdk from "matrix-js-sdk"
 import { loginNewDevice } from "@matrix-backup/testkit"
 

@@ -2,7 +2,7 @@
 // Restore benchmark (prints figures, asserts nothing): seeds the fake homeserver (own process) with N keys and
 // restores them, each side in its own child process so peak RSS is honest: our KeyBackupRestore into SQLite
 // (node:crypto and Web Crypto backends, optionally on worker threads, and @noble at the smallest size), then matrix-js-sdk 43 `restoreKeyBackup` (wasm, in memory).
-// Usage: node bench-restore/run.mjs [--sizes 10000,100000] [--ours-only 500000] [--noble 10000] [--reuse 1]
+// Usage: node restore/run.mjs [--sizes 10000,100000] [--ours-only 500000] [--noble 10000] [--reuse 1]
 //        [--backends node,webcrypto] [--workers 1,2] [--worker-requests 1,2] [--worker-backend node]
 //        [--batch 200] [--concurrency 4] [--node-flags "--max-old-space-size=64"] (flags for our child only)
 //        [--live-heap] (also samples the heap left after forced full collections: what the restore retains)
@@ -10,15 +10,13 @@
 //        main thread that loads nothing else: bounded V8 heap without process flags)
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
-import { dirname, join, resolve } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { build } from "esbuild"
 
 const here = dirname(fileURLToPath(import.meta.url))
-const core = resolve(here, "..")
-const packages = resolve(core, "..")
-const out = join(core, "dist-bench", "restore")
+const out = join(here, "..", "dist-bench", "restore")
 // `pnpm ... bench:restore -- --flag` passes the `--` through: drop it.
 const args = process.argv.slice(2)
 const { values } = parseArgs({
@@ -47,20 +45,9 @@ const ourSide =
     ? { entry: "RestoreBenchOurs", env: {}, label: "" }
     : { entry: "RestoreBenchThread", env: { RESTORE_BENCH_THREAD_HEAP: values.thread }, label: `, on a thread with heap ${values.thread} MB` }
 
-const esbuild = createRequire(createRequire(createRequire(import.meta.url).resolve("vitest/package.json")).resolve("vite/package.json"))("esbuild")
-const betterSqlite = createRequire(join(packages, "store-sqlite", "package.json")).resolve("better-sqlite3")
-const workspace = {
-  name: "workspace",
-  setup(build) {
-    build.onResolve({ filter: /^@matrix-backup\/[a-z-]+$/ }, (args) => ({ path: join(packages, args.path.split("/")[1], "src", "index.ts") }))
-    build.onResolve({ filter: /^better-sqlite3$/ }, () => ({ path: betterSqlite, external: true }))
-  },
-}
-await esbuild.build({
-  entryPoints: {
-    ...Object.fromEntries(["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchThread", "RestoreBenchJsSdk", "DecryptWorkerNode"].map((n) => [n, join(here, `${n}.ts`)])),
-    DecryptWorkerMain: join(packages, "crypto-node", "src", "DecryptWorkerMain.ts"),
-  },
+// Workspace packages resolve by name to their TypeScript sources (the `@matrix-backup/source` export condition).
+await build({
+  entryPoints: ["RestoreBenchServer", "RestoreBenchOurs", "RestoreBenchThread", "RestoreBenchJsSdk", "DecryptWorkerNode", "DecryptWorkerMain"].map((n) => join(here, `${n}.ts`)),
   outdir: out,
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -68,9 +55,8 @@ await esbuild.build({
   format: "esm",
   target: "node20",
   conditions: ["@matrix-backup/source", "module", "node"],
-  external: ["matrix-js-sdk", "@matrix-org/matrix-sdk-crypto-wasm"],
+  external: ["matrix-js-sdk", "@matrix-org/matrix-sdk-crypto-wasm", "better-sqlite3"],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  plugins: [workspace],
   logLevel: "warning",
 })
 

@@ -1,19 +1,12 @@
 /**
  * Benchmark: decrypt and encrypt realistic backed-up sessions with each CryptoBackend, next to
  * @matrix-org/matrix-sdk-crypto-wasm (what matrix-js-sdk uses) in the same run. Prints keys/s, medians of N runs.
- * Run: pnpm --filter @matrix-backup/core bench   (env: BENCH_KEYS=10000 BENCH_RUNS=5 BENCH_NOBLE_KEYS=10000)
+ * Run: pnpm --filter @matrix-backup/bench bench   (env: BENCH_KEYS=10000 BENCH_RUNS=5 BENCH_NOBLE_KEYS=10000)
  */
 import * as W from "@matrix-org/matrix-sdk-crypto-wasm"
 import type { Context } from "effect"
 import { Effect, Either, Redacted } from "effect"
-import { utf8Encode } from "../src/crypto/Bytes.js"
-import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
-import type { SessionData } from "../src/crypto/MegolmBackupV1.js"
-import { makeSessionExport } from "../src/crypto/SessionExport.js"
-import { x25519Supported } from "../src/crypto/WebCryptoX25519.js"
-import { encodeBase64 } from "../src/schema/Base64.js"
-import * as CryptoBackend from "../src/services/CryptoBackend.js"
-import * as Entropy from "../src/services/Entropy.js"
+import { Base64, Bytes, CryptoBackend, Curve25519, Entropy, type MegolmBackupV1, SessionExport, WebCryptoX25519 } from "@matrix-backup/core"
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 10_000)
 const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? KEYS)
@@ -23,12 +16,12 @@ const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n
 
 /** A BackedUpSessionData plaintext as matrix-rust-sdk writes it (about 450 bytes with a real-size session_key). */
 const realisticPlaintext = (): Uint8Array =>
-  utf8Encode(
+  Bytes.utf8Encode(
     JSON.stringify({
       algorithm: "m.megolm.v1.aes-sha2",
-      sender_key: encodeBase64(random(32)),
-      session_key: makeSessionExport(0, random(128), random(32)),
-      sender_claimed_keys: { ed25519: encodeBase64(random(32)) },
+      sender_key: Base64.encodeBase64(random(32)),
+      session_key: SessionExport.makeSessionExport(0, random(128), random(32)),
+      sender_claimed_keys: { ed25519: Base64.encodeBase64(random(32)) },
       forwarding_curve25519_key_chain: [],
       "m.shared_history": false,
     }),
@@ -71,16 +64,16 @@ const backends: ReadonlyArray<readonly [string, (e: Context.Tag.Service<Entropy.
 
 const main = async () => {
   await W.initAsync()
-  if (!(await x25519Supported())) console.log("Web Crypto X25519 not supported here: the webcrypto rows will fail")
+  if (!(await WebCryptoX25519.x25519Supported())) console.log("Web Crypto X25519 not supported here: the webcrypto rows will fail")
   const privateKey = random(32)
-  const publicKey = publicKeyFromPrivateKey(privateKey)
+  const publicKey = Curve25519.publicKeyFromPrivateKey(privateKey)
   const plaintexts = Array.from({ length: KEYS }, realisticPlaintext)
   const entropy = Entropy.make
-  const items: ReadonlyArray<SessionData> = await Effect.runPromise(CryptoBackend.makeWebCrypto(entropy).encryptSessions(publicKey, plaintexts))
+  const items: ReadonlyArray<MegolmBackupV1.SessionData> = await Effect.runPromise(CryptoBackend.makeWebCrypto(entropy).encryptSessions(publicKey, plaintexts))
   const avg = Math.round(plaintexts.reduce((n, p) => n + p.length, 0) / KEYS)
   console.log(`Node ${process.version}, ${KEYS} sessions (plaintext ~${avg} bytes), median of ${RUNS} runs`)
 
-  const wasmKey = W.BackupDecryptionKey.fromBase64(encodeBase64(privateKey))
+  const wasmKey = W.BackupDecryptionKey.fromBase64(Base64.encodeBase64(privateKey))
   const decryptTasks: Array<Task> = [
     { label: "matrix-sdk-crypto-wasm decryptV1", count: KEYS, run: () => void items.forEach((i) => wasmKey.decryptV1(i.ephemeral, i.mac, i.ciphertext)) },
   ]
@@ -93,7 +86,7 @@ const main = async () => {
   }
   await compare("decrypt", decryptTasks)
 
-  const encryptor = W.PkEncryption.fromKey(new W.Curve25519PublicKey(encodeBase64(publicKey)))
+  const encryptor = W.PkEncryption.fromKey(new W.Curve25519PublicKey(Base64.encodeBase64(publicKey)))
   const encryptTasks: Array<Task> = [
     { label: "matrix-sdk-crypto-wasm PkEncryption.encrypt", count: KEYS, run: () => void plaintexts.forEach((p) => encryptor.encrypt(p).toBase64()) },
   ]

@@ -2,30 +2,21 @@
  * Benchmark (prints figures, asserts nothing): upload N pending room keys through the KeyBackupEngine to the testkit
  * fake homeserver over loopback HTTP, and time encryption alone per CryptoBackend in the engine's batch size.
  * The fake runs in a child process, so the RSS printed is the client's alone.
- * Run: pnpm --filter @matrix-backup/core bench:upload   (env: BENCH_KEYS=100000 BENCH_BATCH=100 BENCH_NOBLE_KEYS=5000)
+ * Run: pnpm --filter @matrix-backup/bench bench:upload   (env: BENCH_KEYS=100000 BENCH_BATCH=100 BENCH_NOBLE_KEYS=5000)
  */
 import { Duration, Effect, Layer, Redacted } from "effect"
-import * as FetchHomeserverApi from "../../http-fetch/src/FetchHomeserverApi.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
-import { connectAdmin, createUserWithCrossSigning, generateRoomKeys } from "../../testkit/src/index.js"
-import { KeyBackupEngine, layerWithoutSecretStorage } from "../src/backup/KeyBackupEngine.js"
-import { plaintextOf } from "../src/backup/UploadBatch.js"
-import { publicKeyFromPrivateKey } from "../src/crypto/Curve25519.js"
-import { encryptSessionData, type SessionData } from "../src/crypto/MegolmBackupV1.js"
-import { UserId } from "../src/schema/Ids.js"
-import { fromExported, type RoomKey } from "../src/schema/RoomKey.js"
-import * as BackupEvents from "../src/services/BackupEvents.js"
-import * as BackupStore from "../src/services/BackupStore.js"
-import * as CryptoBackend from "../src/services/CryptoBackend.js"
-import * as DeviceKeys from "../src/services/DeviceKeys.js"
-import * as Entropy from "../src/services/Entropy.js"
+import { fileURLToPath } from "node:url"
+import { connectAdmin, createUserWithCrossSigning, generateRoomKeys } from "@matrix-backup/testkit"
+import { BackupEvents, BackupStore, CryptoBackend, Curve25519, DeviceKeysService as DeviceKeys, Entropy, Ids, KeyBackupEngine, MegolmBackupV1, RoomKey, UploadBatch } from "@matrix-backup/core"
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 100)
 const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? 5_000)
 
-const toRoomKey = (k: ReturnType<typeof generateRoomKeys>[number]): RoomKey => fromExported(k, { imported: false })
+const toRoomKey = (k: ReturnType<typeof generateRoomKeys>[number]): RoomKey.RoomKey => RoomKey.fromExported(k, { imported: false })
 
 let peakRss = 0
 let peakHeap = 0
@@ -40,23 +31,24 @@ const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleS
 /** Encrypts `keys` in batches of BATCH with one backend, as the upload loop does (plaintext building included). */
 const encryptOnly = (
   layer: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>,
-  keys: ReadonlyArray<RoomKey>,
+  keys: ReadonlyArray<RoomKey.RoomKey>,
   entropy: Layer.Layer<Entropy.Entropy> = Entropy.layer,
 ) =>
   Effect.gen(function* () {
     const backend = yield* CryptoBackend.CryptoBackend
-    const publicKey = publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    const publicKey = Curve25519.publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
     const start = performance.now()
     for (let i = 0; i < keys.length; i += BATCH) {
-      yield* backend.encryptSessions(publicKey, keys.slice(i, i + BATCH).map(plaintextOf))
+      yield* backend.encryptSessions(publicKey, keys.slice(i, i + BATCH).map(UploadBatch.plaintextOf))
     }
     return performance.now() - start
   }).pipe(Effect.provide(layer.pipe(Layer.provide(entropy))))
 
-/** Starts `pnpm fake-homeserver`'s entry point in a child process and reads its URL from the first stdout line. */
+/** Starts the fake homeserver in a child process (through vite-node, which run-ts.mjs names) and reads its URL. */
 const startServerProcess = async () => {
-  const here = new URL(".", import.meta.url).pathname
-  const child = spawn(process.execPath, [`${here}../../../scripts/run-ts.mjs`, `${here}../../testkit/src/bin.ts`], {
+  const viteConfig = fileURLToPath(new URL("../../../vitest.shared.ts", import.meta.url))
+  const serverScript = fileURLToPath(new URL("./UploadBenchServer.ts", import.meta.url))
+  const child = spawn(process.execPath, [process.env.MB_VITE_NODE ?? "", "-c", viteConfig, serverScript], {
     stdio: ["ignore", "pipe", "inherit"],
     detached: true,
   })
@@ -67,13 +59,13 @@ const startServerProcess = async () => {
   })
   const url: unknown = JSON.parse(first).url
   if (typeof url !== "string") throw new Error("fake homeserver printed no url")
-    // The runner spawns vite-node in turn: signal the whole process group.
+  // Signal the whole process group: vite-node may start children of its own.
   const stop = () => (child.pid === undefined ? undefined : process.kill(-child.pid, "SIGTERM"))
   return { url, admin: connectAdmin(url), stop }
 }
 
 /** A stand-in backend for the ceiling run: every session gets one precomputed ciphertext (no crypto per key). */
-const precomputedLayer = (template: SessionData): Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> =>
+const precomputedLayer = (template: MegolmBackupV1.SessionData): Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy> =>
   Layer.effect(
     CryptoBackend.CryptoBackend,
     Effect.map(Entropy.Entropy, (entropy) => ({
@@ -86,19 +78,19 @@ type Server = Awaited<ReturnType<typeof startServerProcess>>
 type Identity = Awaited<ReturnType<typeof createUserWithCrossSigning>>
 
 /** Adds `keys` to a fresh memory store, resets the backup (deleting the previous run's) and waits until all are up. */
-const uploadRun = async (server: Server, identity: Identity, keys: ReadonlyArray<RoomKey>, crypto: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>) => {
+const uploadRun = async (server: Server, identity: Identity, keys: ReadonlyArray<RoomKey.RoomKey>, crypto: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>) => {
   const ports = Layer.mergeAll(
-    FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: UserId.make(identity.userId) }),
+    FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: Ids.UserId.make(identity.userId) }),
     DeviceKeys.layerFromSeeds({ userId: identity.userId, deviceId: identity.deviceId, deviceSeed: Redacted.make(Uint8Array.from(identity.deviceSigningSeed)) }),
     BackupStore.layerMemory,
     BackupEvents.layer,
     crypto.pipe(Layer.provideMerge(Entropy.layer)),
   )
-  const engine = layerWithoutSecretStorage({ batchSize: BATCH, maxStartJitter: 0, steadyStateTimeout: Duration.minutes(30) }).pipe(Layer.provideMerge(ports))
+  const engine = KeyBackupEngine.layerWithoutSecretStorage({ batchSize: BATCH, maxStartJitter: 0, steadyStateTimeout: Duration.minutes(30) }).pipe(Layer.provideMerge(ports))
   return Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const e = yield* KeyBackupEngine
+        const e = yield* KeyBackupEngine.KeyBackupEngine
         yield* e.addRoomKeys(keys)
         yield* Effect.promise(() => server.admin.clearRequestLog())
         const start = performance.now()
@@ -134,8 +126,8 @@ const main = async () => {
     if (typeof gc === "function") gc()
     console.log(`JS heap after the upload and a full GC: ${mb(process.memoryUsage().heapUsed)} (store and keys still held)`)
     console.log(`RSS before upload ${mb(rssBefore)}, peak during the run ${mb(peakRss)}; JS heap before ${mb(heapBefore)}, peak heap+external ${mb(peakHeap)}`)
-    const publicKey = publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
-    const template = encryptSessionData(publicKey, plaintextOf(keys[0] ?? toRoomKey(generateRoomKeys(1)[0] ?? fail())), globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    const publicKey = Curve25519.publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))
+    const template = MegolmBackupV1.encryptSessionData(publicKey, UploadBatch.plaintextOf(keys[0] ?? toRoomKey(generateRoomKeys(1)[0] ?? fail())), globalThis.crypto.getRandomValues(new Uint8Array(32)))
     if (typeof gc === "function") gc()
     peakRss = process.memoryUsage().rss
     const ceilingRssBefore = peakRss
