@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and runs every check: lint, typecheck, build and all tests of every package.
+# Sets up a fresh machine and runs every check: the package graph, then lint, typecheck, build and all tests of
+# every package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
@@ -7,4 +8,5 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
 bash scripts/setup.sh
 export PATH="$PWD/.tools/bin:$PATH"
 rm -f packages/*/.vitest-report.json apps/*/.vitest-report.json
+node scripts/check-package-graph.mjs   # turbo hashes only declared inputs: no path into another package, no cycle
 CI="${CI:-true}" pnpm test
