@@ -1,4 +1,4 @@
-// Lint rules from STYLE.md: no `any`, no `as` casts and no non-null assertions in package sources.
+// Lint rules from STYLE.md: no `any`, no `as` casts and no non-null assertions in package and app sources.
 import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["packages/*/src/**/*.ts"],
+    files: ["packages/*/src/**/*.ts", "apps/*/src/**/*.ts"],
     rules: {
       "@typescript-eslint/consistent-type-assertions": ["error", { assertionStyle: "never" }],
       "@typescript-eslint/no-non-null-assertion": "error",

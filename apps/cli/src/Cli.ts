@@ -1,5 +1,12 @@
-/** The `matrix-backup` command and its subcommands. */
-import { Command } from "@effect/cli"
+/**
+ * The `matrix-backup` command: finds the subcommand and hands it the words after its name. Program-wide words are
+ * read only before a subcommand (`matrix-backup --version`), so they can never take a subcommand's option.
+ */
+import { Effect } from "effect"
+import { readFileSync } from "node:fs"
+import type { Command } from "./args/Command.js"
+import { usageError } from "./args/Command.js"
+import { helpWidth, rootHelp } from "./args/Help.js"
 import { create } from "./commands/Create.js"
 import { remove } from "./commands/Delete.js"
 import { demoCommand } from "./commands/Demo.js"
@@ -7,12 +14,35 @@ import { exportKeys } from "./commands/Export.js"
 import { importKeys } from "./commands/Import.js"
 import { restore } from "./commands/Restore.js"
 import { statusCommand } from "./commands/Status.js"
+import { reportFailure } from "./Output.js"
+import { columnsOf } from "./terminal/Terminal.js"
 
-/** The root command. */
-export const root = Command.make("matrix-backup").pipe(
-  Command.withDescription("Matrix server-side key backup from the terminal"),
-  Command.withSubcommands([demoCommand, statusCommand, create, restore, exportKeys, importKeys, remove]),
-)
+/** Every subcommand, in the order help lists them. */
+export const commands: ReadonlyArray<Command> = [demoCommand, statusCommand, create, restore, exportKeys, importKeys, remove]
 
-/** Parses argv (as `process.argv`) and runs the command. */
-export const run = Command.run(root, { name: "matrix-backup", version: "0.1.0" })
+/** The version in this package's package.json. */
+export const version = (): string => {
+  const parsed: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  return typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "string" ? parsed.version : "unknown"
+}
+
+const write = (stream: NodeJS.WriteStream, text: string) => Effect.sync(() => void stream.write(text))
+
+/** Runs the command line `argv` (without `node` and the script). */
+export const main = (argv: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): Effect.Effect<void> => {
+  const [first, ...rest] = argv
+  const help = (stream: NodeJS.WriteStream) => write(stream, rootHelp(commands, helpWidth(columnsOf(stream))))
+  if (first === undefined) return Effect.zipRight(help(process.stderr), Effect.sync(() => void (process.exitCode = 2)))
+  if (first === "--help" || first === "-h") return help(process.stdout)
+  if (first === "--version" || first === "-V") return write(process.stdout, `${version()}\n`)
+  if (first === "help") {
+    const topic = commands.find((c) => c.name === rest[0])
+    return topic === undefined ? help(process.stdout) : topic.start(["--help"], env)
+  }
+  const command = commands.find((c) => c.name === first)
+  if (command === undefined) {
+    const problem = first.startsWith("-") ? `${first} goes after a command` : `unknown command "${first}"`
+    return reportFailure(usageError(problem), { json: argv.includes("--json") })
+  }
+  return command.start(rest, env)
+}

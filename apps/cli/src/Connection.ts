@@ -4,15 +4,16 @@
  */
 import { HomeserverApi, Ids } from "@matrix-backup/core"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
-import { Duration, Effect, type Layer, Option, type Redacted, Schema } from "effect"
+import { Duration, Effect, type Layer, type Redacted, Schema } from "effect"
 import { CliError, toCliError } from "./CliError.js"
+import { accessTokenOrAsk } from "./Secrets.js"
 
-/** Connection settings as given on the command line or in the environment. */
+/** Connection settings as given on the command line or in the environment (absent ones are asked for or refused). */
 export interface ConnectionInput {
-  readonly homeserver: string
-  readonly accessToken: Redacted.Redacted<string>
-  readonly userId: Option.Option<string>
-  readonly deviceId: Option.Option<string>
+  readonly homeserver: string | undefined
+  readonly accessToken: Redacted.Redacted<string> | undefined
+  readonly userId: string | undefined
+  readonly deviceId: string | undefined
 }
 
 /** A resolved connection: ids known and the port ready to provide. */
@@ -26,14 +27,16 @@ export interface Connection {
 /** Retries kept short so an unreachable server is reported in seconds, not minutes. */
 const RETRY = { maxAttempts: 3, baseDelay: Duration.millis(300), maxDelay: Duration.seconds(4) }
 
-const checkUrl = (url: string) =>
-  Effect.try({
+const checkUrl = (url: string | undefined) =>
+  url === undefined
+    ? Effect.fail(new CliError({ code: "Usage", message: "No homeserver: pass --homeserver URL or set MATRIX_HOMESERVER" }))
+    : Effect.try({
     try: () => {
       const parsed = new URL(url)
       if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("scheme")
       return url
     },
-    catch: () => new CliError({ code: "Usage", message: `--homeserver must be an http(s) URL, got "${url}"` }),
+    catch: () => new CliError({ code: "Usage", message: `--homeserver must be an http(s) URL such as https://matrix.example.org, not "${url}"` }),
   })
 
 const checkUserId = (userId: string) =>
@@ -46,25 +49,37 @@ const checkUserId = (userId: string) =>
 export const apiLayer = (homeserver: string, accessToken: Redacted.Redacted<string>, userId: Ids.UserId) =>
   FetchHomeserverApi.layerFetch({ baseUrl: homeserver, accessToken, userId, userAgent: "matrix-backup-cli", retry: RETRY })
 
+/** The first request: a homeserver that cannot be reached is reported with its address. */
 const whoami = (homeserver: string, accessToken: Redacted.Redacted<string>) =>
   Effect.gen(function* () {
     const placeholder = yield* checkUserId("@whoami:invalid")
     const api = yield* Effect.provide(HomeserverApi.HomeserverApi, apiLayer(homeserver, accessToken, placeholder))
-    return yield* Effect.mapError(api.whoami(), toCliError)
+    return yield* api.whoami().pipe(
+      Effect.catchTag("TransportError", (error) =>
+        Effect.fail(
+          new CliError({
+            code: "Unreachable",
+            message: `Could not reach the homeserver at ${homeserver} (${error.reason === "Timeout" ? "no answer in time" : "connection failed"}); check the URL and your network`,
+          }),
+        ),
+      ),
+      Effect.mapError(toCliError),
+    )
   })
 
 /** Checks the token with `whoami` (a clear error before any work), resolves the ids and builds the API layer. */
 export const connect = (input: ConnectionInput): Effect.Effect<Connection, CliError> =>
   Effect.gen(function* () {
     const homeserver = yield* checkUrl(input.homeserver)
-    const me = yield* whoami(homeserver, input.accessToken)
-    if (Option.isSome(input.userId) && input.userId.value !== me.user_id) {
-      return yield* new CliError({ code: "Usage", message: `The access token belongs to ${me.user_id}, not ${input.userId.value}` })
+    const accessToken = yield* accessTokenOrAsk(input.accessToken, homeserver)
+    const me = yield* whoami(homeserver, accessToken)
+    if (input.userId !== undefined && input.userId !== me.user_id) {
+      return yield* new CliError({ code: "Usage", message: `The access token belongs to ${me.user_id}, not ${input.userId}` })
     }
-    const ids = { userId: me.user_id, deviceId: Option.getOrElse(input.deviceId, () => me.device_id ?? "") }
+    const ids = { userId: me.user_id, deviceId: input.deviceId ?? me.device_id ?? "" }
     if (ids.deviceId === "") {
       return yield* new CliError({ code: "Usage", message: "The homeserver did not say which device this token belongs to; pass --device-id" })
     }
     const userId = yield* checkUserId(ids.userId)
-    return { homeserver, userId, deviceId: ids.deviceId, api: apiLayer(homeserver, input.accessToken, userId) }
+    return { homeserver, userId, deviceId: ids.deviceId, api: apiLayer(homeserver, accessToken, userId) }
   })

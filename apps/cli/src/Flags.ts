@@ -1,57 +1,41 @@
-/** Options shared by the commands: connection (flags or environment), state directory, `--json`, secrets. */
-import { Options } from "@effect/cli"
-import { Config, Option } from "effect"
+/** Options shared by the commands: connection (flags or environment), state directory, `--json`, secrets, paths. */
 import { isAbsolute, resolve } from "node:path"
+import * as Opt from "./args/Options.js"
 
-/** `--json`: one JSON object as the last stdout line. */
-export const json = Options.boolean("json").pipe(Options.withDescription("Print one machine-readable JSON object as the last line"))
+/** `--json`. */
+export const json = Opt.flag("Print the result as one JSON document on stdout; a failure is one JSON line on stderr")
+
+/** `--force`, for steps that replace or delete something. */
+export const force = (what: string) => Opt.flag(`${what} without asking`)
 
 /** Where and as whom. */
 export const connection = {
-  homeserver: Options.text("homeserver").pipe(
-    Options.withFallbackConfig(Config.string("MATRIX_HOMESERVER")),
-    Options.withDescription("Homeserver base URL (or MATRIX_HOMESERVER)"),
-  ),
-  accessToken: Options.redacted("access-token").pipe(
-    Options.withFallbackConfig(Config.redacted("MATRIX_ACCESS_TOKEN")),
-    Options.withDescription("Access token (or MATRIX_ACCESS_TOKEN); never printed"),
-  ),
-  userId: Options.text("user-id").pipe(Options.optional, Options.withDescription("Matrix user id (default: from whoami)")),
-  deviceId: Options.text("device-id").pipe(Options.optional, Options.withDescription("Device id (default: from whoami)")),
-  state: Options.text("state").pipe(
-    Options.optional,
-    Options.withDescription("State directory: the device's SQLite store and signing key (default: ~/.local/state/matrix-backup/<user>/<device>)"),
-  ),
+  homeserver: Opt.optionalText("URL", "Homeserver base URL", "MATRIX_HOMESERVER"),
+  accessToken: Opt.secret("TOKEN", "Access token, never printed; asked for when missing on a terminal", "MATRIX_ACCESS_TOKEN"),
+  userId: Opt.optionalText("ID", "Matrix user id, checked against the token (default: the token's)"),
+  deviceId: Opt.optionalText("ID", "Device id (default: the token's)"),
+  state: Opt.optionalText("DIR", "This device's store and signing key (default: ~/.local/state/matrix-backup/<user>/<device>)"),
 }
 
-/** `--recovery-key` / `--passphrase` to open the backup (one of them), also from the environment. */
-export const secret = {
-  recoveryKey: Options.redacted("recovery-key").pipe(
-    Options.withFallbackConfig(Config.redacted("MATRIX_RECOVERY_KEY")),
-    Options.optional,
-    Options.withDescription("Recovery key, with or without spaces (or MATRIX_RECOVERY_KEY)"),
-  ),
-  passphrase: Options.redacted("passphrase").pipe(
-    Options.withFallbackConfig(Config.redacted("MATRIX_RECOVERY_PASSPHRASE")),
-    Options.optional,
-    Options.withDescription("Secret Storage passphrase (or MATRIX_RECOVERY_PASSPHRASE)"),
-  ),
+/** The secret that opens the backup: the recovery key or the Secret Storage passphrase. */
+export const secrets = {
+  recoveryKey: Opt.secret("KEY", "Recovery key, with or without spaces", "MATRIX_RECOVERY_KEY"),
+  passphrase: Opt.secret("PASSPHRASE", "Secret Storage passphrase, instead of the recovery key", "MATRIX_RECOVERY_PASSPHRASE"),
 }
 
 /** `--room ID`, repeatable. */
-export const rooms = Options.text("room").pipe(Options.repeated, Options.withDescription("Only this room (repeatable)"))
-
-/** `--format element|json`. */
-export const format = Options.choice("format", ["element", "json"]).pipe(Options.withDefault("element" as const))
+export const rooms = Opt.list("ROOM", "Only this room")
 
 /** `--export-passphrase`: the passphrase of an Element key file. */
-export const exportPassphrase = Options.redacted("export-passphrase").pipe(
-  Options.withFallbackConfig(Config.redacted("MATRIX_EXPORT_PASSPHRASE")),
-  Options.optional,
-  Options.withDescription("Passphrase of the Element key file (or MATRIX_EXPORT_PASSPHRASE)"),
-)
+export const exportPassphrase = Opt.secret("PASSPHRASE", "Passphrase of the Element key file; asked for on a terminal", "MATRIX_EXPORT_PASSPHRASE")
 
-/** A path as the user meant it: under `pnpm matrix-backup` relative to the repository root (pnpm's INIT_CWD), not apps/cli. */
+/** How a restore decrypts. */
+export const decryption = {
+  concurrency: Opt.integer("N", "Batches of keys decrypted at once", { default: 4, min: 1 }),
+  threads: Opt.integer("N", "Worker threads that decrypt (0: on the main thread)", { default: 0, min: 0 }),
+}
+
+/** A path as the user meant it: under `pnpm matrix-backup` relative to where pnpm was started (INIT_CWD), not apps/cli. */
 export const userPath = (path: string): string => {
   if (isAbsolute(path)) return path
   const base = process.env["npm_lifecycle_event"] === "matrix-backup" ? (process.env["INIT_CWD"] ?? process.cwd()) : process.cwd()
@@ -59,4 +43,4 @@ export const userPath = (path: string): string => {
 }
 
 /** `userPath` over an optional path. */
-export const optionalPath = (path: Option.Option<string>): Option.Option<string> => Option.map(path, userPath)
+export const optionalPath = (path: string | undefined): string | undefined => (path === undefined ? undefined : userPath(path))

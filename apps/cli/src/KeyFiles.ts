@@ -73,39 +73,52 @@ export const openWriter = (path: string, format: KeyFileFormat, passphrase: Reda
 const decodeKeys = Schema.decodeUnknownEither(Schema.Array(Schema.Unknown))
 const decodeKey = Schema.decodeUnknownEither(RoomKey.ExportedRoomKey)
 
-/** The JSON text of a key file, decrypting an Element export with its passphrase; "auto" looks at the content. */
-const readText = (path: string, format: KeyFileFormat | "auto", passphrase: Redacted.Redacted<string> | undefined) =>
+const readProblem = (error: unknown): string => {
+  const code = error instanceof Error && "code" in error ? String(error.code) : ""
+  if (code === "ENOENT") return "there is no such file"
+  if (code === "EACCES" || code === "EPERM") return "permission denied"
+  if (code === "EISDIR") return "it is a directory"
+  return "it could not be read"
+}
+
+/** The file's text, or why it cannot be read. */
+export const readKeyFileText = (path: string): Effect.Effect<string, CliError> =>
+  Effect.try({ try: () => readFileSync(path, "utf8"), catch: (error) => fileError(`Cannot read ${path}: ${readProblem(error)}`) })
+
+/** Whether the text is an Element key export (its armour header). */
+export const isElementFile = (text: string): boolean => text.includes(KeyExportFile.KEY_EXPORT_HEADER)
+
+/** The JSON text of a key file, decrypting an Element export with its passphrase. */
+const jsonText = (path: string, text: string, format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function* () {
-    const text = yield* Effect.try({ try: () => readFileSync(path, "utf8"), catch: () => fileError(`Cannot read ${path}`) })
-    const element = format === "auto" ? text.includes(KeyExportFile.KEY_EXPORT_HEADER) : format === "element"
-    if (!element) return text
+    if (format === "json") return text
     if (passphrase === undefined) {
-      return yield* new CliError({ code: "Usage", message: "An Element key file needs --export-passphrase" })
+      return yield* new CliError({ code: "Usage", message: "An Element key file needs --export-passphrase (or MATRIX_EXPORT_PASSPHRASE)" })
     }
     const body = KeyExportFile.parseKeyExportFile(text)
-    if (Either.isLeft(body)) return yield* fileError(`${path} is not an Element key export (${body.left.detail ?? body.left.reason})`)
+    if (Either.isLeft(body)) return yield* fileError(`${path} is not an Element key export; give --format json if it is a JSON array`)
     const keys = yield* deriveKeys(passphrase, body.right.salt, body.right.rounds)
     const plain = KeyExportFile.decryptKeyExportWithKeys(body.right, keys)
     keys.aesKey.fill(0)
     keys.hmacKey.fill(0)
     if (Either.isLeft(plain)) {
       return yield* plain.left.reason === "BadMac"
-        ? new CliError({ code: "WrongPassphrase", message: "The export passphrase does not open this key file" })
-        : fileError(`${path} could not be decrypted (${plain.left.reason})`)
+        ? new CliError({ code: "WrongPassphrase", message: "That passphrase does not open this key file; check it (it is the one chosen when the file was exported)" })
+        : fileError(`${path} is damaged and could not be decrypted`)
     }
     return plain.right
   })
 
 /** Reads a key file into room keys; entries that are not valid exported sessions are counted, not fatal. */
-export const readKeyFile = (path: string, format: KeyFileFormat | "auto", passphrase: Redacted.Redacted<string> | undefined) =>
+export const readKeyFile = (path: string, text: string, format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function* () {
-    const text = yield* readText(path, format, passphrase)
+    const json = yield* jsonText(path, text, format, passphrase)
     let parsed: unknown
     try {
-      parsed = JSON.parse(text)
+      parsed = JSON.parse(json)
     } catch {
       // The parser's message quotes the input, which holds session keys.
-      return yield* fileError(`${path} is not a JSON array of exported keys`)
+      return yield* fileError(`${path} is not a JSON array of exported keys, nor an Element key file`)
     }
     const entries = decodeKeys(parsed)
     if (Either.isLeft(entries)) return yield* fileError(`${path} is not a JSON array of exported keys`)

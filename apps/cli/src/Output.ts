@@ -1,24 +1,40 @@
 /**
- * How a command ends: on success a human summary (or, with `--json`, one JSON object as the last stdout line);
- * on failure one line on stderr, the JSON error object with `--json`, and a non-zero exit code.
+ * Where a command's words go. stdout carries only the result: a human summary, or with `--json` exactly one JSON
+ * document. Everything else (progress, questions, narration) goes to stderr, and with `--json` only when stderr is a
+ * terminal, so a script that reads stderr sees nothing but the one-line JSON error of a failure.
  */
 import { Cause, Effect, Option } from "effect"
 import { type CliError, toCliError } from "./CliError.js"
 
-/** Exit code of a failed command. */
-export const EXIT_FAILURE = 1
+/** How this run reports: `json` is `--json`. */
+export interface OutputMode {
+  readonly json: boolean
+}
 
-/** Prints the failure and sets the exit code. */
-export const reportFailure = (error: CliError, json: boolean): Effect.Effect<void> =>
+/** Exit code of a failed command; 2 for a command line that could not be used. */
+export const exitCodeOf = (error: CliError): number => (error.code === "Usage" ? 2 : 1)
+
+/** Whether narration and progress may be written to stderr in this mode. */
+export const narrates = (mode: OutputMode): boolean => !mode.json || process.stderr.isTTY === true
+
+/** Writes a line of narration (to stderr, see above). */
+export const say = (mode: OutputMode, text: string): Effect.Effect<void> =>
   Effect.sync(() => {
-    process.stderr.write(`matrix-backup: ${error.message}\n`)
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`)
-    process.exitCode = EXIT_FAILURE
+    if (narrates(mode)) process.stderr.write(`${text}\n`)
   })
 
-/** Runs a command body and prints its result: `human(result)` on a terminal, `toJson(result)` with `--json`. */
+/** Prints the failure as one stderr line (JSON with `--json`) and sets the exit code. */
+export const reportFailure = (error: CliError, mode: OutputMode): Effect.Effect<void> =>
+  Effect.sync(() => {
+    process.stderr.write(
+      mode.json ? `${JSON.stringify({ error: { code: error.code, message: error.message } })}\n` : `matrix-backup: ${error.message}\n`,
+    )
+    process.exitCode = exitCodeOf(error)
+  })
+
+/** Runs a command body and prints its result: `human(result)`, or `json(result)` with `--json`. */
 export const runCommand = <A, E, R>(
-  json: boolean,
+  mode: OutputMode,
   body: Effect.Effect<A, E, R>,
   render: { readonly human: (a: A) => string; readonly json: (a: A) => unknown },
 ): Effect.Effect<void, never, R> =>
@@ -26,16 +42,15 @@ export const runCommand = <A, E, R>(
     Effect.matchCauseEffect({
       onSuccess: (result) =>
         Effect.sync(() => {
-          process.stdout.write(json ? `${JSON.stringify(render.json(result))}\n` : `${render.human(result)}\n`)
+          process.stdout.write(mode.json ? `${JSON.stringify(render.json(result))}\n` : `${render.human(result)}\n`)
         }),
       onFailure: (cause) => {
         const failure = Cause.failureOption(cause)
-        if (Option.isSome(failure)) return reportFailure(toCliError(failure.value), json)
-        if (Cause.isInterruptedOnly(cause)) return reportFailure(toCliError({ _tag: "Interrupted", message: "Interrupted" }), json)
+        if (Option.isSome(failure)) return reportFailure(toCliError(failure.value), mode)
+        if (Cause.isInterruptedOnly(cause)) return reportFailure(toCliError({ _tag: "Interrupted" }), mode)
         // A defect is a bug: report it without its (possibly secret-bearing) contents, but keep the trace for debugging.
-        const detail = process.env["MATRIX_BACKUP_DEBUG"] === "1" ? Cause.pretty(cause) : undefined
-        if (detail !== undefined) process.stderr.write(`${detail}\n`)
-        return reportFailure(toCliError({ _tag: "Internal", message: "Internal error (set MATRIX_BACKUP_DEBUG=1 for details)" }), json)
+        if (process.env["MATRIX_BACKUP_DEBUG"] === "1") process.stderr.write(`${Cause.pretty(cause)}\n`)
+        return reportFailure(toCliError({ _tag: "Internal" }), mode)
       },
     }),
   )

@@ -1,8 +1,10 @@
 /**
- * Progress of long work: a redrawn bar on a terminal, plain periodic lines otherwise (logs, pipes, tests).
- * It writes to stdout, so the JSON summary printed after it stays the last line.
+ * Progress of long work, on stderr: a bar redrawn in place on a terminal, cut to the terminal's width; elsewhere a
+ * plain line every few seconds and one final line. With `--json` and no terminal it stays silent.
  */
 import { Effect } from "effect"
+import { narrates, type OutputMode } from "./Output.js"
+import { columnsOf } from "./terminal/Terminal.js"
 
 /** A progress display for one stage. */
 export interface Progress {
@@ -14,55 +16,57 @@ export interface Progress {
   readonly finish: Effect.Effect<void>
 }
 
-const WIDTH = 28
-const LINE_INTERVAL_MS = 1000
+const LINE_INTERVAL_MS = 2000
 const BAR_INTERVAL_MS = 80
-
-const rate = (done: number, startedAt: number) => {
-  const seconds = (Date.now() - startedAt) / 1000
-  return seconds > 0 ? Math.round(done / seconds) : 0
-}
+const MAX_BAR = 28
 
 const fmt = (n: number) => n.toLocaleString("en-US")
+const percentOf = (done: number, total: number) => (total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100)
 
-const bar = (label: string, done: number, total: number, perSecond: number) => {
-  const ratio = total > 0 ? Math.min(1, done / total) : 0
-  const filled = Math.round(ratio * WIDTH)
-  const percent = `${Math.floor(ratio * 100)}`.padStart(3)
-  return `${label.padEnd(9)} [${"█".repeat(filled)}${"░".repeat(WIDTH - filled)}] ${percent}% ${fmt(done)}/${fmt(total)} keys  ${fmt(perSecond)} keys/s`
+/** `label [████░░░]  42% 4,200/10,000 keys  9,000 keys/s`, the bar shrunk (or dropped) so the line fits `columns - 1`. */
+export const barLine = (label: string, done: number, total: number, perSecond: number, columns: number): string => {
+  const stats = `${String(percentOf(done, total)).padStart(3)}% ${fmt(done)}/${fmt(total)} keys  ${fmt(perSecond)} keys/s`
+  const room = columns - 1 - label.length - stats.length - 5
+  if (room < 5) return `${label} ${stats}`.slice(0, Math.max(0, columns - 1))
+  const width = Math.min(MAX_BAR, room)
+  const filled = Math.round((Math.min(1, total > 0 ? done / total : 1)) * width)
+  return `${label} [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${stats}`
 }
 
-const line = (label: string, done: number, total: number, perSecond: number) =>
-  `${label}: ${fmt(done)}/${fmt(total)} keys (${total > 0 ? Math.floor((100 * done) / total) : 0}%), ${fmt(perSecond)} keys/s`
+/** `label: 4,200/10,000 keys (42%), 9,000 keys/s`. */
+export const plainLine = (label: string, done: number, total: number, perSecond: number): string =>
+  `${label}: ${fmt(done)}/${fmt(total)} keys (${percentOf(done, total)}%), ${fmt(perSecond)} keys/s`
 
-/** A progress display on stdout; with `json` on a terminal it stays silent (a redrawn bar would mix with the JSON). */
-export const makeProgress = (label: string, initialTotal: number, options: { readonly json?: boolean } = {}): Progress => {
-  const tty = process.stdout.isTTY === true
-  const quiet = options.json === true && tty
+/** A progress display for `label` in this output mode. */
+export const makeProgress = (label: string, initialTotal: number, mode: OutputMode): Progress => {
+  const columns = columnsOf(process.stderr)
+  const silent = !narrates(mode)
   const startedAt = Date.now()
   let total = initialTotal
   let done = 0
   let lastDraw = 0
-  const draw = (force: boolean) => {
-    if (quiet) return
+  let lastLine = ""
+  const draw = (final: boolean) => {
+    if (silent) return
     const now = Date.now()
-    if (!force && now - lastDraw < (tty ? BAR_INTERVAL_MS : LINE_INTERVAL_MS)) return
+    if (!final && now - lastDraw < (columns === undefined ? LINE_INTERVAL_MS : BAR_INTERVAL_MS)) return
     lastDraw = now
-    const perSecond = rate(done, startedAt)
-    if (tty) process.stdout.write(`\r${bar(label, done, total, perSecond)}\x1b[K`)
-    else process.stdout.write(`${line(label, done, total, perSecond)}\n`)
+    const seconds = (now - startedAt) / 1000
+    const perSecond = seconds > 0 ? Math.round(done / seconds) : 0
+    if (columns !== undefined) {
+      process.stderr.write(`\r${barLine(label, done, total, perSecond, columns)}\x1b[K${final ? "\n" : ""}`)
+      return
+    }
+    const line = plainLine(label, done, total, perSecond)
+    // The final state is printed once, even when the last periodic line already showed it.
+    if (line.replace(/, [\d,]+ keys\/s$/, "") === lastLine.replace(/, [\d,]+ keys\/s$/, "")) return
+    lastLine = line
+    process.stderr.write(`${line}\n`)
   }
   const set = (n: number, newTotal?: number) => {
     done = n
     if (newTotal !== undefined) total = newTotal
     draw(false)
   }
-  return {
-    set,
-    update: (n, newTotal) => Effect.sync(() => set(n, newTotal)),
-    finish: Effect.sync(() => {
-      draw(true)
-      if (tty && !quiet) process.stdout.write("\n")
-    }),
-  }
+  return { set, update: (n, newTotal) => Effect.sync(() => set(n, newTotal)), finish: Effect.sync(() => draw(true)) }
 }

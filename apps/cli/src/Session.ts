@@ -18,7 +18,7 @@ import {
 } from "@matrix-backup/core"
 import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer } from "effect"
 import { type Connection, type ConnectionInput, connect } from "./Connection.js"
 import { type DeviceState, defaultStateDir, openStateDir } from "./StateDir.js"
 
@@ -81,10 +81,10 @@ export const deviceLayer = (
 }
 
 /** Connects and opens the state directory (given, or the default one for this user and device). */
-export const openSession = (input: ConnectionInput, state: Option.Option<string>, options: { readonly decryptThreads?: number } = {}) =>
+export const openSession = (input: ConnectionInput, state: string | undefined, options: { readonly decryptThreads?: number } = {}) =>
   Effect.gen(function* () {
     const connection = yield* connect(input)
-    const dir = Option.getOrElse(state, () => defaultStateDir(connection.userId, connection.deviceId))
+    const dir = state ?? defaultStateDir(connection.userId, connection.deviceId)
     const device = yield* openStateDir(dir, connection.userId, connection.deviceId)
     return { connection, device, layer: deviceLayer(connection.api, device, options) } satisfies Session
   })

@@ -1,3 +1,3 @@
 /** @matrix-backup/cli: the `matrix-backup` command (the entry point is `bin.js`). */
-export { root, run } from "./Cli.js"
+export { commands, main } from "./Cli.js"
 export { CliError, toCliError } from "./CliError.js"

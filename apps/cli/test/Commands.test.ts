@@ -43,7 +43,7 @@ const backedUpUser = async (count: number, createArgs: ReadonlyArray<string> = [
   const recoveryKey = String(created.json?.["recoveryKey"])
   const { keys, path } = keyFile(count)
   const imported = await cli(["import", ...connection(user, state), "--in", path, "--format", "json", "--json"])
-  expect(imported.json).toEqual({ imported: count, uploaded: count, pending: 0, invalid: 0 })
+  expect(imported.json).toEqual({ imported: count, alreadyPresent: 0, uploaded: count, pending: 0, invalid: 0 })
   return { user, state, recoveryKey, keys, version: String(created.json?.["backupVersion"]) }
 }
 
@@ -213,13 +213,14 @@ describe("export and delete", () => {
     expect(readFileSync(file, "utf8")).toMatch(/^-----BEGIN MEGOLM SESSION DATA-----\n[A-Za-z0-9+/=\n]+-----END MEGOLM SESSION DATA-----\n$/)
     expectNoSecrets(exported, [exportPassphrase, recoveryKey, ...keys.slice(0, 3).map((k) => k.session_key)])
 
-    // A new account state: a fresh backup (create replaces the old version) on a new device with an empty store.
+    // A new account state: a fresh backup (create --force replaces Secret Storage and the old version) on a new device.
     const second = await loginNewDevice(server.url, user)
     const secondState = stateDir()
-    const created = await cli(["create", ...connection(second, secondState), "--json"])
+    const created = await cli(["create", ...connection(second, secondState), "--force", "--json"])
+    expect(created.json).toMatchObject({ secretStorage: "replaced", replacedBackup: "1" })
     const newKey = String(created.json?.["recoveryKey"])
     const imported = await cli(["import", ...connection(second, secondState), "--in", file, "--export-passphrase", exportPassphrase, "--json"])
-    expect(imported.json).toEqual({ imported: 70, uploaded: 70, pending: 0, invalid: 0 })
+    expect(imported.json).toEqual({ imported: 70, alreadyPresent: 0, uploaded: 70, pending: 0, invalid: 0 })
     expect(await server.admin.roomKeys(user.userId, String(created.json?.["backupVersion"]))).toHaveLength(70)
 
     const out = join(stateDir(), "again.json")
@@ -230,11 +231,11 @@ describe("export and delete", () => {
 
   it("deletes a version; status then shows no backup", { timeout: 60_000 }, async () => {
     const { user, state, version } = await backedUpUser(5)
-    const run = await cli(["delete", ...connection(user, state), "--version", version, "--json"])
-    expect(run.json).toEqual({ deleted: version })
+    const run = await cli(["delete", ...connection(user, state), "--version", version, "--force", "--json"])
+    expect(run.json).toEqual({ deleted: version, keys: 5 })
     const status = await cli(["status", ...connection(user, state), "--json"])
     expect(status.json).toMatchObject({ backup: null })
-    const again = await cli(["delete", ...connection(user, state), "--version", version, "--json"])
+    const again = await cli(["delete", ...connection(user, state), "--version", version, "--force", "--json"])
     expect(again.json?.["error"]).toMatchObject({ code: "NoBackup" })
   })
 })

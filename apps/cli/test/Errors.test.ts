@@ -62,9 +62,13 @@ describe("errors", () => {
     expect(human.stderr + human.stdout).not.toContain(recoveryKey)
   })
 
-  it("neither secret, or both", async () => {
-    expectFailure(await cli(["restore", ...connection(), "--json"]), "Usage")
-    expectFailure(await cli(["export", ...connection(), "--recovery-key", recoveryKey, "--passphrase", passphrase, "--out", "x", "--json"]), "Usage", [recoveryKey, passphrase])
+  it("neither secret on a device without the key, or both secrets", async () => {
+    const fresh = ["--homeserver", server.url, "--access-token", user.accessToken, "--state", stateDir()]
+    const neither = await cli(["restore", ...fresh, "--json"])
+    expectFailure(neither, "Usage")
+    expect(neither.stderr).toMatch(/--recovery-key \(or MATRIX_RECOVERY_KEY\)/)
+    const out = join(stateDir(), "x.json")
+    expectFailure(await cli(["export", ...connection(), "--recovery-key", recoveryKey, "--passphrase", passphrase, "--format", "json", "--out", out, "--json"]), "Usage", [recoveryKey, passphrase])
   })
 
   it("a state directory that belongs to another device", async () => {
@@ -87,6 +91,7 @@ describe("errors", () => {
   it("a missing required option is a usage error", async () => {
     const run = await cli(["delete", ...connection(), "--json"])
     expectFailure(run, "Usage", [user.accessToken])
-    expect(run.json?.["error"]).toMatchObject({ message: "Expected to find option: '--version'" })
+    expect(run.code).toBe(2)
+    expect(run.json?.["error"]).toMatchObject({ message: "--version V is required; see `matrix-backup delete --help`" })
   })
 })

@@ -7,10 +7,12 @@ export interface Login {
   readonly accessToken: string
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+
 const post = async (url: string, body: unknown) => {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
   const json: unknown = await response.json().catch(() => ({}))
-  return { status: response.status, json: typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {} }
+  return { status: response.status, json: isRecord(json) ? json : {} }
 }
 
 const text = (json: Record<string, unknown>, key: string): string => {

@@ -7,15 +7,29 @@ import { backUpKeys, createBackup, restoreWithRecoveryKey, verify } from "./Flow
 import { describeError } from "./Errors.js"
 import { generateRoomKeys } from "./RoomKeys.js"
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+const $ = (id: string): HTMLElement => {
   const element = document.getElementById(id)
   if (element === null) throw new Error(`#${id} is missing`)
-  return element as T
+  return element
+}
+
+/** An `<input>` of the page. */
+const input = (id: string): HTMLInputElement => {
+  const element = $(id)
+  if (!(element instanceof HTMLInputElement)) throw new Error(`#${id} is not an input`)
+  return element
+}
+
+/** A button or input of the page (both can be disabled). */
+const control = (id: string): HTMLButtonElement | HTMLInputElement => {
+  const element = $(id)
+  if (!(element instanceof HTMLButtonElement || element instanceof HTMLInputElement)) throw new Error(`#${id} is not a control`)
+  return element
 }
 
 type Device = ManagedRuntime.ManagedRuntime<DeviceServices, unknown>
 const session: { login?: Login; password?: string; first?: Device; second?: Device; originals: ReadonlyArray<RoomKey.RoomKey> } = { originals: [] }
-const homeserver = () => $<HTMLInputElement>("homeserver").value.replace(/\/+$/, "")
+const homeserver = () => input("homeserver").value.replace(/\/+$/, "")
 const fmt = (n: number) => n.toLocaleString("en-US")
 const random = () => Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("")
 
@@ -35,12 +49,12 @@ const setLabel = (id: string, text: string) => {
 
 const finish = (step: string, next?: ReadonlyArray<string>) => {
   $(step).classList.add("done")
-  for (const id of next ?? []) $<HTMLButtonElement | HTMLInputElement>(id).disabled = false
+  for (const id of next ?? []) control(id).disabled = false
 }
 
 /** Runs a step: disables its button while it runs, shows any failure without secrets. */
 const step = (buttonId: string, body: () => Promise<void>) => {
-  const button = $<HTMLButtonElement>(buttonId)
+  const button = control(buttonId)
   button.addEventListener("click", () => {
     button.disabled = true
     $("error").hidden = true
@@ -77,7 +91,7 @@ step("create-backup", async () => {
 })
 
 step("backup-keys", async () => {
-  const count = Math.max(1, Math.min(100_000, Number($<HTMLInputElement>("key-count").value) || 1))
+  const count = Math.max(1, Math.min(100_000, Number(input("key-count").value) || 1))
   session.originals = generateRoomKeys(count)
   const done = await run(session.first, backUpKeys(session.originals, progress("backup-progress")))
   setLabel("backup-progress", `${fmt(count)} keys backed up in ${done.seconds.toFixed(2)} s (${fmt(done.keysPerSecond)} keys/s)`)
@@ -87,7 +101,7 @@ step("backup-keys", async () => {
 step("new-device", async () => {
   if (session.login === undefined || session.password === undefined) throw new Error("Create the account first")
   const login = await loginNewDevice(homeserver(), session.login.userId, session.password)
-  const workers = Math.max(0, Math.min(16, Math.floor(Number($<HTMLInputElement>("decrypt-workers").value) || 0)))
+  const workers = Math.max(0, Math.min(16, Math.floor(Number(input("decrypt-workers").value) || 0)))
   session.second = openDevice(homeserver(), login, `matrix-backup-playground-${login.deviceId}`, workers)
   const where = workers === 0 ? "decrypting on this page's thread" : `decrypting on ${workers} Web Worker${workers === 1 ? "" : "s"}`
   $("device-out").textContent = `Signed in again as device ${login.deviceId}, with an empty store, ${where}.`
@@ -95,7 +109,7 @@ step("new-device", async () => {
 })
 
 step("restore", async () => {
-  const recoveryKey = $<HTMLInputElement>("recovery-input").value
+  const recoveryKey = input("recovery-input").value
   const done = await run(session.second, restoreWithRecoveryKey(recoveryKey, progress("restore-progress")))
   const verified = await run(session.second, verify(session.originals))
   const failures = Object.entries(done.result.failures).filter(([, n]) => n > 0)
@@ -116,5 +130,5 @@ step("restore", async () => {
 })
 
 const params = new URLSearchParams(location.search)
-$<HTMLInputElement>("homeserver").value = params.get("homeserver") ?? "http://127.0.0.1:8008"
-$<HTMLInputElement>("decrypt-workers").value = params.get("workers") ?? "0"
+input("homeserver").value = params.get("homeserver") ?? "http://127.0.0.1:8008"
+input("decrypt-workers").value = params.get("workers") ?? "0"

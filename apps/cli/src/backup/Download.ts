@@ -3,10 +3,9 @@
  * with the backup), batch decryption by the CryptoBackend with `workers` batches in flight, and every key that
  * fails counted with its reason instead of stopping the run (PROTOCOL.md §3.5, §3.6, §8.3).
  */
-import { CryptoBackend, DecryptEntries, HomeserverApi, type Ids, type RoomKey } from "@matrix-backup/core"
-import { Chunk, Effect, Either, type Redacted, Stream } from "effect"
-import { toCliError } from "../CliError.js"
-import type { CliError } from "../CliError.js"
+import { CryptoBackend, DecryptEntries, HomeserverApi, Ids, type RoomKey } from "@matrix-backup/core"
+import { Chunk, Effect, Either, type Redacted, Schema, Stream } from "effect"
+import { CliError, toCliError } from "../CliError.js"
 import type { Unlocked } from "./Unlock.js"
 
 /** Why one backed-up key could not be used (decryption, plaintext, envelope). */
@@ -43,16 +42,24 @@ const decryptBatch = (key: Redacted.Redacted<Uint8Array>, entries: ReadonlyArray
     ]),
   )
 
+/** `--room` values as room ids, or a usage error naming the one that is not. */
+const roomIds = (rooms: ReadonlyArray<string>) =>
+  Effect.forEach([...new Set(rooms)], (room) =>
+    Effect.mapError(
+      Schema.decodeUnknown(Ids.RoomId)(room),
+      () => new CliError({ code: "Usage", message: `--room takes a room id such as !abc:example.org, not "${room}"` }),
+    ),
+  )
+
 /** The raw entries of the backup, or of the chosen rooms. */
 const entries = (version: Ids.BackupVersion, rooms: ReadonlyArray<string> | undefined) =>
   Stream.unwrap(
-    Effect.map(HomeserverApi.HomeserverApi, (api) =>
-      rooms === undefined
-        ? api.streamRoomKeys(version)
-        : Stream.flatMap(Stream.fromIterable([...new Set(rooms)]), (roomId) =>
-            api.streamRoomKeys(version, { roomId: roomId as Ids.RoomId }),
-          ),
-    ),
+    Effect.gen(function* () {
+      const api = yield* HomeserverApi.HomeserverApi
+      if (rooms === undefined) return api.streamRoomKeys(version)
+      const ids = yield* roomIds(rooms)
+      return Stream.flatMap(Stream.fromIterable(ids), (roomId) => api.streamRoomKeys(version, { roomId }))
+    }),
   )
 
 /** Batches of decrypted keys, in server order. */

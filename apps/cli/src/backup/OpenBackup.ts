@@ -7,15 +7,14 @@
 import { Bytes, Curve25519, KeyBackupEngine, Recovery, RecoveryKey } from "@matrix-backup/core"
 import { Effect, Either, Option, Redacted } from "effect"
 import { CliError, toCliError } from "../CliError.js"
-import type { Secret } from "./Unlock.js"
+import { type Secret, wrongSecret } from "./Unlock.js"
 
 /** How the key was obtained. */
-export type Opened = { readonly via: "SecretStorage" | "BackupKey"; readonly version: string } | { readonly via: "LegacyPassphrase" }
-
-const wrong = (secret: Secret) =>
-  secret._tag === "RecoveryKey"
-    ? new CliError({ code: "WrongRecoveryKey", message: "The recovery key does not open this account's key backup" })
-    : new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup" })
+export type Opened =
+  | { readonly via: "SecretStorage" | "BackupKey"; readonly version: string }
+  | { readonly via: "LegacyPassphrase" }
+  /** The device already held the key (no secret needed). */
+  | { readonly via: "HeldKey" }
 
 /** Errors that mean "this secret does not open 4S" (so another reading of it may still work). */
 const notThisKey = (error: unknown) =>
@@ -30,7 +29,9 @@ const notThisKey = (error: unknown) =>
 const currentBackup = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* engine.checkKeyBackupAndEnable(true)
-  if (Option.isNone(check)) return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver" })
+  if (Option.isNone(check)) {
+    return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` to make one" })
+  }
   return check.value.backupInfo
 })
 
@@ -39,10 +40,10 @@ const asBackupKey = (secret: Secret) =>
   Effect.gen(function* () {
     const info = yield* currentBackup
     const decoded = RecoveryKey.decodeRecoveryKey(Redacted.value(secret.value))
-    if (Either.isLeft(decoded) || info.auth_data._tag !== "Curve25519" || info.version === undefined) return yield* wrong(secret)
+    if (Either.isLeft(decoded) || info.auth_data._tag !== "Curve25519" || info.version === undefined) return yield* wrongSecret(secret)
     if (!Bytes.constantTimeEqual(Curve25519.publicKeyFromPrivateKey(decoded.right), info.auth_data.public_key)) {
       decoded.right.fill(0)
-      return yield* wrong(secret)
+      return yield* wrongSecret(secret)
     }
     const recovery = yield* Recovery.Recovery
     yield* Effect.mapError(recovery.storeSessionBackupPrivateKey(Redacted.make(decoded.right), info.version), toCliError)
@@ -61,7 +62,10 @@ export const openBackup = (secret: Secret): Effect.Effect<Opened, CliError, Reco
     const error = opened.left
     if (error._tag === "RecoveryKeyError") return yield* toCliError(error)
     if (error._tag === "DecryptionKeyDoesNotMatch") {
-      return yield* new CliError({ code: "KeyMismatch", message: "The key in Secret Storage does not match the backup on the homeserver" })
+      return yield* new CliError({
+        code: "KeyMismatch",
+        message: "The key in Secret Storage is not the key of the backup on the homeserver (the backup was replaced?); `matrix-backup status` says more",
+      })
     }
     if (!notThisKey(error)) return yield* toCliError(error)
     if (secret._tag === "RecoveryKey") return yield* asBackupKey(secret)

@@ -22,7 +22,8 @@ export interface RestoreResult {
 /** Options of a restore. */
 export interface RestoreOptions {
   readonly rooms?: ReadonlyArray<string>
-  readonly workers?: number
+  /** Batches decrypted at once. */
+  readonly concurrency?: number
   /** A legacy passphrase-derived backup key (the backup key is not in 4S). */
   readonly legacyPassphrase?: Redacted.Redacted<string>
 }
@@ -37,7 +38,7 @@ export const restore = (progress: Progress, options: RestoreOptions = {}) =>
     const started = performance.now()
     const run = {
       ...(options.rooms === undefined || options.rooms.length === 0 ? {} : { rooms: options.rooms }),
-      ...(options.workers === undefined ? {} : { concurrency: options.workers }),
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       onProgress: (p: KeyBackupRestore.RestoreEvent) => {
         if (p.stage === "load_keys") progress.set(p.successes + p.failures, p.total)
       },

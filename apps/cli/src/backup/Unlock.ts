@@ -32,16 +32,19 @@ export interface Unlocked {
   readonly info: BackupInfo.KeyBackupInfo
 }
 
-const wrong = (secret: Secret) =>
+/** The secret is well-formed but opens neither Secret Storage nor the backup. */
+export const wrongSecret = (secret: Secret) =>
   secret._tag === "RecoveryKey"
-    ? new CliError({ code: "WrongRecoveryKey", message: "The recovery key does not open this account's key backup" })
-    : new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup" })
+    ? new CliError({ code: "WrongRecoveryKey", message: "That recovery key does not open this account's key backup; check it against the one you saved (it may belong to an older backup)" })
+    : new CliError({ code: "WrongPassphrase", message: "That passphrase does not open this account's key backup; check it, or use the recovery key" })
 
 /** The server's current backup, which must be curve25519. */
 const currentBackup = Effect.gen(function* () {
   const api = yield* HomeserverApi.HomeserverApi
   const info = yield* api.getBackupVersion().pipe(
-    Effect.catchTag("BackupNotFound", () => Effect.fail(new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver" }))),
+    Effect.catchTag("BackupNotFound", () =>
+      Effect.fail(new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` to make one" })),
+    ),
     Effect.mapError(toCliError),
   )
   if (info.auth_data._tag !== "Curve25519" || info.version === undefined) {
@@ -89,11 +92,25 @@ export const unlock = (secret: Secret) =>
     const stored = yield* fromSecretStorage(secret)
     if (Option.isSome(stored)) {
       if (!matches(stored.value)) {
-        return yield* new CliError({ code: "KeyMismatch", message: "The key in Secret Storage does not match the backup on the homeserver" })
+        return yield* new CliError({
+          code: "KeyMismatch",
+          message: "The key in Secret Storage is not the key of the backup on the homeserver (the backup was replaced?); `matrix-backup status` says more",
+        })
       }
       return { key: Redacted.make(stored.value), version: backup.version, info: backup.info } satisfies Unlocked
     }
     const direct = yield* asBackupKey(secret, backup.info)
     if (Option.isSome(direct) && matches(direct.value)) return { key: Redacted.make(direct.value), version: backup.version, info: backup.info } satisfies Unlocked
-    return yield* wrong(secret)
+    return yield* wrongSecret(secret)
   })
+
+/** Opens the current backup with the key this device holds, when it holds the right one. */
+export const unlockWithHeldKey = Effect.gen(function* () {
+  const recovery = yield* Recovery.Recovery
+  const held = yield* Effect.mapError(recovery.getSessionBackupPrivateKey(), toCliError)
+  if (Option.isNone(held)) return Option.none<Unlocked>()
+  const backup = yield* currentBackup
+  const key = Redacted.value(held.value)
+  if (key.length !== 32 || !Bytes.constantTimeEqual(Curve25519.publicKeyFromPrivateKey(key), backup.publicKey)) return Option.none<Unlocked>()
+  return Option.some({ key: held.value, version: backup.version, info: backup.info } satisfies Unlocked)
+})

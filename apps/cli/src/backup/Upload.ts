@@ -12,6 +12,8 @@ import type { Progress } from "../Progress.js"
 export interface BackedUp {
   readonly version: string
   readonly added: number
+  /** Keys this device already held (the same or a better copy). */
+  readonly alreadyPresent: number
   readonly uploaded: number
   readonly pending: number
   readonly seconds: number
@@ -21,12 +23,16 @@ export interface BackedUp {
 export const enabledBackup = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* engine.checkKeyBackupAndEnable(true)
-  if (Option.isNone(check)) return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver" })
+  if (Option.isNone(check)) {
+    return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` first" })
+  }
   const version = yield* engine.getActiveSessionBackupVersion()
   if (Option.isNone(version)) {
     return yield* new CliError({
       code: "UntrustedBackup",
-      message: `This device does not trust backup version ${check.value.backupInfo.version ?? "?"}; run restore with the recovery key first`,
+      message:
+        `This device does not trust backup version ${check.value.backupInfo.version ?? "?"} (it did not create it and does not hold its key); ` +
+        "run `matrix-backup restore` with the recovery key first, then import again",
     })
   }
   return version.value
@@ -41,6 +47,11 @@ export const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>, progress: Progress)
     const started = performance.now()
     const counts = yield* Effect.mapError(engine.addRoomKeys(keys), toCliError)
     const pending = yield* Effect.mapError(store.countPending(version), toCliError)
+    const added = counts.inserted + counts.replaced
+    if (pending === 0) {
+      const seconds = (performance.now() - started) / 1000
+      return { version, added, alreadyPresent: counts.kept, uploaded: 0, pending: 0, seconds } satisfies BackedUp
+    }
     yield* progress.update(0, pending)
     const watcher = yield* engine.stateChanges.pipe(
       Stream.runForEach((state) => (state._tag === "Uploading" ? progress.update(Math.max(0, pending - state.remaining)) : Effect.void)),
@@ -52,5 +63,5 @@ export const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>, progress: Progress)
     yield* progress.finish
     const left = yield* Effect.mapError(store.countPending(version), toCliError)
     const seconds = (performance.now() - started) / 1000
-    return { version, added: counts.inserted + counts.replaced, uploaded: pending - left, pending: left, seconds } satisfies BackedUp
+    return { version, added, alreadyPresent: counts.kept, uploaded: pending - left, pending: left, seconds } satisfies BackedUp
   })

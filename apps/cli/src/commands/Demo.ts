@@ -1,37 +1,35 @@
 /**
- * `demo [--keys N] [--workers N]`: the whole job on an embedded fake homeserver (loopback HTTP, in this process):
+ * `demo [--keys N] [--concurrency N] [--threads N]`: the whole job on an embedded fake homeserver (loopback HTTP, in this process):
  * one account with two devices; the first sets up Secret Storage and a backup and backs up N realistic room keys;
  * the second opens Secret Storage with the recovery key, restores everything into a fresh SQLite store, and every
  * key is checked against the original.
  */
-import { Command, Options } from "@effect/cli"
 import { BackupStore, Ids, RoomKey } from "@matrix-backup/core"
 import { generateRoomKeys, loginNewDevice, registerUser, startFakeHomeserver } from "@matrix-backup/testkit"
-import { Duration, Effect, Option, Redacted, Schema, Stream } from "effect"
+import { Duration, Effect, Redacted, Schema, Stream } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { createBackup } from "../backup/Create.js"
+import { createWithNewSecretStorage } from "../backup/Create.js"
 import { openBackup } from "../backup/OpenBackup.js"
 import { restore, round } from "../backup/Restore.js"
 import { backUp } from "../backup/Upload.js"
+import { defineCommand } from "../args/Command.js"
+import * as Opt from "../args/Options.js"
 import { CliError } from "../CliError.js"
 import { apiLayer } from "../Connection.js"
 import * as Flags from "../Flags.js"
-import { runCommand } from "../Output.js"
+import { formatFailures } from "../Format.js"
+import { type OutputMode, runCommand, say } from "../Output.js"
 import { makeProgress } from "../Progress.js"
 import { deviceLayer } from "../Session.js"
 import { openStateDir } from "../StateDir.js"
-import { formatFailures } from "./Secret.js"
 
 const options = {
+  keys: Opt.integer("N", "How many room keys to back up and restore", { default: 10_000, min: 1 }),
+  ...Flags.decryption,
   json: Flags.json,
-  keys: Options.integer("keys").pipe(Options.withDefault(10_000), Options.withDescription("How many room keys to back up and restore")),
-  workers: Options.integer("workers").pipe(Options.withDefault(4), Options.withDescription("Batches decrypted at once during the restore")),
-  threads: Options.integer("threads").pipe(Options.withDefault(0), Options.withDescription("Decryption worker threads (0: decrypt in the main thread)")),
 }
-
-const say = (json: boolean, text: string) => Effect.sync(() => void (json ? undefined : process.stdout.write(`${text}\n`)))
 
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.timed(effect), ([duration, value]) => [round(Duration.toMillis(duration) / 1000), value] as const)
@@ -67,13 +65,13 @@ const sameKey = (original: Original, key: RoomKey.RoomKey): boolean =>
 const MASK = " •••• •••• •••• •••• •••• •••• •••• •••• •••• •••• ••••"
 
 /** The first device: 4S and a backup, then the keys backed up with a progress bar. */
-const backupPhase = (json: boolean, deviceId: string, originals: ReadonlyArray<Original>) =>
+const backupPhase = (mode: OutputMode, deviceId: string, originals: ReadonlyArray<Original>) =>
   Effect.gen(function* () {
-    const created = yield* createBackup(Option.none())
+    const created = yield* createWithNewSecretStorage(undefined)
     const masked = Redacted.value(created.recoveryKey).slice(0, 4) + MASK
-    yield* say(json, `${deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key ${masked}`)
+    yield* say(mode, `${deviceId}: Secret Storage and backup version ${created.backupVersion} created; recovery key ${masked}`)
     const keys = originals.map((k) => RoomKey.fromExported(decodeExported(k), { source: "direct", imported: false }))
-    const done = yield* backUp(keys, makeProgress("backup", keys.length, { json }))
+    const done = yield* backUp(keys, makeProgress("backup", keys.length, mode))
     return { recoveryKey: created.recoveryKey, uploaded: done.uploaded, seconds: round(done.seconds) }
   })
 
@@ -93,32 +91,31 @@ const countVerified = (originals: ReadonlyArray<Original>) =>
   })
 
 /** The second device: the recovery key opens 4S, everything is restored and checked. */
-const restorePhase = (json: boolean, deviceId: string, recoveryKey: Redacted.Redacted<string>, originals: ReadonlyArray<Original>, workers: number) =>
+const restorePhase = (mode: OutputMode, deviceId: string, recoveryKey: Redacted.Redacted<string>, originals: ReadonlyArray<Original>, concurrency: number) =>
   Effect.gen(function* () {
     const opened = yield* openBackup({ _tag: "RecoveryKey", value: recoveryKey })
     const version = "version" in opened ? opened.version : "?"
-    yield* say(json, `${deviceId}: opened Secret Storage with that recovery key; restoring backup version ${version}`)
-    const result = yield* restore(makeProgress("restore", originals.length, { json }), { workers })
+    yield* say(mode, `${deviceId}: opened Secret Storage with that recovery key; restoring backup version ${version}`)
+    const result = yield* restore(makeProgress("restore", originals.length, mode), { concurrency })
     return { ...result, verified: yield* countVerified(originals) }
   })
 
-const demo = (json: boolean, count: number, workers: number, threads: number) =>
+const demo = (mode: OutputMode, count: number, concurrency: number, threads: number) =>
   Effect.scoped(
     Effect.gen(function* () {
-      if (!Number.isSafeInteger(count) || count < 1) return yield* new CliError({ code: "Usage", message: "--keys must be a positive number" })
       const { server, first, second } = yield* accounts
       const dir = yield* tempDir
-      yield* say(json, `Fake homeserver on ${server.url}; account ${first.userId} with devices ${first.deviceId} and ${second.deviceId}`)
+      yield* say(mode, `Fake homeserver on ${server.url}; account ${first.userId} with devices ${first.deviceId} and ${second.deviceId}`)
       const userId = Schema.decodeSync(Ids.UserId)(first.userId)
       const deviceA = yield* openStateDir(join(dir, "phone"), first.userId, first.deviceId)
       const deviceB = yield* openStateDir(join(dir, "laptop"), second.userId, second.deviceId)
       const [generateSeconds, originals] = yield* timed(Effect.sync(() => generateRoomKeys(count)))
       const backedUp = yield* Effect.provide(
-        backupPhase(json, deviceA.deviceId, originals),
+        backupPhase(mode, deviceA.deviceId, originals),
         deviceLayer(apiLayer(server.url, Redacted.make(first.accessToken), userId), deviceA),
       )
       const restored = yield* Effect.provide(
-        restorePhase(json, deviceB.deviceId, backedUp.recoveryKey, originals, workers),
+        restorePhase(mode, deviceB.deviceId, backedUp.recoveryKey, originals, concurrency),
         deviceLayer(apiLayer(server.url, Redacted.make(second.accessToken), userId), deviceB, { decryptThreads: threads }),
       )
       return {
@@ -146,12 +143,26 @@ const human = (r: Effect.Effect.Success<ReturnType<typeof demo>>) =>
   ].join("\n")
 
 /** The `demo` command. */
-export const demoCommand = Command.make("demo", options, (o) =>
-  runCommand(
-    o.json,
-    Effect.flatMap(demo(o.json, o.keys, o.workers, o.threads), (r) =>
-      r.verified === r.keys ? Effect.succeed(r) : Effect.fail(new CliError({ code: "DemoMismatch", message: `Only ${r.verified} of ${r.keys} keys came back intact` })),
-    ),
-    { human, json: (r) => r },
-  ),
-).pipe(Command.withDescription("Back up and restore N room keys on an embedded fake homeserver, end to end"))
+export const demoCommand = defineCommand({
+  name: "demo",
+  summary: "Back up and restore room keys end to end on an embedded fake homeserver",
+  description:
+    "Starts a fake homeserver inside this process (real HTTP on 127.0.0.1), registers an account with two devices, " +
+    "sets up Secret Storage and a backup on the first, backs up generated room keys, then restores them on the second " +
+    "with the recovery key and checks every key against the original. Touches no real account.",
+  options,
+  examples: [
+    { command: "matrix-backup demo", says: "10,000 keys, with progress bars" },
+    { command: "matrix-backup demo --keys 100000 --threads 2 --json", says: "100,000 keys decrypted on two worker threads; the figures as JSON" },
+  ],
+  run: (o) => {
+    const mode = { json: o.json }
+    return runCommand(
+      mode,
+      Effect.flatMap(demo(mode, o.keys, o.concurrency, o.threads), (r) =>
+        r.verified === r.keys ? Effect.succeed(r) : Effect.fail(new CliError({ code: "DemoMismatch", message: `Only ${r.verified} of ${r.keys} keys came back intact` })),
+      ),
+      { human, json: (r) => r },
+    )
+  },
+})

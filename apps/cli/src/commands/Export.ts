@@ -1,69 +1,99 @@
 /**
- * `export (--recovery-key K | --passphrase P) --out FILE [--format element|json] [--export-passphrase P] [--room ID]...`:
- * the server backup straight into a key file (nothing is kept in the state store).
+ * `export --out FILE [--format element|json] [--export-passphrase P] [--room ID]... [--force]`: the server backup
+ * straight into a key file (nothing is kept in the state store). Never overwrites a file without --force or a yes.
  */
-import { Command, Options } from "@effect/cli"
 import { Effect, Either, Option, Stream } from "effect"
+import { existsSync } from "node:fs"
+import { defineCommand } from "../args/Command.js"
+import * as Opt from "../args/Options.js"
 import { countFailure, decryptedBatches } from "../backup/Download.js"
-import { unlock } from "../backup/Unlock.js"
-import { CliError } from "../CliError.js"
+import { unlock, unlockWithHeldKey } from "../backup/Unlock.js"
+import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
+import { count, formatFailures } from "../Format.js"
 import { openWriter } from "../KeyFiles.js"
-import { runCommand } from "../Output.js"
+import { type OutputMode, runCommand } from "../Output.js"
 import { makeProgress } from "../Progress.js"
+import { exportPassphraseOrAsk, givenSecret, secretOrAsk, type SecretInput } from "../Secrets.js"
 import { openSession } from "../Session.js"
-import { chooseSecret, formatFailures } from "./Secret.js"
 
 const options = {
-  json: Flags.json,
-  ...Flags.connection,
-  ...Flags.secret,
-  out: Options.text("out").pipe(Options.withDescription("File to write")),
-  format: Flags.format,
+  out: Opt.requiredText("FILE", "File to write (written whole or not at all)"),
+  format: Opt.choice("element: Element's encrypted key file; json: a plain JSON array (unencrypted!)", ["element", "json"], "element"),
   exportPassphrase: Flags.exportPassphrase,
-  rooms: Flags.rooms,
+  room: Flags.rooms,
+  force: Flags.force("Overwrite an existing --out file"),
+  ...Flags.secrets,
+  ...Flags.connection,
+  json: Flags.json,
 }
 
+/** The backup opened with the key this device holds, or with the secret given (or asked for). */
+const openForExport = (input: SecretInput) =>
+  Effect.gen(function* () {
+    const given = yield* givenSecret(input)
+    if (given === undefined) {
+      const held = yield* unlockWithHeldKey
+      if (Option.isSome(held)) return held.value
+    }
+    return yield* unlock(given ?? (yield* secretOrAsk(input)))
+  })
+
+const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly format: "element" | "json"; readonly room: ReadonlyArray<string> }, passphrase: Parameters<typeof openWriter>[2]) =>
+  Effect.gen(function* () {
+    const unlocked = yield* openForExport(o)
+    const progress = makeProgress("export", unlocked.info.count ?? 0, mode)
+    const writer = yield* openWriter(file, o.format, passphrase)
+    const failures: Record<string, number> = {}
+    let exported = 0
+    let seen = 0
+    yield* decryptedBatches(unlocked, o.room.length > 0 ? { rooms: o.room } : {}).pipe(
+      Stream.runForEach((batch) => {
+        const keys = batch.flatMap((item) => (Either.isRight(item.result) ? [item.result.right] : []))
+        for (const item of batch) if (Either.isLeft(item.result)) countFailure(failures, item.result.left)
+        exported += keys.length
+        seen += batch.length
+        return Effect.zipRight(writer.write(keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
+      }),
+      Effect.zipRight(writer.close),
+      Effect.tapError(() => writer.abort),
+    )
+    yield* progress.finish
+    return { file, exported, failures }
+  })
+
 /** The `export` command. */
-export const exportKeys = Command.make("export", options, (o) =>
-  runCommand(
-    o.json,
-    Effect.gen(function* () {
-      const secret = yield* chooseSecret(o)
-      const passphrase = Option.getOrUndefined(o.exportPassphrase)
-      if (o.format === "element" && passphrase === undefined) {
-        return yield* new CliError({ code: "Usage", message: "An Element key file needs --export-passphrase (or use --format json)" })
-      }
-      const file = Flags.userPath(o.out)
-      const session = yield* openSession(o, Flags.optionalPath(o.state))
-      return yield* Effect.provide(
-        Effect.gen(function* () {
-          const unlocked = yield* unlock(secret)
-          const progress = makeProgress("export", unlocked.info.count ?? 0, { json: o.json })
-          const writer = yield* openWriter(file, o.format, passphrase)
-          const failures: Record<string, number> = {}
-          let exported = 0
-          let seen = 0
-          yield* decryptedBatches(unlocked, o.rooms.length > 0 ? { rooms: o.rooms } : {}).pipe(
-            Stream.runForEach((batch) => {
-              const keys = batch.flatMap((item) => (Either.isRight(item.result) ? [item.result.right] : []))
-              for (const item of batch) if (Either.isLeft(item.result)) countFailure(failures, item.result.left)
-              exported += keys.length
-              seen += batch.length
-              return Effect.zipRight(writer.write(keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
-            }),
-            Effect.zipRight(writer.close),
-            Effect.tapError(() => writer.abort),
-          )
-          yield* progress.finish
-          return { file, exported, failures }
-        }),
-        session.layer,
-      )
-    }),
-    {
-      human: (r) => `Exported ${r.exported.toLocaleString("en-US")} keys to ${r.file}\nFailures: ${formatFailures(r.failures)}`,
-      json: (r) => r,
-    },
-  ),
-).pipe(Command.withDescription("Export the server backup to an Element key file or a JSON array"))
+export const exportKeys = defineCommand({
+  name: "export",
+  summary: "Write the server's backup to an Element key file or a JSON array",
+  description:
+    "Decrypts the backup on the homeserver and writes every key to a file that Element (and this command's import) " +
+    "can read. Nothing is stored on this device. An existing file is replaced only with --force or a yes on a terminal.",
+  options,
+  examples: [
+    { command: "matrix-backup export --out keys.txt", says: "Asks for the key file's passphrase (and the recovery key if this device lacks the backup key)" },
+    { command: "matrix-backup export --out keys.json --format json --force", says: "A plain JSON array, replacing keys.json" },
+  ],
+  run: (o) => {
+    const mode = { json: o.json }
+    return runCommand(
+      mode,
+      Effect.gen(function* () {
+        const file = Flags.userPath(o.out)
+        if (existsSync(file)) {
+          yield* requireConsent(o.force, {
+            question: `${file} exists. Replace it?`,
+            refusal: `${file} already exists; choose another --out, or add --force to replace it`,
+          })
+        }
+        const passphrase = o.format === "element" ? yield* exportPassphraseOrAsk(o.exportPassphrase, "new file") : undefined
+        const session = yield* openSession(o, Flags.optionalPath(o.state))
+        return yield* Effect.provide(exportTo(mode, file, o, passphrase), session.layer)
+      }),
+      {
+        human: (r) => `Exported ${count(r.exported)} keys to ${r.file}\nFailures: ${formatFailures(r.failures)}`,
+        json: (r) => r,
+      },
+    )
+  },
+})

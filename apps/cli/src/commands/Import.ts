@@ -1,45 +1,76 @@
 /** `import --in FILE [--format element|json] [--export-passphrase P]`: add keys from a file and back them up. */
-import { Command, Options } from "@effect/cli"
-import { Effect, Option, type Redacted } from "effect"
+import { Effect, type Redacted } from "effect"
+import { defineCommand } from "../args/Command.js"
+import * as Opt from "../args/Options.js"
 import { backUp } from "../backup/Upload.js"
+import { CliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
-import { type KeyFileFormat, readKeyFile } from "../KeyFiles.js"
-import { runCommand } from "../Output.js"
+import { count } from "../Format.js"
+import { isElementFile, type KeyFileFormat, readKeyFile, readKeyFileText } from "../KeyFiles.js"
+import { type OutputMode, runCommand } from "../Output.js"
 import { makeProgress } from "../Progress.js"
+import { exportPassphraseOrAsk } from "../Secrets.js"
 import { openSession } from "../Session.js"
 
 const options = {
-  json: Flags.json,
-  ...Flags.connection,
-  in: Options.text("in").pipe(Options.withDescription("Key file to read")),
-  format: Options.choice("format", ["element", "json"]).pipe(
-    Options.optional,
-    Options.withDescription("File format (default: recognised from the content)"),
-  ),
+  in: Opt.requiredText("FILE", "Key file to read: Element's encrypted export, or a JSON array of exported keys"),
+  format: Opt.optionalChoice("File format (default: recognised from the content)", ["element", "json"]),
   exportPassphrase: Flags.exportPassphrase,
+  ...Flags.connection,
+  json: Flags.json,
 }
 
-const importFile = (path: string, format: KeyFileFormat | "auto", passphrase: Option.Option<Redacted.Redacted<string>>, json: boolean) =>
+const importFile = (mode: OutputMode, path: string, text: string, format: KeyFileFormat, passphrase: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function* () {
-    const { keys, invalid } = yield* readKeyFile(path, format, Option.getOrUndefined(passphrase))
-    const done = yield* backUp(keys, makeProgress("upload", keys.length, { json }))
-    return { imported: done.added, invalid, uploaded: done.uploaded, pending: done.pending, version: done.version }
+    const { keys, invalid } = yield* readKeyFile(path, text, format, passphrase)
+    if (keys.length === 0) {
+      return yield* new CliError({
+        code: "NoValidKeys",
+        message: `${path} holds no valid room key${invalid > 0 ? ` (${count(invalid)} entries are not exported Megolm keys)` : ""}; nothing was imported`,
+      })
+    }
+    const done = yield* backUp(keys, makeProgress("upload", keys.length, mode))
+    return { imported: done.added, alreadyPresent: done.alreadyPresent, invalid, uploaded: done.uploaded, pending: done.pending, version: done.version }
   })
 
+type Result = Effect.Effect.Success<ReturnType<typeof importFile>>
+
+const human = (r: Result) =>
+  [
+    `Imported ${count(r.imported)} new keys` +
+      (r.alreadyPresent > 0 ? `; ${count(r.alreadyPresent)} were already on this device` : "") +
+      (r.invalid > 0 ? `; ${count(r.invalid)} entries were not valid keys` : "") +
+      ".",
+    r.pending === 0
+      ? `Backup version ${r.version}: ${count(r.uploaded)} keys uploaded, nothing waiting.`
+      : `Backup version ${r.version}: ${count(r.uploaded)} keys uploaded, ${count(r.pending)} still waiting (run import or status again).`,
+  ].join("\n")
+
 /** The `import` command. */
-export const importKeys = Command.make("import", options, (o) =>
-  runCommand(
-    o.json,
-    Effect.gen(function* () {
-      const session = yield* openSession(o, Flags.optionalPath(o.state))
-      return yield* Effect.provide(importFile(Flags.userPath(o.in), Option.getOrElse(o.format, () => "auto" as const), o.exportPassphrase, o.json), session.layer)
-    }),
-    {
-      human: (r) =>
-        `Imported ${r.imported.toLocaleString("en-US")} keys` +
-        (r.invalid > 0 ? ` (${r.invalid} entries were not valid keys)` : "") +
-        `; uploaded ${r.uploaded.toLocaleString("en-US")} to backup version ${r.version}, ${r.pending} pending.`,
-      json: (r) => ({ imported: r.imported, uploaded: r.uploaded, pending: r.pending, invalid: r.invalid }),
-    },
-  ),
-).pipe(Command.withDescription("Import keys from a key file and back them up"))
+export const importKeys = defineCommand({
+  name: "import",
+  summary: "Add keys from a key file to this device and back them up",
+  description:
+    "Reads an Element key file or a JSON array of exported keys, stores the keys on this device and uploads them to " +
+    "the current backup (which this device must trust: it created it, or restored from it). Keys already here are kept once.",
+  options,
+  examples: [
+    { command: "matrix-backup import --in keys.txt", says: "Asks for the key file's passphrase on a terminal" },
+    { command: "matrix-backup import --in keys.json --json", says: "A JSON array; prints {\"imported\", \"alreadyPresent\", \"uploaded\", \"pending\", \"invalid\"}" },
+  ],
+  run: (o) => {
+    const mode = { json: o.json }
+    return runCommand(
+      mode,
+      Effect.gen(function* () {
+        const path = Flags.userPath(o.in)
+        const text = yield* readKeyFileText(path)
+        const format = o.format ?? (isElementFile(text) ? "element" : "json")
+        const passphrase = format === "element" ? yield* exportPassphraseOrAsk(o.exportPassphrase, "existing file") : undefined
+        const session = yield* openSession(o, Flags.optionalPath(o.state))
+        return yield* Effect.provide(importFile(mode, path, text, format, passphrase), session.layer)
+      }),
+      { human, json: ({ version: _, ...r }) => r },
+    )
+  },
+})

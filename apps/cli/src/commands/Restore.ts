@@ -1,56 +1,89 @@
-/** `restore (--recovery-key K | --passphrase P) [--room ID]...`: restore into the state store; resumable. */
-import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
-import { openBackup } from "../backup/OpenBackup.js"
+/**
+ * `restore [--recovery-key K | --passphrase P] [--room ID]...`: restore into this device's store; resumable. A device
+ * that already holds the backup's key (it restored before, or created the backup) needs no secret.
+ */
+import { KeyBackupEngine } from "@matrix-backup/core"
+import { Effect, Option } from "effect"
+import { defineCommand } from "../args/Command.js"
+import { openBackup, type Opened } from "../backup/OpenBackup.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
-import { CliError } from "../CliError.js"
+import { CliError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
-import { runCommand } from "../Output.js"
+import { count, formatFailures } from "../Format.js"
+import { type OutputMode, runCommand } from "../Output.js"
 import { makeProgress } from "../Progress.js"
+import { givenSecret, secretOrAsk, type SecretInput } from "../Secrets.js"
 import { openSession } from "../Session.js"
-import { chooseSecret, formatFailures } from "./Secret.js"
 
 const options = {
-  json: Flags.json,
+  ...Flags.secrets,
+  room: Flags.rooms,
+  ...Flags.decryption,
   ...Flags.connection,
-  ...Flags.secret,
-  rooms: Flags.rooms,
-  workers: Options.integer("workers").pipe(Options.withDefault(4), Options.withDescription("Batches decrypted at once")),
-  threads: Options.integer("threads").pipe(Options.withDefault(0), Options.withDescription("Decryption worker threads (0: decrypt in the main thread)")),
+  json: Flags.json,
 }
 
+/** True when this device holds a key that opens the server's current backup. */
+const holdsKey = Effect.gen(function* () {
+  const engine = yield* KeyBackupEngine.KeyBackupEngine
+  const check = yield* Effect.mapError(engine.checkKeyBackupAndEnable(true), toCliError)
+  if (Option.isNone(check)) return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` to make one" })
+  return check.value.trustInfo.matchesDecryptionKey
+})
+
+/** Opens the backup with the secret given, the key this device holds, or a secret asked for. */
+const open = (input: SecretInput) =>
+  Effect.gen(function* () {
+    const given = yield* givenSecret(input)
+    if (given === undefined && (yield* holdsKey)) return { opened: { via: "HeldKey" } satisfies Opened, secret: undefined }
+    const secret = given ?? (yield* secretOrAsk(input))
+    return { opened: yield* openBackup(secret), secret }
+  })
+
+const run = (mode: OutputMode, o: SecretInput & { readonly room: ReadonlyArray<string>; readonly concurrency: number }) =>
+  Effect.gen(function* () {
+    const { opened, secret } = yield* open(o)
+    const progress = makeProgress("restore", 0, mode)
+    const legacy = opened.via === "LegacyPassphrase" && secret !== undefined ? { legacyPassphrase: secret.value } : {}
+    return yield* restoreKeys(progress, { rooms: o.room, concurrency: o.concurrency, ...legacy }).pipe(
+      Effect.catchIf(
+        (e) => opened.via === "LegacyPassphrase" && (e.code === "KeyMismatch" || e.code === "NoBackup"),
+        () => Effect.fail(new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup; check it, or use the recovery key" })),
+      ),
+    )
+  })
+
 /** The `restore` command. */
-export const restore = Command.make("restore", options, (o) =>
-  runCommand(
-    o.json,
-    Effect.gen(function* () {
-      const secret = yield* chooseSecret(o)
-      const session = yield* openSession(o, Flags.optionalPath(o.state), { decryptThreads: o.threads })
-      return yield* Effect.provide(
-        Effect.gen(function* () {
-          const opened = yield* openBackup(secret)
-          const progress = makeProgress("restore", 0, { json: o.json })
-          const legacy = opened.via === "LegacyPassphrase" ? { legacyPassphrase: secret.value } : {}
-          const result = yield* restoreKeys(progress, { rooms: o.rooms, workers: o.workers, ...legacy }).pipe(
-            Effect.catchIf(
-              (e) => opened.via === "LegacyPassphrase" && (e.code === "RestoreError" || e.code === "NoBackup"),
-              () => Effect.fail(new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup" })),
-            ),
-          )
-          return result
-        }),
-        session.layer,
-      )
-    }),
-    {
-      human: (r) =>
-        [
-          `Restored ${r.imported.toLocaleString("en-US")} of ${r.total.toLocaleString("en-US")} keys` +
-            (r.skipped > 0 ? ` (${r.skipped.toLocaleString("en-US")} already restored by an earlier run)` : ""),
-          `Failures: ${formatFailures(r.failures)}`,
-          `Time: ${r.seconds.toFixed(2)} s, ${r.keysPerSecond.toLocaleString("en-US")} keys/s`,
-        ].join("\n"),
-      json: (r) => ({ total: r.total, imported: r.imported, skipped: r.skipped, failures: r.failures, seconds: r.seconds, keysPerSecond: r.keysPerSecond }),
-    },
-  ),
-).pipe(Command.withDescription("Restore the server backup into this device's store (resumable)"))
+export const restore = defineCommand({
+  name: "restore",
+  summary: "Restore the server's backup into this device's store (resumable)",
+  description:
+    "Downloads the backup as a stream, decrypts every key and stores it on this device, so it can read old messages. " +
+    "An interrupted restore resumes where it stopped. Keys that cannot be decrypted are counted by reason, never fatal. " +
+    "Asks for the recovery key on a terminal unless this device already holds the backup's key.",
+  options,
+  examples: [
+    { command: "matrix-backup restore", says: "Asks for the recovery key (hidden), unless this device holds the key already" },
+    { command: "matrix-backup restore --recovery-key \"EsTc ...\" --json", says: "For scripts; the key may also come from MATRIX_RECOVERY_KEY" },
+    { command: "matrix-backup restore --room '!abc:example.org'", says: "Only one room's keys" },
+  ],
+  run: (o) => {
+    const mode = { json: o.json }
+    return runCommand(
+      mode,
+      Effect.gen(function* () {
+        const session = yield* openSession(o, Flags.optionalPath(o.state), { decryptThreads: o.threads })
+        return yield* Effect.provide(run(mode, o), session.layer)
+      }),
+      {
+        human: (r) =>
+          [
+            `Restored ${count(r.imported)} of ${count(r.total)} keys` + (r.skipped > 0 ? ` (${count(r.skipped)} already restored by an earlier run)` : ""),
+            `Failures: ${formatFailures(r.failures)}`,
+            `Time: ${r.seconds.toFixed(2)} s, ${count(r.keysPerSecond)} keys/s`,
+          ].join("\n"),
+        json: (r) => ({ total: r.total, imported: r.imported, skipped: r.skipped, failures: r.failures, seconds: r.seconds, keysPerSecond: r.keysPerSecond }),
+      },
+    )
+  },
+})

@@ -1,13 +1,15 @@
-/** `status`: the server's backup, the detailed trust verdict, local counts and the recovery (4S) state. */
-import { Command } from "@effect/cli"
-import { BackupStore, KeyBackupEngine, Recovery, TrustVerdict } from "@matrix-backup/core"
+/** `status`: the server's backup, whether this device trusts it and why, local counts and the recovery (4S) state. */
+import { BackupStore, KeyBackupEngine, Recovery } from "@matrix-backup/core"
 import { Effect, Option } from "effect"
+import { defineCommand } from "../args/Command.js"
 import { toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
+import { count } from "../Format.js"
 import { runCommand } from "../Output.js"
 import { openSession, type Session } from "../Session.js"
+import { localText, recoveryText, trustText } from "./StatusText.js"
 
-const options = { json: Flags.json, ...Flags.connection }
+const options = { ...Flags.connection, json: Flags.json }
 
 const recoveryOf = (state: Recovery.RecoveryState) => {
   switch (state._tag) {
@@ -34,46 +36,58 @@ const status = (session: Session) =>
     const pending = Option.isSome(version) ? yield* Effect.mapError(store.countPending(version.value), toCliError) : 0
     const total = yield* Effect.mapError(store.countTotal(), toCliError)
     const local = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
-    const backup = Option.match(info, {
-      onNone: () => null,
-      onSome: (i) => ({ version: i.version ?? null, algorithm: i.algorithm, count: i.count ?? 0, etag: i.etag ?? null }),
-    })
+    const recoveryState = yield* recovery.recoveryState
     return {
       userId: session.device.userId,
       deviceId: session.device.deviceId,
-      backup,
+      backup: Option.match(info, {
+        onNone: () => null,
+        onSome: (i) => ({ version: i.version ?? null, algorithm: i.algorithm, count: i.count ?? 0, etag: i.etag ?? null }),
+      }),
       trust: trust === undefined ? null : { trusted: trust.trusted, matchesDecryptionKey: trust.matchesDecryptionKey, details: trust.details },
       pending,
       total,
       local: { stateDir: session.device.dir, decryptionKeyVersion: Option.match(local, { onNone: () => null, onSome: (l) => l.version }) },
       uploads: (yield* engine.state)._tag,
-      recovery: recoveryOf(yield* recovery.recoveryState),
+      recovery: recoveryOf(recoveryState),
+      recoveryState,
     }
   })
 
 type Status = Effect.Effect.Success<ReturnType<typeof status>>
 
-const human = (r: Status) => {
-  const lines = [`Account ${r.userId}, device ${r.deviceId}`]
-  if (r.backup === null) lines.push("Backup: none on the homeserver")
-  else lines.push(`Backup: version ${r.backup.version}, ${r.backup.algorithm}, ${r.backup.count.toLocaleString("en-US")} keys, etag ${r.backup.etag}`)
-  if (r.trust !== null) {
-    lines.push(`Trust: ${r.trust.trusted ? "trusted" : "NOT trusted"}; decryption key: ${r.trust.details.decryptionKey}`)
-    for (const check of TrustVerdict.allChecks(r.trust.details)) lines.push(`  ${check.keyId}: ${check.state} (${check.reason})`)
-  }
-  lines.push(`Uploads: ${r.uploads}; local store: ${r.total.toLocaleString("en-US")} keys, ${r.pending.toLocaleString("en-US")} waiting (${r.local.stateDir})`)
-  lines.push(`Recovery: ${r.recovery.state}${r.recovery.reason === null ? "" : ` (${r.recovery.reason})`}`)
-  return lines.join("\n")
-}
+const human = (r: Status) =>
+  [
+    `Account ${r.userId}, device ${r.deviceId} (state in ${r.local.stateDir})`,
+    r.backup === null
+      ? "Backup: none on the homeserver."
+      : `Backup: version ${r.backup.version} on the homeserver, ${count(r.backup.count)} keys (${r.backup.algorithm}).`,
+    ...(r.trust === null ? [] : [trustText(r.trust)]),
+    localText(r.total, r.pending, r.backup !== null, r.uploads),
+    recoveryText(r.recoveryState),
+  ].join("\n")
 
 /** The `status` command. */
-export const statusCommand = Command.make("status", options, (o) =>
-  runCommand(
-    o.json,
-    Effect.gen(function* () {
-      const session = yield* openSession(o, Flags.optionalPath(o.state))
-      return yield* Effect.provide(status(session), session.layer)
-    }),
-    { human, json: (r) => r },
-  ),
-).pipe(Command.withDescription("Show the server backup, its trust, local counts and the recovery state"))
+export const statusCommand = defineCommand({
+  name: "status",
+  summary: "Show the server's backup, whether this device trusts it and why, local counts and recovery",
+  description:
+    "Reads the homeserver's current key backup, checks its signatures, and says whether this device uploads to it, " +
+    "how many keys it holds and how many are waiting, and whether Secret Storage lets a new device restore. Changes nothing.",
+  options,
+  examples: [
+    { command: "matrix-backup status", says: "The verdicts in words, with what to do next" },
+    { command: "matrix-backup status --json", says: "The same as one JSON document, for scripts" },
+  ],
+  run: (o) => {
+    const mode = { json: o.json }
+    return runCommand(
+      mode,
+      Effect.gen(function* () {
+        const session = yield* openSession(o, Flags.optionalPath(o.state))
+        return yield* Effect.provide(status(session), session.layer)
+      }),
+      { human, json: ({ recoveryState: _, ...r }) => r },
+    )
+  },
+})
