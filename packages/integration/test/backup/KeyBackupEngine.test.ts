@@ -22,7 +22,7 @@ const storedKey = Effect.flatMap(BackupStore.BackupStore, (store) => store.getBa
   Effect.map(Option.getOrThrowWith(() => new Error("test: no key cached"))),
 )
 
-describe("KeyBackupEngine.KeyBackupEngine", () => {
+describe("KeyBackupEngine", () => {
   it.scopedLive("no backup: check is None, uploads stay off and the steady-state wait says why", () =>
     run(() =>
       Effect.gen(function* () {

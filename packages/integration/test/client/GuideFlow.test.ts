@@ -259,7 +259,7 @@ describe("the reference guide through the Promise facade", () => {
     await expect(crypto.getActiveSessionBackupVersion()).rejects.toBeInstanceOf(Error)
   })
 
-  it("a store layer that fails to build rejects KeyBackupClient.createKeyBackupClient", async () => {
+  it("a store layer that fails to build rejects createKeyBackupClient", async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
     const failing = Layer.fail(new BackupStore.StorageError({ reason: "Open", message: "cannot open" }))

@@ -17,7 +17,7 @@ const bootstrap = (key: Redacted.Redacted<Uint8Array>) =>
     return keyId
   })
 
-describe("SecretStorageService.SecretStorage", () => {
+describe("SecretStorage", () => {
   it.effect("stores a secret and reads it back on a second device with the recovery key", () =>
     withServer((server) =>
       Effect.gen(function* () {
@@ -242,7 +242,7 @@ describe("SecretStorage: bad input is a typed error and writes nothing", () => {
   )
 })
 
-describe("SecretStorageService.SecretStorage with Promise callbacks", () => {
+describe("SecretStorage with Promise callbacks", () => {
   it.effect("hands js-sdk-shaped JSON descriptions to the app and uses its key", () =>
     withServer((server) =>
       Effect.gen(function* () {
