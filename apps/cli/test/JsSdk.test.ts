@@ -1,10 +1,12 @@
 // Interop with matrix-js-sdk 43 (rust crypto) over loopback HTTP: js-sdk sets up 4S and a backup and uploads keys
 // itself; `matrix-backup export` with js-sdk's recovery key gives back exactly those keys, and keys js-sdk exports
 // as JSON import and upload through `matrix-backup import`.
-import { generateRoomKeys, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
 import {
+  bootstrapJsSdkBackup,
   bootstrapJsSdkCrossSigning,
   bootstrapJsSdkSecretStorage,
+  jsSdkSecondDevice,
   recoveryKeyCell,
   startJsSdkClient,
   stopAllJsSdkClients,
@@ -12,7 +14,7 @@ import {
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { cli, expectNoSecrets, stateDir } from "./support.js"
+import { cli, expectFailure, expectNoSecrets, stateDir } from "./support.js"
 
 const waitFor = async (check: () => Promise<boolean>, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs
@@ -70,5 +72,44 @@ describe("matrix-js-sdk 43 interop", () => {
     // js-sdk can decrypt what we uploaded: a restore on its side sees all 55.
     const result = await crypto.restoreKeyBackup()
     expect(result).toMatchObject({ total: 55, imported: 55 })
+  })
+
+  it("create on an account whose Secret Storage js-sdk made refuses to replace it, and keeps it given its recovery key", { timeout: 120_000 }, async () => {
+    server = await startFakeHomeserver()
+    const user = await registerUser(server.url)
+    const js = await bootstrapJsSdkBackup(server.url, user)
+    const recoveryKey = js.recoveryKey.encodedPrivateKey ?? ""
+    const before = {
+      defaultKey: await server.admin.accountData(user.userId, "m.secret_storage.default_key"),
+      master: await server.admin.accountData(user.userId, "m.cross_signing.master"),
+      versions: await server.admin.backupVersions(user.userId),
+    }
+    expect(before.master).toMatchObject({ encrypted: expect.any(Object) })
+    const oldVersion = before.versions.find((v) => !v.deleted)?.version
+    const me = await loginNewDevice(server.url, user)
+    const connection = ["--homeserver", server.url, "--access-token", me.accessToken, "--state", stateDir()]
+
+    const refused = await cli(["create", ...connection, "--json"])
+    expectFailure(refused, "NeedsForce", [recoveryKey])
+    expect(refused.stderr).toMatch(/already has Secret Storage.*--recovery-key to keep it.*--force to replace it/)
+    const backupRefused = await cli(["create", ...connection, "--recovery-key", recoveryKey, "--json"])
+    expectFailure(backupRefused, "NeedsForce", [recoveryKey])
+    expect(backupRefused.stderr).toMatch(new RegExp(`key backup version ${oldVersion}`))
+    expect({
+      defaultKey: await server.admin.accountData(user.userId, "m.secret_storage.default_key"),
+      master: await server.admin.accountData(user.userId, "m.cross_signing.master"),
+      versions: await server.admin.backupVersions(user.userId),
+    }).toEqual(before)
+
+    const kept = await cli(["create", ...connection, "--recovery-key", recoveryKey, "--force", "--json"])
+    expect(kept.json).toMatchObject({ recoveryKey: null, secretStorage: "kept", replacedBackup: oldVersion, backupVersion: expect.any(String) })
+    expectNoSecrets(kept, [recoveryKey, me.accessToken])
+    expect(await server.admin.accountData(user.userId, "m.secret_storage.default_key")).toEqual(before.defaultKey)
+    expect(await server.admin.accountData(user.userId, "m.cross_signing.master")).toEqual(before.master)
+    // Another js-sdk device opens the same Secret Storage with the same recovery key and gets the new backup's key.
+    const other = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: js.secretKey })
+    const check = await other.crypto.checkKeyBackupAndEnable()
+    expect(check?.backupInfo.version).toBe(kept.json?.["backupVersion"])
+    expect(check?.trustInfo.matchesDecryptionKey).toBe(true)
   })
 })

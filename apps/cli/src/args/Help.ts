@@ -19,11 +19,15 @@ export interface Example {
   readonly says: string
 }
 
-/** Words of `text` in lines of at most `width` columns (a longer word gets a line of its own). */
+/** A word longer than a line, cut into pieces that fit. */
+const pieces = (word: string, width: number): Array<string> =>
+  word.length <= width ? [word] : Array.from({ length: Math.ceil(word.length / width) }, (_, i) => word.slice(i * width, (i + 1) * width))
+
+/** Words of `text` in lines of at most `width` columns. */
 export const wrap = (text: string, width: number): Array<string> => {
   const lines: Array<string> = []
   let line = ""
-  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+  for (const word of text.split(/\s+/).flatMap((w) => (w === "" ? [] : pieces(w, width)))) {
     if (line !== "" && line.length + 1 + word.length > width) {
       lines.push(line)
       line = word
@@ -60,6 +64,12 @@ const optionRow = (key: string, opt: Opt<unknown>): readonly [string, string] =>
   return [left, notes.length === 0 ? help.description : `${help.description} (${notes.join("; ")})`]
 }
 
+/** A command line, continued with backslashes where it does not fit, so it can still be pasted into a shell. */
+const commandLines = (command: string, width: number): Array<string> => {
+  const parts = wrap(command, width - 8)
+  return parts.map((part, i) => `${i === 0 ? "  " : "      "}${part}${i < parts.length - 1 ? " \\" : ""}`)
+}
+
 /** `matrix-backup <command> --help`. */
 export const commandHelp = (command: CommandHelp, width: number): string => {
   const required = Object.entries(command.options)
@@ -77,7 +87,7 @@ export const commandHelp = (command: CommandHelp, width: number): string => {
   ]
   if (command.examples.length > 0) {
     lines.push("", "Examples:")
-    for (const example of command.examples) lines.push(`  ${example.command}`, ...wrap(example.says, width - 6).map((l) => `      ${l}`))
+    for (const example of command.examples) lines.push(...commandLines(example.command, width), ...wrap(example.says, width - 6).map((l) => `      ${l}`))
   }
   return `${lines.join("\n")}\n`
 }
@@ -85,7 +95,7 @@ export const commandHelp = (command: CommandHelp, width: number): string => {
 /** `matrix-backup --help`: the commands and where to read more. */
 export const rootHelp = (commands: ReadonlyArray<CommandHelp>, width: number): string =>
   [
-    "matrix-backup: Matrix server-side key backup from the terminal",
+    ...wrap("matrix-backup: Matrix server-side key backup from the terminal", width),
     "",
     "Usage: matrix-backup <command> [options]",
     "",
