@@ -3,15 +3,15 @@
  * version is the server's current one and whose public key matches (js-sdk pauses its per-session
  * downloader otherwise, PROTOCOL.md §8.3). Re-checked on KeyBackupDecryptionKeyCached / KeyBackupStatus.
  */
-import { Effect, Either, Option, Queue, Ref, Stream } from "effect"
+import { Effect, Either, Option, Queue, Redacted, Ref, Stream } from "effect"
 import type { Scope } from "effect"
 import type { BackupEvents } from "../services/BackupEvents.js"
 import { CryptoEvent } from "../services/BackupEvents.js"
 import type { BackupStore } from "../services/BackupStore.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import { isTransient } from "../services/HomeserverError.js"
+import { isBackupKeyFor } from "../crypto/BackupKey.js"
 import type { RestoreTarget } from "./RestoreTarget.js"
-import { keyMatches } from "./RestoreTarget.js"
 
 /** Outcome of one check: usable with a target, unusable, or unknown for now (transient failure). */
 export type Usability =
@@ -32,7 +32,7 @@ export const checkUsability = (api: HomeserverApi["Type"], store: BackupStore["T
     if (Either.isLeft(info)) return isTransient(info.left) || info.left._tag === "RateLimited" ? ({ _tag: "Unknown" } as const) : unusable
     const current = info.right
     if (current.version !== version || current.auth_data._tag !== "Curve25519") return unusable
-    if (!keyMatches(key, current.auth_data.public_key)) return unusable
+    if (!isBackupKeyFor(Redacted.value(key), current.auth_data.public_key)) return unusable
     return { _tag: "Usable", target: { version: current.version, privateKey: key, count: current.count ?? 0 } } as const
   })
 

@@ -3,8 +3,7 @@
  * whose public key it matches (PROTOCOL.md §8.3 steps 1–2), and the legacy passphrase derivation (§5.3).
  */
 import { Effect, Option, Redacted } from "effect"
-import { constantTimeEqual, wipe } from "../crypto/Bytes.js"
-import { publicKeyFromPrivateKey } from "../crypto/Curve25519.js"
+import { isBackupKeyFor } from "../crypto/BackupKey.js"
 import type { Curve25519AuthData, KeyBackupInfo } from "../schema/BackupInfo.js"
 import { BackupVersion } from "../schema/Ids.js"
 import type { BackupStore } from "../services/BackupStore.js"
@@ -36,17 +35,6 @@ export const curve25519AuthData = (info: KeyBackupInfo, version: string): Effect
     ? Effect.succeed(info.auth_data)
     : Effect.fail(new RestoreError({ reason: "UnsupportedAlgorithm", version, message: `Backup algorithm ${info.algorithm} cannot be restored` }))
 
-/** True when `privateKey` is the private half of `publicKey`. */
-export const keyMatches = (privateKey: Redacted.Redacted<Uint8Array>, publicKey: Uint8Array): boolean => {
-  if (Redacted.value(privateKey).length !== 32) return false
-  const derived = publicKeyFromPrivateKey(Redacted.value(privateKey))
-  try {
-    return constantTimeEqual(derived, publicKey)
-  } finally {
-    wipe(derived)
-  }
-}
-
 const mismatch = (version: string) =>
   new RestoreError({ reason: "DecryptionKeyDoesNotMatch", version, message: "The key backup on the server does not match the decryption key" })
 
@@ -60,7 +48,7 @@ export const checkVersion = (
     const branded = BackupVersion.make(version)
     const info = yield* Effect.mapError(api.getBackupVersion(branded), homeserverFailure(version))
     const authData = yield* curve25519AuthData(info, version)
-    if (!keyMatches(privateKey, authData.public_key)) return yield* Effect.fail(mismatch(version))
+    if (!isBackupKeyFor(Redacted.value(privateKey), authData.public_key)) return yield* Effect.fail(mismatch(version))
     return { version: branded, privateKey, count: info.count ?? 0 }
   })
 
@@ -99,7 +87,7 @@ export const deriveFromPassphrase = (
       return yield* Effect.fail(new RestoreError({ reason: "NotPassphraseBackup", version, message: "This backup's key was not derived from a passphrase" }))
     }
     const privateKey = yield* backend.pbkdf2Sha512(passphrase, salt, iterations, authData.private_key_bits ?? 256)
-    if (!keyMatches(privateKey, authData.public_key)) return yield* Effect.fail(mismatch(version))
+    if (!isBackupKeyFor(Redacted.value(privateKey), authData.public_key)) return yield* Effect.fail(mismatch(version))
     yield* Effect.mapError(store.storeBackupDecryptionKey(privateKey, version), storeFailure)
     return { version, privateKey, count: info.count ?? 0 }
   })

@@ -3,23 +3,31 @@
  * store it locally (then the engine re-checks), read it, and copy a matching local key into 4S (PROTOCOL.md §6.5, §8.5).
  */
 import { Effect, Either, Option, Redacted, Ref } from "effect"
-import { encodeBase64 } from "../schema/Base64.js"
+import { BACKUP_KEY_LENGTH, decodeBackupKeySecret, encodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import { CryptoEvent } from "../services/BackupEvents.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import type { StorageError } from "../store/StorageError.js"
-import { decodeBackupKeySecret, decryptionKeyMatches } from "./BackupKeyMatch.js"
 import { type Deps, serverBackup, storedSecretFingerprint } from "./RecoveryDeps.js"
 import { DecryptionKeyDoesNotMatch, RecoveryError } from "./RecoveryError.js"
 import type { Failure } from "./SecretStorage.js"
 
 const storageFailed = (error: StorageError) => new RecoveryError({ reason: "Storage", detail: error.reason })
 
+const malformed = (detail: string) => new RecoveryError({ reason: "MalformedBackupKey", detail })
+const unsupported = (backup: KeyBackupInfo) => new RecoveryError({ reason: "UnsupportedBackupAlgorithm", detail: backup.algorithm })
+
+/** Whether a key belongs to `backup`; a backup we cannot check counts as no match. */
+const keyMatches = (key: Redacted.Redacted<Uint8Array>, backup: KeyBackupInfo): boolean =>
+  Either.getOrElse(matchesBackup(Redacted.value(key), backup), () => false)
+
 /** js-sdk `storeSessionBackupPrivateKey`: keeps the key with its version, publishes the event, lets the engine re-check. */
 export const storeSessionBackupPrivateKey = (deps: Deps, key: Redacted.Redacted<Uint8Array>, version: string): Effect.Effect<void, RecoveryError> =>
   Effect.gen(function* () {
     if (version.length === 0) return yield* Effect.fail(new RecoveryError({ reason: "NoVersion" }))
-    if (Redacted.value(key).length !== 32) return yield* Effect.fail(new RecoveryError({ reason: "MalformedBackupKey", detail: "expected 32 bytes" }))
+    if (Redacted.value(key).length !== BACKUP_KEY_LENGTH) {
+      return yield* Effect.fail(new RecoveryError({ reason: "MalformedBackupKey", detail: `expected ${BACKUP_KEY_LENGTH} bytes` }))
+    }
     yield* Effect.mapError(deps.store.storeBackupDecryptionKey(key, version), storageFailed)
     yield* deps.events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version })
     yield* deps.engine.onDecryptionKeyCached(version)
@@ -42,9 +50,10 @@ export const loadSessionBackupPrivateKeyFromSecretStorage = (
     if (Option.isNone(backup)) return yield* Effect.fail(new RecoveryError({ reason: "NoBackup" }))
     const secret = yield* deps.secretStorage.get(MEGOLM_BACKUP_SECRET, options)
     if (Option.isNone(secret)) return yield* Effect.fail(new RecoveryError({ reason: "BackupKeyNotStored" }))
-    const key = yield* decodeBackupKeySecret(secret.value)
+    const key = Redacted.make(yield* Either.mapLeft(decodeBackupKeySecret(Redacted.value(secret.value)), malformed))
     const { version } = backup.value
-    if (!(yield* decryptionKeyMatches(key, backup.value))) {
+    const matches = yield* Either.mapLeft(matchesBackup(Redacted.value(key), backup.value), () => unsupported(backup.value))
+    if (!matches) {
       const fingerprint = yield* storedSecretFingerprint(deps, version)
       yield* Ref.set(deps.knownMismatch, Option.some(fingerprint))
       return yield* Effect.fail(new DecryptionKeyDoesNotMatch({ version }))
@@ -60,14 +69,13 @@ export const saveBackupKeyToStorage = (deps: Deps): Effect.Effect<boolean, Failu
     if (Option.isNone(backup)) return false
     const local = yield* Effect.mapError(deps.store.getBackupDecryptionKey(), storageFailed)
     if (Option.isNone(local)) return false
-    const matches = Either.getOrElse(decryptionKeyMatches(local.value.key, backup.value), () => false)
-    if (!matches) return false
-    yield* deps.secretStorage.store(MEGOLM_BACKUP_SECRET, Redacted.make(encodeBase64(Redacted.value(local.value.key))))
+    if (!keyMatches(local.value.key, backup.value)) return false
+    yield* deps.secretStorage.store(MEGOLM_BACKUP_SECRET, Redacted.make(encodeBackupKeySecret(Redacted.value(local.value.key))))
     return true
   })
 
 /** Whether this device holds the key of `backup`. */
 export const localKeyMatches = (deps: Deps, backup: Option.Option<KeyBackupInfo>): Effect.Effect<boolean, RecoveryError> =>
   Effect.map(Effect.mapError(deps.store.getBackupDecryptionKey(), storageFailed), (local) =>
-    Option.isSome(backup) && Option.isSome(local) && Either.getOrElse(decryptionKeyMatches(local.value.key, backup.value), () => false),
+    Option.isSome(backup) && Option.isSome(local) && keyMatches(local.value.key, backup.value),
   )

@@ -2,9 +2,10 @@
  * Reading where recovery stands: js-sdk's `getSecretStorageStatus` and the facts behind the recovery state
  * (account data, the server's backup, the local key, and the 4S backup key when 4S is open without asking anyone).
  */
-import { Effect, Either, Option, Ref } from "effect"
+import { Effect, Either, Option, Redacted, Ref } from "effect"
+import { decodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
+import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
-import { decodeBackupKeySecret, decryptionKeyMatches } from "./BackupKeyMatch.js"
 import { CROSS_SIGNING_SECRETS } from "./Bootstrap.js"
 import { localKeyMatches } from "./BackupKeyOps.js"
 import { type Deps, serverBackup, storedSecretFingerprint } from "./RecoveryDeps.js"
@@ -37,15 +38,15 @@ export const getSecretStorageStatus = (deps: Deps): Effect.Effect<SecretStorageS
   })
 
 /** Whether the 4S backup key matches the backup: a known mismatch, or a check with a key already open; else unknown. */
-const storedKeyMatches = (deps: Deps, backup: Parameters<typeof decryptionKeyMatches>[1] & { readonly version: string }) =>
+const storedKeyMatches = (deps: Deps, backup: KeyBackupInfo & { readonly version: string }) =>
   Effect.gen(function* () {
     const fingerprint = yield* storedSecretFingerprint(deps, backup.version)
     if (Option.contains(yield* Ref.get(deps.knownMismatch), fingerprint)) return false
     const secret = yield* Effect.either(deps.secretStorage.get(MEGOLM_BACKUP_SECRET, { prompt: false }))
     if (Either.isLeft(secret) || Option.isNone(secret.right)) return undefined
-    const key = decodeBackupKeySecret(secret.right.value)
+    const key = decodeBackupKeySecret(Redacted.value(secret.right.value))
     if (Either.isLeft(key)) return false
-    return Either.getOrUndefined(decryptionKeyMatches(key.right, backup))
+    return Either.getOrUndefined(matchesBackup(key.right, backup))
   })
 
 /** Everything the recovery state is decided from. */

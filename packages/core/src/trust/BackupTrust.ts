@@ -3,9 +3,8 @@
  * (PROTOCOL.md §7.5). Asks `/keys/query` for our identity, DeviceKeys for local verification and the store for the
  * decryption key. Never fails: what cannot be learned counts against trust.
  */
-import { Context, Effect, Layer, Option, Redacted } from "effect"
-import { publicKeyFromPrivateKey } from "../crypto/Curve25519.js"
-import { encodeBase64 } from "../schema/Base64.js"
+import { Context, Effect, Either, Layer, Option, Redacted } from "effect"
+import { matchesBackup } from "../crypto/BackupKey.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import { MEGOLM_BACKUP_V1_CURVE25519 } from "../schema/BackupInfo.js"
 import { UserIdKey } from "../schema/Ids.js"
@@ -28,12 +27,6 @@ export class BackupTrust extends Context.Tag("@matrix-backup/core/BackupTrust")<
   }
 >() {}
 
-/** The unpadded-base64 public key string of `auth_data`, as served (compared exactly, like matrix-js-sdk). */
-export const rawPublicKey = (info: KeyBackupInfo): string | undefined => {
-  const value = info.auth_data.raw["public_key"]
-  return typeof value === "string" ? value : undefined
-}
-
 /** Builds the service from its ports. */
 export const make = Effect.gen(function* () {
   const api = yield* HomeserverApi
@@ -49,8 +42,8 @@ export const make = Effect.gen(function* () {
         Option.match({
           onNone: () => "NoKeyStored" as const,
           onSome: ({ key, version }) => {
-            const ours = encodeBase64(publicKeyFromPrivateKey(Redacted.value(key)))
-            if (ours !== rawPublicKey(info)) return "PublicKeyDiffers" as const
+            // Compared as bytes in constant time: padded and unpadded base64 of one key are the same key.
+            if (!Either.getOrElse(matchesBackup(Redacted.value(key), info), () => false)) return "PublicKeyDiffers" as const
             return info.version !== undefined && info.version !== version ? ("VersionDiffers" as const) : ("Matches" as const)
           },
         }),
