@@ -45,6 +45,10 @@ export interface FakeHomeserverAdmin {
   readonly removeFault: (id: string) => Promise<void>
   /** Removes every fault. */
   readonly clearFaults: () => Promise<void>
+  /** Resolves once `count` (default 1) requests in total reached hold fault `faultId`; gives the number held now. */
+  readonly awaitHeld: (faultId: string, count?: number) => Promise<number>
+  /** Lets every request held by hold fault `faultId` go on; gives how many. The fault stays in force. */
+  readonly releaseHeld: (faultId: string) => Promise<number>
   /** All keys stored in a version (live or deleted), in insertion order. */
   readonly roomKeys: (userId: string, version: string) => Promise<ReadonlyArray<StoredRoomKey>>
   /** Inserts keys directly (no replacement rule, no etag change): fast seeding. */
@@ -91,6 +95,8 @@ export const makeLocalAdmin = (server: Homeserver): FakeHomeserverAdmin => {
     injectFault: (fault) => run(() => server.faults.add(fault)),
     removeFault: (id) => run(() => void server.faults.remove(id)),
     clearFaults: () => run(() => server.faults.clear()),
+    awaitHeld: async (faultId, count = 1) => server.faults.awaitHeld(faultId, count),
+    releaseHeld: (faultId) => run(() => server.faults.release(faultId)),
     roomKeys: (userId, version) =>
       run(() => {
         const out: Array<StoredRoomKey> = []

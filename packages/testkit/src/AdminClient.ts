@@ -22,6 +22,8 @@ export const connectAdmin = (baseUrl: string, fetcher: typeof globalThis.fetch =
     injectFault: async (fault) => (await call<{ id: string }>("POST", "/faults", faultToJson(fault))).id,
     removeFault: async (id) => void (await call("DELETE", `/faults/${enc(id)}`)),
     clearFaults: async () => void (await call("DELETE", "/faults")),
+    awaitHeld: async (faultId, count = 1) => (await call<{ held: number }>("GET", `/faults/${enc(faultId)}/held?count=${count}`)).held,
+    releaseHeld: async (faultId) => (await call<{ released: number }>("POST", `/faults/${enc(faultId)}/release`)).released,
     roomKeys: async (userId, version) => (await call<{ keys: Array<StoredRoomKey> }>("GET", `/room_keys/${enc(userId)}/${enc(version)}`)).keys,
     insertRoomKeys: async (userId, version, keys) => {
       for (let i = 0; i < keys.length; i += BATCH) {

@@ -1,5 +1,6 @@
 // Fault injection: which requests a fault hits (method, path, `times`, `nth`) and what it does:
-// delay, 429, 5xx before the handler runs; slow or cut response bodies after it ran.
+// delay, hold, 429, 5xx before the handler runs; slow, held or cut response bodies after it ran.
+import { Holds } from "./Holds.js"
 import type { CoreResponse } from "./Http.js"
 import { ConnectionReset, json } from "./Http.js"
 
@@ -21,6 +22,8 @@ interface FaultBase {
 export type Fault = FaultBase &
   (
     | { readonly kind: "latency"; readonly ms: number }
+    /** Waits until released through the admin API: before the handler, or after `afterBytes` bytes of the body (before its end if shorter). */
+    | { readonly kind: "hold"; readonly afterBytes?: number }
     | { readonly kind: "rateLimit"; readonly retryAfterMs?: number }
     | { readonly kind: "serverError"; readonly status?: number }
     | { readonly kind: "resetMidBody"; readonly afterBytes?: number }
@@ -33,6 +36,9 @@ interface ActiveFault {
   seen: number
   fired: number
 }
+
+/** Waits at a hold fault's gate until the test releases it. */
+export type HoldAt = (fault: Fault) => Promise<void>
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -48,6 +54,7 @@ const matches = (fault: Fault, method: string, path: string): boolean => {
 export class FaultSet {
   private faults: Array<ActiveFault> = []
   private counter = 0
+  private readonly holds = new Holds()
 
   /** Adds a fault; returns its id. */
   add(fault: Fault): string {
@@ -60,12 +67,41 @@ export class FaultSet {
   remove(id: string): boolean {
     const before = this.faults.length
     this.faults = this.faults.filter((active) => active.id !== id)
+    this.holds.remove(id)
     return this.faults.length !== before
   }
 
-  /** Removes every fault. */
+  /** Removes every fault (held requests go on). */
   clear(): void {
     this.faults = []
+    this.holds.clear()
+  }
+
+  /** Lets every held request go on and forgets the gates (the server is stopping). */
+  releaseHolds(): void {
+    this.holds.clear()
+  }
+
+  /** Waits at `fault`'s gate (if it is still in force) until released or until `signal` aborts. */
+  holdAt(fault: Fault, signal: AbortSignal | undefined): Promise<void> {
+    const active = this.faults.find((candidate) => candidate.fault === fault)
+    return active === undefined ? Promise.resolve() : this.holds.wait(active.id, signal)
+  }
+
+  /** Resolves with the number held now, once `count` requests in total have reached hold fault `id`. */
+  awaitHeld(id: string, count: number): Promise<number> {
+    return this.holds.awaitHeld(this.holdId(id), count)
+  }
+
+  /** Lets every request held by hold fault `id` go on; returns how many. */
+  release(id: string): number {
+    return this.holds.release(this.holdId(id))
+  }
+
+  private holdId(id: string): string {
+    const active = this.faults.find((candidate) => candidate.id === id)
+    if (active?.fault.kind !== "hold") throw new Error(`fake homeserver: no hold fault ${id}`)
+    return id
   }
 
   /** The faults that fire for this request (counters advance). */
@@ -85,9 +121,10 @@ export class FaultSet {
 }
 
 /** Runs the faults that act before the handler: a delay, or a response instead of the handler. */
-export const beforeHandler = async (faults: ReadonlyArray<Fault>): Promise<CoreResponse | undefined> => {
+export const beforeHandler = async (faults: ReadonlyArray<Fault>, holdAt: HoldAt): Promise<CoreResponse | undefined> => {
   for (const fault of faults) {
     if (fault.kind === "latency") await sleep(fault.ms)
+    if (fault.kind === "hold" && fault.afterBytes === undefined) await holdAt(fault)
   }
   for (const fault of faults) {
     if (fault.kind === "rateLimit") {
@@ -101,11 +138,12 @@ export const beforeHandler = async (faults: ReadonlyArray<Fault>): Promise<CoreR
   return undefined
 }
 
-/** Wraps the response body with the body faults (slow delivery, then a reset). */
-export const afterHandler = (response: CoreResponse, faults: ReadonlyArray<Fault>): CoreResponse => {
+/** Wraps the response body with the body faults (slow or held delivery, then a reset). */
+export const afterHandler = (response: CoreResponse, faults: ReadonlyArray<Fault>, holdAt: HoldAt): CoreResponse => {
   let body = response.body
   for (const fault of faults) {
     if (fault.kind === "slowBody") body = slow(body, Math.max(1, fault.bytesPerChunk), fault.delayMs)
+    if (fault.kind === "hold" && fault.afterBytes !== undefined) body = held(body, Math.max(0, fault.afterBytes), () => holdAt(fault))
   }
   for (const fault of faults) {
     if (fault.kind === "resetMidBody") {
@@ -128,6 +166,24 @@ async function* slow(body: CoreResponse["body"], size: number, delayMs: number):
       await sleep(delayMs)
     }
   }
+}
+
+async function* held(body: CoreResponse["body"], afterBytes: number, wait: () => Promise<void>): AsyncIterable<Uint8Array> {
+  let sent = 0
+  let waited = false
+  for await (const chunk of chunks(body)) {
+    const room = afterBytes - sent
+    if (waited || chunk.byteLength < room) {
+      sent += chunk.byteLength
+      yield chunk
+      continue
+    }
+    if (room > 0) yield chunk.subarray(0, room)
+    await wait()
+    waited = true
+    if (chunk.byteLength > room) yield chunk.subarray(room)
+  }
+  if (!waited) await wait()
 }
 
 async function* cut(body: CoreResponse["body"], afterBytes: number): AsyncIterable<Uint8Array> {

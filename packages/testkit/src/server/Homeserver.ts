@@ -82,9 +82,10 @@ export class Homeserver {
     })
   }
 
-  /** Ends every pending long-poll; later ones return at once. */
+  /** Ends every pending long-poll and lets held requests go on; later long-polls return at once. */
   shutdown(): void {
     this.closed = true
+    this.faults.releaseHolds()
     for (const wake of [...this.waiters]) wake()
   }
 
@@ -95,11 +96,12 @@ export class Homeserver {
     const query = queryStart === -1 ? "" : request.url.slice(queryStart + 1)
     if (path.startsWith("/_testkit/")) return this.dispatch(request, path, query, this.adminRoutes)
     const fired = this.faults.select(request.method, path)
-    const early = await beforeHandler(fired)
+    const holdAt = (fault: Fault) => this.faults.holdAt(fault, request.signal)
+    const early = await beforeHandler(fired, holdAt)
     const response = early ?? (await this.dispatch(request, path, query, this.routes))
     this.log.push({ method: request.method, path, query, status: response.status, faults: fired.map((fault) => fault.kind) })
     if (request.method !== "GET" && request.method !== "HEAD" && early === undefined) this.onChange()
-    return afterHandler(response, fired)
+    return afterHandler(response, fired, holdAt)
   }
 
   private async dispatch(request: CoreRequest, path: string, query: string, routes: ReadonlyArray<Route>): Promise<CoreResponse> {

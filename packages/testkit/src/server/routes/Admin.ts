@@ -42,6 +42,10 @@ export const faultFromJson = (value: JsonObject): Fault => {
       const afterBytes = number("afterBytes")
       return afterBytes === undefined ? { ...common, kind } : { ...common, kind, afterBytes }
     }
+    case "hold": {
+      const afterBytes = number("afterBytes")
+      return afterBytes === undefined ? { ...common, kind } : { ...common, kind, afterBytes }
+    }
     case "slowBody":
       return { ...common, kind, bytesPerChunk: number("bytesPerChunk") ?? 1, delayMs: number("delayMs") ?? 0 }
     default:
@@ -79,6 +83,8 @@ export const adminRoutes = (admin: FakeHomeserverAdmin): ReadonlyArray<Route> =>
   at("POST", "/_testkit/faults", wrap(async (ctx) => ({ id: await admin.injectFault(faultFromJson(ctx.body())) }))),
   at("DELETE", "/_testkit/faults", wrap(() => admin.clearFaults())),
   at("DELETE", "/_testkit/faults/{id}", wrap((ctx) => admin.removeFault(param(ctx, 0)))),
+  at("GET", "/_testkit/faults/{id}/held", wrap(async (ctx) => ({ held: await admin.awaitHeld(param(ctx, 0), Math.max(1, Number(ctx.query.get("count")) || 1)) }))),
+  at("POST", "/_testkit/faults/{id}/release", wrap(async (ctx) => ({ released: await admin.releaseHeld(param(ctx, 0)) }))),
   at("GET", "/_testkit/room_keys/{userId}/{version}", wrap(async (ctx) => ({ keys: await admin.roomKeys(param(ctx, 0), param(ctx, 1)) }))),
   at("POST", "/_testkit/room_keys/{userId}/{version}", wrap((ctx) => admin.insertRoomKeys(param(ctx, 0), param(ctx, 1), storedKeys(ctx.body()["keys"])))),
   at("GET", "/_testkit/backup_versions/{userId}", wrap(async (ctx) => ({ versions: await admin.backupVersions(param(ctx, 0)) }))),
