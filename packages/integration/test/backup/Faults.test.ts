@@ -96,14 +96,16 @@ describe("upload under faults", () => {
       Effect.gen(function* () {
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
-        yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 150, times: 1, match: { method: "PUT", path: "/room_keys/keys" } }))
+        const hold = yield* Effect.promise(() => admin.injectFault({ kind: "hold", times: 1, match: { method: "PUT", path: "/room_keys/keys" } }))
         const keys = roomKeys(120).map((k) => ({ ...k, firstKnownIndex: 5 }))
         yield* engine.addRoomKeys(keys)
-        yield* Effect.sleep(Duration.millis(50))
+        yield* Effect.promise(() => admin.awaitHeld(hold))
         const first = keys[0]
         if (first === undefined) throw new Error("test: no key")
-        // The first batch is on the wire; a better copy (lower first index) of one of its keys arrives.
+        // The first batch is held at the server, unanswered; a better copy (lower first index) of one of its keys arrives.
+        expect((yield* Effect.promise(() => admin.roomKeys(identity.userId, version))).map((s) => s.sessionId)).toEqual([])
         yield* engine.addRoomKeys([{ ...first, firstKnownIndex: 0 }])
+        expect(yield* Effect.promise(() => admin.releaseHeld(hold))).toBe(1)
         yield* engine.waitForBackupSteadyState()
         yield* expectComplete(admin, identity.userId, version, keys)
         const stored = yield* Effect.promise(() => admin.roomKeys(identity.userId, version))
@@ -119,16 +121,16 @@ describe("upload under faults", () => {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           const seen = yield* collectEvents
           yield* engine.resetKeyBackup()
-          yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 15, match: { method: "PUT", path: "/room_keys/keys" } }))
+          // The third batch to v1 is held at the server: two batches are stored, the rest is pending.
+          const hold = yield* Effect.promise(() => admin.injectFault({ kind: "hold", nth: 3, match: { method: "PUT", path: "/room_keys/keys" } }))
           const keys = roomKeys(1000, { rooms: 13 })
           yield* engine.addRoomKeys(keys)
-          // Wait until some batches went to v1, then reset from "another device" (trusted: master-signed).
-          yield* Effect.repeat(Effect.flatMap(BackupStore.BackupStore, (s) => s.countPending("1")), {
-            until: (n) => n < 800,
-            schedule: Schedule.spaced("5 millis"),
-          }).pipe(Effect.orDie)
+          yield* Effect.promise(() => admin.awaitHeld(hold))
+          expect(yield* Effect.promise(() => admin.roomKeys(identity.userId, "1"))).toHaveLength(100)
+          // Reset from "another device" (trusted: master-signed) while that batch is in flight; it then meets the new version.
           const auth = signBackupAuthData({ public_key: Base64.encodeBase64(Curve25519.publicKeyFromPrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)))) }, identity)
           const v2 = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
+          expect(yield* Effect.promise(() => admin.releaseHeld(hold))).toBe(1)
           yield* engine.waitForBackupSteadyState()
           expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(v2)
           yield* expectComplete(admin, identity.userId, v2, keys)

@@ -72,7 +72,7 @@ const expectRefused = (ctx: Ctx, version: string, reason: string) =>
   })
 
 describe("security", () => {
-  it.scopedLive("the server swaps in an unsigned backup with a foreign key mid-upload: nothing goes to it, the state says NotTrusted", () =>
+  it.scopedLive("the server swaps in an unsigned backup with a foreign key after an upload finished: later keys never go to it, the state says NotTrusted", () =>
     run((ctx) =>
       Effect.gen(function* () {
         const engine = yield* KeyBackupEngine.KeyBackupEngine
