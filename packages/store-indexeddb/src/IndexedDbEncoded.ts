@@ -13,18 +13,25 @@ const markBody = (version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) 
   const store = tx.objectStore(ROOM_KEYS)
   let changed = 0
   readAll(store, guard, refs, (found) => {
-    const delta = new BackupStore.CounterDelta()
-    for (const ref of refs) {
-      const key = id(ref.roomId, ref.sessionId)
-      const record = found.get(key)
-      if (record === undefined || record.revision !== ref.revision || record.backedUpTo === version) continue
-      const marked = { ...record, backedUpTo: version }
-      found.set(key, marked)
-      store.put(marked)
-      delta.move(stateOf(record).backedUpTo, version)
-      changed++
-    }
-    applyDelta(tx, guard, delta)
+    const result = BackupStore.applyMark(
+      {
+        get: (roomId, sessionId) => {
+          const record = found.get(id(roomId, sessionId))
+          return record === undefined ? undefined : stateOf(record)
+        },
+        mark: (roomId, sessionId, backedUpTo) => {
+          const record = found.get(id(roomId, sessionId))
+          if (record === undefined) return
+          const marked = { ...record, backedUpTo }
+          found.set(id(roomId, sessionId), marked)
+          store.put(marked)
+        },
+      },
+      version,
+      refs,
+    )
+    changed = result.changed
+    applyDelta(tx, guard, result.delta)
   })
   return () => changed
 }

@@ -98,15 +98,7 @@ export const makeSqliteEncoded = (
     },
   )
   const markBackedUp = db.transaction((version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) => {
-    const delta = new BackupStore.CounterDelta()
-    let changed = 0
-    for (const ref of refs) {
-      const state = toState(s.state.get(ref.roomId, ref.sessionId))
-      if (state === undefined || state.revision !== ref.revision || state.backedUpTo === version) continue
-      s.mark.run(version, ref.roomId, ref.sessionId)
-      delta.move(state.backedUpTo, version)
-      changed++
-    }
+    const { changed, delta } = BackupStore.applyMark(target, version, refs)
     applyDelta(delta)
     return changed
   })

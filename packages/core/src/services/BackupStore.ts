@@ -15,6 +15,7 @@ import { StorageError } from "../store/StorageError.js"
 
 export type { Checkpoint, Encoded, EncodedRoomKey, EncodedRow, ExportCursor, RoomKeyRef, UpsertCounts } from "../store/Encoded.js"
 export { applyUpsert, CounterDelta, decideMerge, type MergeAction, type StoredState, type UpsertTarget } from "../store/Merge.js"
+export { applyMark, type MarkTarget, mayMark } from "../store/Mark.js"
 export { makeMemoryEncoded } from "../store/MemoryEncoded.js"
 export { decodeRoomKey, encodeRoomKey } from "../store/RecordCodec.js"
 export { StorageError, type StorageErrorReason } from "../store/StorageError.js"
