@@ -1,6 +1,9 @@
 /** Options shared by the commands: connection (flags or environment), state directory, `--json`, secrets, paths. */
+import { Ids } from "@matrix-backup/core"
+import { Effect, Schema } from "effect"
 import { isAbsolute, resolve } from "node:path"
 import * as Opt from "./args/Options.js"
+import { CliError } from "./CliError.js"
 
 /** `--json`. */
 export const json = Opt.flag("Print the result as one JSON document on stdout; a failure is one JSON line on stderr")
@@ -25,6 +28,15 @@ export const secrets = {
 
 /** `--room ID`, repeatable. */
 export const rooms = Opt.list("ROOM", "Only this room")
+
+/** `--room` values checked as room ids (`!opaque:server`), or a usage error naming the one that is not. */
+export const roomIds = (rooms: ReadonlyArray<string>): Effect.Effect<Array<string>, CliError> =>
+  Effect.forEach([...new Set(rooms)], (room) =>
+    Effect.mapError(
+      Schema.decodeUnknown(Ids.RoomId)(room),
+      () => new CliError({ code: "Usage", message: `--room takes a room id such as !abc:example.org, not "${room}"` }),
+    ),
+  )
 
 /** `--export-passphrase`: the passphrase of an Element key file. */
 export const exportPassphrase = Opt.secret("PASSPHRASE", "Passphrase of the Element key file; asked for on a terminal", "MATRIX_EXPORT_PASSPHRASE")

@@ -2,12 +2,13 @@
  * `export --out FILE [--format element|json] [--export-passphrase P] [--room ID]... [--force]`: the server backup
  * straight into a key file (nothing is kept in the state store). Never overwrites a file without --force or a yes.
  */
-import { Effect, Either, Option, Stream } from "effect"
+import { CryptoBackend, DecryptedBackup, HomeserverApi } from "@matrix-backup/core"
+import { Effect, Option, Stream } from "effect"
 import { existsSync } from "node:fs"
 import { defineCommand } from "../args/Command.js"
 import * as Opt from "../args/Options.js"
-import { countFailure, decryptedBatches } from "../backup/Download.js"
 import { unlock, unlockWithHeldKey } from "../backup/Unlock.js"
+import { toCliError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
@@ -41,19 +42,23 @@ const openForExport = (input: SecretInput) =>
 
 const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly format: "element" | "json"; readonly room: ReadonlyArray<string> }, passphrase: Parameters<typeof openWriter>[2]) =>
   Effect.gen(function* () {
+    const rooms = o.room.length > 0 ? yield* Flags.roomIds(o.room) : undefined
     const unlocked = yield* openForExport(o)
+    const api = yield* HomeserverApi.HomeserverApi
+    const backend = yield* CryptoBackend.CryptoBackend
     const progress = makeProgress("export", unlocked.info.count ?? 0, mode)
     const writer = yield* openWriter(file, o.format, passphrase)
     const failures: Record<string, number> = {}
     let exported = 0
     let seen = 0
-    yield* decryptedBatches(unlocked, o.room.length > 0 ? { rooms: o.room } : {}).pipe(
-      Stream.runForEach((batch) => {
-        const keys = batch.flatMap((item) => (Either.isRight(item.result) ? [item.result.right] : []))
-        for (const item of batch) if (Either.isLeft(item.result)) countFailure(failures, item.result.left)
-        exported += keys.length
-        seen += batch.length
-        return Effect.zipRight(writer.write(keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
+    yield* DecryptedBackup.backupEntries(api, unlocked.version, rooms).pipe(
+      Stream.mapError(toCliError),
+      DecryptedBackup.decryptInBatches(backend, unlocked.key),
+      Stream.runForEach(({ entries, decrypted }) => {
+        for (const failure of decrypted.failures) failures[failure.reason] = (failures[failure.reason] ?? 0) + 1
+        exported += decrypted.keys.length
+        seen += entries.length
+        return Effect.zipRight(writer.write(decrypted.keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
       }),
       Effect.zipRight(writer.close),
       Effect.tapError(() => writer.abort),

@@ -42,10 +42,11 @@ const open = (input: SecretInput) =>
 
 const run = (mode: OutputMode, o: SecretInput & { readonly room: ReadonlyArray<string>; readonly concurrency: number }) =>
   Effect.gen(function* () {
+    const rooms = yield* Flags.roomIds(o.room)
     const { opened, secret } = yield* open(o)
     const progress = makeProgress("restore", 0, mode)
     const legacy = opened.via === "LegacyPassphrase" && secret !== undefined ? { legacyPassphrase: secret.value } : {}
-    return yield* restoreKeys(progress, { rooms: o.room, concurrency: o.concurrency, ...legacy }).pipe(
+    return yield* restoreKeys(progress, { rooms, concurrency: o.concurrency, ...legacy }).pipe(
       Effect.catchIf(
         (e) => opened.via === "LegacyPassphrase" && (e.code === "KeyMismatch" || e.code === "NoBackup"),
         () => Effect.fail(new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup; check it, or use the recovery key" })),

@@ -13,6 +13,7 @@ import type { RoomKeyEntry } from "../services/HomeserverApi.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import { isTransient } from "../services/HomeserverError.js"
+import type { UsabilityMonitor } from "./BackupUsability.js"
 import { startMonitor } from "./BackupUsability.js"
 import { decryptEntries } from "./DecryptEntries.js"
 import type { KeyRequestResult } from "./LazyRequests.js"
@@ -52,109 +53,146 @@ export class LazyKeyDownloader extends Context.Tag("@matrix-backup/core/LazyKeyD
 const millis = (input: Duration.DurationInput | undefined, fallback: number) =>
   input === undefined ? fallback : Duration.toMillis(Duration.decode(input))
 
+/** The options with their defaults filled in, in milliseconds. */
+const settingsOf = (options: LazyKeyDownloaderOptions) => ({
+  negativeTtl: millis(options.negativeCacheTtl, 5000),
+  workers: Math.max(1, options.maxConcurrent ?? 2),
+  gather: millis(options.gatherWindow, 20),
+  perRoom: Math.max(1, options.perRoomThreshold ?? 2),
+  rateLimit: millis(options.rateLimitDelay, 5000),
+  base: millis(options.baseBackoff, 1000),
+  max: millis(options.maxBackoff, 60_000),
+})
+
+/** What the steps below share: the ports, the settings, the bookkeeping and the shared hold. */
+interface Downloader {
+  readonly api: HomeserverApi["Type"]
+  readonly store: BackupStore["Type"]
+  readonly backend: CryptoBackend["Type"]
+  readonly settings: ReturnType<typeof settingsOf>
+  readonly requests: LazyRequests
+  readonly rooms: Queue.Queue<string>
+  /** Until when every worker waits (a 429 or a backoff), in clock milliseconds. */
+  readonly holdUntil: Ref.Ref<number>
+  /** Transient failures in a row, for the backoff. */
+  readonly failures: Ref.Ref<number>
+  readonly monitor: UsabilityMonitor
+}
+
+/** Answers everyone waiting for `sessionIds` of `roomId` with `resultOf` (negative results are cached). */
+const settle = (d: Downloader, roomId: string, sessionIds: ReadonlyArray<string>, resultOf: (sessionId: string) => KeyRequestResult) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.forEach(sessionIds, (sessionId) => {
+      const result = resultOf(sessionId)
+      const deferred = d.requests.settle(roomId, sessionId, result, now)
+      return deferred === undefined ? Effect.void : Deferred.succeed(deferred, result)
+    }, { discard: true }),
+  )
+
+/** Puts the sessions back in their room's queue, and the room back in the work queue when it was empty. */
+const requeue = (d: Downloader, roomId: string, sessionIds: ReadonlyArray<string>) =>
+  Effect.suspend(() => (d.requests.requeue(roomId, sessionIds) ? Queue.offer(d.rooms, roomId) : Effect.void))
+
+/** Makes every worker wait at least `ms` from now. */
+const hold = (d: Downloader, ms: number) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(d.holdUntil, (until) => Math.max(until, now + ms)))
+
+const waitHold = (d: Downloader) =>
+  Effect.flatMap(Effect.zip(Ref.get(d.holdUntil), Clock.currentTimeMillis), ([until, now]) =>
+    until > now ? Effect.sleep(until - now) : Effect.void,
+  )
+
+/** One per-session GET for a lone session, else the room's keys. */
+const download = (d: Downloader, target: RestoreTarget, roomId: string, sessionIds: ReadonlyArray<string>) => {
+  const [only] = sessionIds
+  if (sessionIds.length < d.settings.perRoom && only !== undefined) {
+    return Effect.map(d.api.getRoomKey(target.version, RoomIdKey.make(roomId), SessionIdKey.make(only)), (found) =>
+      Option.match(found, {
+        onNone: (): ReadonlyArray<RoomKeyEntry> => [],
+        onSome: (data) => [{ roomId: RoomIdKey.make(roomId), sessionId: SessionIdKey.make(only), data: Either.right(data) }],
+      }),
+    )
+  }
+  return Effect.map(Stream.runCollect(d.api.streamRoomKeys(target.version, { roomId: RoomIdKey.make(roomId) })), Chunk.toReadonlyArray)
+}
+
+/** A failed download: wait and retry (429, transient), recheck the backup (gone, replaced), or give up. */
+const onError = (d: Downloader, roomId: string, sessionIds: ReadonlyArray<string>, error: HomeserverApiError) => {
+  if (error._tag === "RateLimited") return Effect.zipRight(hold(d, error.retryAfterMs ?? d.settings.rateLimit), requeue(d, roomId, sessionIds))
+  if (error._tag === "BackupNotFound" || error._tag === "WrongBackupVersion") return Effect.zipRight(d.monitor.recheck, requeue(d, roomId, sessionIds))
+  if (isTransient(error)) {
+    return Ref.updateAndGet(d.failures, (n) => n + 1).pipe(
+      Effect.flatMap((n) => hold(d, Math.min(d.settings.max, d.settings.base * 2 ** (n - 1)))),
+      Effect.zipRight(requeue(d, roomId, sessionIds)),
+    )
+  }
+  const reason = error._tag === "MalformedResponse" ? "MalformedEntry" : "Homeserver"
+  return settle(d, roomId, sessionIds, () => ({ _tag: "Failed", reason }))
+}
+
+/** Decrypts and stores what the backup returned, then answers each requested session. */
+const importEntries = (d: Downloader, target: RestoreTarget, roomId: string, sessionIds: ReadonlyArray<string>, entries: ReadonlyArray<RoomKeyEntry>) =>
+  Effect.gen(function* () {
+    const decrypted = yield* decryptEntries(d.backend, target.privateKey, entries)
+    const stored = yield* Effect.either(d.store.upsertRoomKeys(decrypted.keys, { backedUpTo: target.version }))
+    const imported = new Set(decrypted.keys.map((k) => k.sessionId))
+    const failed = new Map(decrypted.failures.map((f) => [f.sessionId, f.reason]))
+    yield* settle(d, roomId, sessionIds, (sessionId): KeyRequestResult => {
+      if (imported.has(sessionId)) return Either.isLeft(stored) ? { _tag: "Failed", reason: "StoreFailure" } : { _tag: "Imported" }
+      const reason = failed.get(sessionId)
+      return reason === undefined ? { _tag: "NotInBackup" } : { _tag: "Failed", reason }
+    })
+  })
+
+/** One worker's turn on a room: wait for a usable backup, the gather window and any hold, then fetch and import. */
+const serveRoom = (d: Downloader) =>
+  Effect.fn("LazyKeyDownloader.serveRoom")(function* (roomId: string) {
+    yield* d.monitor.awaitUsable
+    yield* Effect.sleep(d.settings.gather)
+    yield* waitHold(d)
+    const sessionIds = d.requests.take(roomId)
+    if (sessionIds.length === 0) return
+    const target = yield* d.monitor.target
+    if (Option.isNone(target)) return yield* requeue(d, roomId, sessionIds)
+    const downloaded = yield* Effect.either(download(d, target.value, roomId, sessionIds))
+    if (Either.isLeft(downloaded)) return yield* onError(d, roomId, sessionIds, downloaded.left)
+    yield* Ref.set(d.failures, 0)
+    yield* importEntries(d, target.value, roomId, sessionIds, downloaded.right)
+  })
+
+/** Joins the wait for a key, queueing its room (and waking the monitor) when nobody asked for that room yet. */
+const requestKey = (d: Downloader) =>
+  Effect.fn("LazyKeyDownloader.requestKey")(function* (roomId: string, sessionId: string) {
+    const now = yield* Clock.currentTimeMillis
+    const fresh = yield* Deferred.make<KeyRequestResult>()
+    const enqueued = d.requests.enqueue(roomId, sessionId, now, () => fresh)
+    if (enqueued._tag === "Cached") return { _tag: "NotInBackup" } as const
+    if (enqueued.newRoom) yield* Effect.zipRight(Queue.offer(d.rooms, roomId), d.monitor.poke)
+    return yield* Deferred.await(enqueued.deferred)
+  })
+
 /** Builds the downloader; its workers and monitor live as long as the scope. */
 export const make = (options: LazyKeyDownloaderOptions = {}) =>
   Effect.gen(function* () {
     const api = yield* HomeserverApi
     const store = yield* BackupStore
-    const backend = yield* CryptoBackend
-    const events = yield* BackupEvents
-    const settings = {
-      gather: millis(options.gatherWindow, 20),
-      perRoom: Math.max(1, options.perRoomThreshold ?? 2),
-      rateLimit: millis(options.rateLimitDelay, 5000),
-      base: millis(options.baseBackoff, 1000),
-      max: millis(options.maxBackoff, 60_000),
+    const settings = settingsOf(options)
+    const d: Downloader = {
+      api,
+      store,
+      backend: yield* CryptoBackend,
+      settings,
+      requests: new LazyRequests(settings.negativeTtl),
+      rooms: yield* Queue.unbounded<string>(),
+      holdUntil: yield* Ref.make(0),
+      failures: yield* Ref.make(0),
+      monitor: yield* startMonitor(api, store, yield* BackupEvents, settings.rateLimit),
     }
-    const requests = new LazyRequests(millis(options.negativeCacheTtl, 5000))
-    const rooms = yield* Queue.unbounded<string>()
-    const holdUntil = yield* Ref.make(0)
-    const failures = yield* Ref.make(0)
-    const monitor = yield* startMonitor(api, store, events, settings.rateLimit)
-
-    const settle = (roomId: string, sessionIds: ReadonlyArray<string>, resultOf: (sessionId: string) => KeyRequestResult) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.forEach(sessionIds, (sessionId) => {
-          const result = resultOf(sessionId)
-          const deferred = requests.settle(roomId, sessionId, result, now)
-          return deferred === undefined ? Effect.void : Deferred.succeed(deferred, result)
-        }, { discard: true }),
-      )
-    const requeue = (roomId: string, sessionIds: ReadonlyArray<string>) =>
-      Effect.suspend(() => (requests.requeue(roomId, sessionIds) ? Queue.offer(rooms, roomId) : Effect.void))
-    const hold = (ms: number) => Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(holdUntil, (until) => Math.max(until, now + ms)))
-    const waitHold = Effect.flatMap(Effect.zip(Ref.get(holdUntil), Clock.currentTimeMillis), ([until, now]) =>
-      until > now ? Effect.sleep(until - now) : Effect.void,
-    )
-
-    const download = (target: RestoreTarget, roomId: string, sessionIds: ReadonlyArray<string>) => {
-      const [only] = sessionIds
-      if (sessionIds.length < settings.perRoom && only !== undefined) {
-        return Effect.map(api.getRoomKey(target.version, RoomIdKey.make(roomId), SessionIdKey.make(only)), (found) =>
-          Option.match(found, {
-            onNone: (): ReadonlyArray<RoomKeyEntry> => [],
-            onSome: (data) => [{ roomId: RoomIdKey.make(roomId), sessionId: SessionIdKey.make(only), data: Either.right(data) }],
-          }),
-        )
-      }
-      return Effect.map(Stream.runCollect(api.streamRoomKeys(target.version, { roomId: RoomIdKey.make(roomId) })), Chunk.toReadonlyArray)
-    }
-
-    const onError = (roomId: string, sessionIds: ReadonlyArray<string>, error: HomeserverApiError) => {
-      if (error._tag === "RateLimited") return Effect.zipRight(hold(error.retryAfterMs ?? settings.rateLimit), requeue(roomId, sessionIds))
-      if (error._tag === "BackupNotFound" || error._tag === "WrongBackupVersion") return Effect.zipRight(monitor.recheck, requeue(roomId, sessionIds))
-      if (isTransient(error)) {
-        return Ref.updateAndGet(failures, (n) => n + 1).pipe(
-          Effect.flatMap((n) => hold(Math.min(settings.max, settings.base * 2 ** (n - 1)))),
-          Effect.zipRight(requeue(roomId, sessionIds)),
-        )
-      }
-      const reason = error._tag === "MalformedResponse" ? "MalformedEntry" : "Homeserver"
-      return settle(roomId, sessionIds, () => ({ _tag: "Failed", reason }))
-    }
-
-    const importEntries = (target: RestoreTarget, roomId: string, sessionIds: ReadonlyArray<string>, entries: ReadonlyArray<RoomKeyEntry>) =>
-      Effect.gen(function* () {
-        const decrypted = yield* decryptEntries(backend, target.privateKey, entries)
-        const stored = yield* Effect.either(store.upsertRoomKeys(decrypted.keys, { backedUpTo: target.version }))
-        const imported = new Set(decrypted.keys.map((k) => k.sessionId))
-        const failed = new Map(decrypted.failures.map((f) => [f.sessionId, f.reason]))
-        yield* settle(roomId, sessionIds, (sessionId): KeyRequestResult => {
-          if (imported.has(sessionId)) return Either.isLeft(stored) ? { _tag: "Failed", reason: "StoreFailure" } : { _tag: "Imported" }
-          const reason = failed.get(sessionId)
-          return reason === undefined ? { _tag: "NotInBackup" } : { _tag: "Failed", reason }
-        })
-      })
-
-    const serveRoom = (roomId: string) =>
-      Effect.gen(function* () {
-        yield* monitor.awaitUsable
-        yield* Effect.sleep(settings.gather)
-        yield* waitHold
-        const sessionIds = requests.take(roomId)
-        if (sessionIds.length === 0) return
-        const target = yield* monitor.target
-        if (Option.isNone(target)) return yield* requeue(roomId, sessionIds)
-        const downloaded = yield* Effect.either(download(target.value, roomId, sessionIds))
-        if (Either.isLeft(downloaded)) return yield* onError(roomId, sessionIds, downloaded.left)
-        yield* Ref.set(failures, 0)
-        yield* importEntries(target.value, roomId, sessionIds, downloaded.right)
-      })
-
-    const workers = Math.max(1, options.maxConcurrent ?? 2)
-    for (let i = 0; i < workers; i++) yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(rooms), serveRoom)))
-
+    const serve = serveRoom(d)
+    for (let i = 0; i < settings.workers; i++) yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(d.rooms), serve)))
     const service: LazyKeyDownloader["Type"] = {
-      requestKey: (roomId, sessionId) =>
-        Effect.gen(function* () {
-          const now = yield* Clock.currentTimeMillis
-          const fresh = yield* Deferred.make<KeyRequestResult>()
-          const enqueued = requests.enqueue(roomId, sessionId, now, () => fresh)
-          if (enqueued._tag === "Cached") return { _tag: "NotInBackup" } as const
-          if (enqueued.newRoom) yield* Effect.zipRight(Queue.offer(rooms, roomId), monitor.poke)
-          return yield* Deferred.await(enqueued.deferred)
-        }),
-      pendingCount: Effect.sync(() => requests.size),
+      requestKey: requestKey(d),
+      pendingCount: Effect.sync(() => d.requests.size),
     }
     return service
   })

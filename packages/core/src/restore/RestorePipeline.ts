@@ -6,21 +6,16 @@
 import { Effect, Stream } from "effect"
 import type { BackupStore } from "../services/BackupStore.js"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
-import { RoomIdKey } from "../schema/Ids.js"
 import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { StorageError } from "../store/StorageError.js"
-import type { DecryptedBatch } from "./DecryptEntries.js"
-import { decryptEntries } from "./DecryptEntries.js"
+import { backupEntries, type DecryptedChunk, decryptInBatches, DEFAULT_BATCH_SIZE } from "./DecryptedBackup.js"
 import { RestoreCounters } from "./RestoreCounters.js"
 import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
 import { RestoreError } from "./RestoreError.js"
 import type { RestoreTarget } from "./RestoreTarget.js"
 
-/** Sessions per batch: per decryption call, per store transaction and per progress report. */
-export const DEFAULT_BATCH_SIZE = 200
-/** Batches decrypted at the same time. */
-export const DEFAULT_CONCURRENCY = 4
+export { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from "./DecryptedBackup.js"
 
 /** Tuning and scope of one run. */
 export interface PipelineOptions {
@@ -42,13 +37,6 @@ const homeserverFailure = (version: string) => (cause: HomeserverApiError) =>
 
 const storeFailure = (version: string, cause: StorageError) =>
   new RestoreError({ reason: "StoreFailure", version, cause, message: "Importing keys failed; run the restore again to resume" })
-
-const source = (api: HomeserverApi["Type"], target: RestoreTarget, rooms: ReadonlyArray<string> | undefined) =>
-  rooms === undefined
-    ? api.streamRoomKeys(target.version)
-    : Stream.flatMap(Stream.fromIterable([...new Set(rooms)]), (roomId) =>
-        Stream.suspend(() => api.streamRoomKeys(target.version, { roomId: RoomIdKey.make(roomId) })),
-      )
 
 /**
  * Rooms a batch completes. The stream is ordered room by room, so every room of the batch but its last
@@ -73,14 +61,13 @@ export const runPipeline = (
   Effect.gen(function* () {
     const { api, store, backend } = deps
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE))
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
     report({ stage: "fetch" })
     const done = yield* Effect.mapError(store.getRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
     // The version's count covers the whole backup; a per-room restore learns its total as it goes.
     const counters = new RestoreCounters(options.rooms === undefined ? target.count : 0, batchSize, report)
     counters.report()
     let previousLast: string | undefined
-    const importBatch = ({ entries, decrypted }: { entries: ReadonlyArray<RoomKeyEntry>; decrypted: DecryptedBatch }) => {
+    const importBatch = ({ entries, decrypted }: DecryptedChunk) => {
       const rooms = completedRooms(previousLast, entries)
       previousLast = entries[entries.length - 1]?.roomId ?? previousLast
       counters.addFailures(decrypted.failures)
@@ -95,20 +82,13 @@ export const runPipeline = (
     // A dropped download ends the stream cleanly so the batches already received are still imported and
     // checkpointed; the failure is raised after them.
     let downloadFailure: RestoreError | undefined
-    yield* source(api, target, options.rooms).pipe(
+    yield* backupEntries(api, target.version, options.rooms).pipe(
       Stream.catchAll((error) => {
         downloadFailure = homeserverFailure(target.version)(error)
         return Stream.empty
       }),
       Stream.filter((entry) => counters.admit(!done.has(entry.roomId))),
-      Stream.grouped(batchSize),
-      Stream.mapEffect(
-        (chunk) => {
-          const entries = [...chunk]
-          return Effect.map(decryptEntries(backend, target.privateKey, entries), (decrypted) => ({ entries, decrypted }))
-        },
-        { concurrency },
-      ),
+      decryptInBatches(backend, target.privateKey, { batchSize, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) }),
       Stream.mapEffect(importBatch),
       Stream.runDrain,
     )

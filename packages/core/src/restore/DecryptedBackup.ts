@@ -1,0 +1,51 @@
+/**
+ * The backup as a stream of decrypted batches: entries stream from the server (the whole backup, or chosen rooms),
+ * are grouped into bounded batches and decrypted with bounded concurrency, in server order. Memory does not grow
+ * with the backup. The restore pipeline imports these batches; an export writes them to a file.
+ */
+import { Chunk, Effect, type Redacted, Stream } from "effect"
+import { type BackupVersion, RoomIdKey } from "../schema/Ids.js"
+import type { CryptoBackend } from "../services/CryptoBackend.js"
+import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
+import type { DecryptedBatch } from "./DecryptEntries.js"
+import { decryptEntries } from "./DecryptEntries.js"
+
+/** Sessions per batch: per decryption call, per store transaction and per progress report. */
+export const DEFAULT_BATCH_SIZE = 200
+/** Batches decrypted at the same time. */
+export const DEFAULT_CONCURRENCY = 4
+
+/** One decrypted batch with the entries it came from (in server order). */
+export interface DecryptedChunk {
+  readonly entries: ReadonlyArray<RoomKeyEntry>
+  readonly decrypted: DecryptedBatch
+}
+
+/** How batches are cut and decrypted. */
+export interface BatchOptions {
+  readonly batchSize?: number
+  readonly concurrency?: number
+}
+
+/** The raw entries of version `version`: the whole backup, or only `rooms` (one request each, in the order given). */
+export const backupEntries = (api: HomeserverApi["Type"], version: BackupVersion, rooms?: ReadonlyArray<string>) =>
+  rooms === undefined
+    ? api.streamRoomKeys(version)
+    : Stream.flatMap(Stream.fromIterable([...new Set(rooms)]), (roomId) =>
+        Stream.suspend(() => api.streamRoomKeys(version, { roomId: RoomIdKey.make(roomId) })),
+      )
+
+/** Groups entries into batches and decrypts them with `privateKey`, `concurrency` batches at once, order kept. */
+export const decryptInBatches =
+  (backend: CryptoBackend["Type"], privateKey: Redacted.Redacted<Uint8Array>, options: BatchOptions = {}) =>
+  <E, R>(entries: Stream.Stream<RoomKeyEntry, E, R>): Stream.Stream<DecryptedChunk, E, R> =>
+    entries.pipe(
+      Stream.grouped(Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE))),
+      Stream.mapEffect(
+        (chunk) => {
+          const batch = Chunk.toReadonlyArray(chunk)
+          return Effect.map(decryptEntries(backend, privateKey, batch), (decrypted) => ({ entries: batch, decrypted }))
+        },
+        { concurrency: Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY)) },
+      ),
+    )
