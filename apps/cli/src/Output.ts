@@ -4,7 +4,7 @@
  * terminal, so a script that reads stderr sees nothing but the one-line JSON error of a failure.
  */
 import { Cause, Effect, Option } from "effect"
-import { type CliError, toCliError } from "./CliError.js"
+import { type CliError, type CommandError, internalError, interruptedError, toCliError } from "./CliError.js"
 
 /** How this run reports: `json` is `--json`. */
 export interface OutputMode {
@@ -33,7 +33,7 @@ export const reportFailure = (error: CliError, mode: OutputMode): Effect.Effect<
   })
 
 /** Runs a command body and prints its result: `human(result)`, or `json(result)` with `--json`. */
-export const runCommand = <A, E, R>(
+export const runCommand = <A, E extends CommandError, R>(
   mode: OutputMode,
   body: Effect.Effect<A, E, R>,
   render: { readonly human: (a: A) => string; readonly json: (a: A) => unknown },
@@ -47,10 +47,10 @@ export const runCommand = <A, E, R>(
       onFailure: (cause) => {
         const failure = Cause.failureOption(cause)
         if (Option.isSome(failure)) return reportFailure(toCliError(failure.value), mode)
-        if (Cause.isInterruptedOnly(cause)) return reportFailure(toCliError({ _tag: "Interrupted" }), mode)
+        if (Cause.isInterruptedOnly(cause)) return reportFailure(interruptedError(), mode)
         // A defect is a bug: report it without its (possibly secret-bearing) contents, but keep the trace for debugging.
         if (process.env["MATRIX_BACKUP_DEBUG"] === "1") process.stderr.write(`${Cause.pretty(cause)}\n`)
-        return reportFailure(toCliError({ _tag: "Internal" }), mode)
+        return reportFailure(internalError(), mode)
       },
     }),
   )
