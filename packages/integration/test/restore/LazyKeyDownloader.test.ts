@@ -1,7 +1,8 @@
 // The lazy per-session downloader against the fake over loopback HTTP: dedup, negative cache, one request per
 // room for a burst of misses, backoff under a 429 storm, and pausing until a matching key is cached.
+// Waits run on the TestClock: the tests move it (`driven`) while the real HTTP exchanges take their turns.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Chunk, Clock, Effect, Fiber, Layer, TestClock } from "effect"
 import { BackupEvents, BackupStore, LazyKeyDownloader } from "@matrix-backup/core"
 import { cacheKey, seed } from "./fixtures.js"
 import type { Harness } from "./support.js"
@@ -22,17 +23,44 @@ const withDownloader = <A, E>(
 const keyRequests = (h: Harness) =>
   Effect.map(Effect.promise(() => h.admin.requestLog()), (log) => log.filter((e) => e.path.includes("/room_keys/keys")))
 
+/** Lets the event loop run (the fake server and fetch answer there); the TestClock does not move. */
+const ioTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+
+/** Sleeps further off than this are request timeouts (60 s), which the tests must never fire. */
+const HORIZON_MS = 10_000
+
+/** Runs `effect` to its end, moving the TestClock to each pending sleep (within the horizon) as it comes due. */
+const driven = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    for (;;) {
+      const exit = fiber.unsafePoll()
+      if (exit !== null) return yield* exit
+      const now = yield* Clock.currentTimeMillis
+      const due = Chunk.filter(yield* TestClock.sleeps(), (at) => at - now <= HORIZON_MS)
+      if (Chunk.isNonEmpty(due)) yield* TestClock.setTime(Math.min(...due))
+      else yield* ioTurn
+    }
+  })
+
+/** Repeats `check` (letting I/O run between tries) until it holds. */
+const until = <E, R>(check: Effect.Effect<boolean, E, R>): Effect.Effect<void, E, R> =>
+  Effect.flatMap(check, (ok) => (ok ? Effect.void : Effect.zipRight(ioTurn, until(check))))
+
 describe("LazyKeyDownloader", () => {
-  it.live("thousands of missing keys in one room take one per-room request, deduplicated", () =>
+  it.effect("thousands of missing keys in one room asked within the gather window take one per-room request, deduplicated", () =>
     withDownloader({}, (h, downloader) =>
       Effect.gen(function* () {
         const seeded = yield* seed(h.admin, h.user.userId, { count: 3000, rooms: 1 })
         yield* cacheKey(seeded)
         const asks = [...seeded.keys, ...seeded.keys.slice(0, 500)]
-        const results = yield* Effect.forEach(asks, (k) => downloader.requestKey(k.room_id, k.session_id), { concurrency: "unbounded" })
+        const all = yield* Effect.fork(Effect.forEach(asks, (k) => downloader.requestKey(k.room_id, k.session_id), { concurrency: "unbounded" }))
+        // Every key is asked (the 500 repeats join the first asks) before the 20 ms gather window can close.
+        yield* until(Effect.map(downloader.pendingCount, (n) => n === 3000))
+        const results = yield* driven(Fiber.join(all))
         expect(results.every((r) => r._tag === "Imported")).toBe(true)
         const requests = yield* keyRequests(h)
-        expect(requests.length).toBeLessThanOrEqual(2)
+        expect(requests.map((e) => e.path)).toEqual([`/_matrix/client/v3/room_keys/keys/${encodeURIComponent(seeded.keys[0]?.room_id ?? "")}`])
         expect(yield* BackupStore.BackupStore.pipe(Effect.flatMap((s) => s.countTotal()))).toBe(3000)
         expect(yield* BackupStore.BackupStore.pipe(Effect.flatMap((s) => s.countPending(seeded.version)))).toBe(0)
         expect(yield* downloader.pendingCount).toBe(0)
@@ -40,35 +68,39 @@ describe("LazyKeyDownloader", () => {
     ),
   )
 
-  it.live("a single missing key is one per-session request; an absent key is negatively cached for the TTL", () =>
+  it.effect("a single missing key is one per-session request; an absent key is negatively cached for exactly the TTL", () =>
     withDownloader({ negativeCacheTtl: "300 millis" }, (h, downloader) =>
       Effect.gen(function* () {
         const seeded = yield* seed(h.admin, h.user.userId, { count: 10, rooms: 1 })
         yield* cacheKey(seeded)
         const first = seeded.keys[0]
         if (first === undefined) throw new Error("no key")
-        expect(yield* downloader.requestKey(first.room_id, first.session_id)).toEqual({ _tag: "Imported" })
+        expect(yield* driven(downloader.requestKey(first.room_id, first.session_id))).toEqual({ _tag: "Imported" })
         const one = yield* keyRequests(h)
         expect(one.map((e) => e.path)).toEqual([`/_matrix/client/v3/room_keys/keys/${encodeURIComponent(first.room_id)}/${encodeURIComponent(first.session_id)}`])
 
-        expect(yield* downloader.requestKey(first.room_id, "absentSession")).toEqual({ _tag: "NotInBackup" })
+        // The clock stands still from the answer on, so the TTL counts from here.
+        expect(yield* driven(downloader.requestKey(first.room_id, "absentSession"))).toEqual({ _tag: "NotInBackup" })
         expect(yield* downloader.requestKey(first.room_id, "absentSession")).toEqual({ _tag: "NotInBackup" })
         expect((yield* keyRequests(h)).length).toBe(2)
-        yield* Effect.sleep("400 millis")
+        yield* TestClock.adjust("299 millis")
         expect(yield* downloader.requestKey(first.room_id, "absentSession")).toEqual({ _tag: "NotInBackup" })
+        expect((yield* keyRequests(h)).length).toBe(2)
+        yield* TestClock.adjust("1 millis")
+        expect(yield* driven(downloader.requestKey(first.room_id, "absentSession"))).toEqual({ _tag: "NotInBackup" })
         expect((yield* keyRequests(h)).length).toBe(3)
       }),
     ),
   )
 
-  it.live("backs off under a 429 storm instead of hammering the server, then imports everything", () =>
+  it.effect("backs off under a 429 storm instead of hammering the server, then imports everything", () =>
     withDownloader({ maxConcurrent: 4 }, (h, downloader) =>
       Effect.gen(function* () {
         const seeded = yield* seed(h.admin, h.user.userId, { count: 40, rooms: 8 })
         yield* cacheKey(seeded)
         yield* Effect.promise(() => h.admin.injectFault({ match: { path: "/room_keys/keys" }, kind: "rateLimit", retryAfterMs: 100, times: 12 }))
-        const started = Date.now()
-        const results = yield* Effect.forEach(seeded.keys, (k) => downloader.requestKey(k.room_id, k.session_id), { concurrency: "unbounded" })
+        const started = yield* Clock.currentTimeMillis
+        const results = yield* driven(Effect.forEach(seeded.keys, (k) => downloader.requestKey(k.room_id, k.session_id), { concurrency: "unbounded" }))
         expect(results.every((r) => r._tag === "Imported")).toBe(true)
         const requests = yield* keyRequests(h)
         const limited = requests.filter((e) => e.status === 429).length
@@ -76,27 +108,30 @@ describe("LazyKeyDownloader", () => {
         // 8 rooms need 8 successful requests; nothing beyond the 12 refused ones is wasted.
         expect(requests.length).toBe(12 + 8)
         // Four workers share one hold: 12 refusals at 100 ms cannot all overlap.
-        expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+        expect((yield* Clock.currentTimeMillis) - started).toBeGreaterThanOrEqual(300)
       }),
     ),
   )
 
-  it.live("pauses while no matching key is cached and resumes when one is", () =>
+  it.effect("pauses while no matching key is cached and resumes when one is", () =>
     withDownloader({}, (h, downloader) =>
       Effect.gen(function* () {
         const seeded = yield* seed(h.admin, h.user.userId, { count: 5, rooms: 1 })
-        const wrong = yield* cacheKey({ version: seeded.version, privateKey: new Uint8Array(32).fill(3) })
-        void wrong
+        yield* cacheKey({ version: seeded.version, privateKey: new Uint8Array(32).fill(3) })
         const first = seeded.keys[0]
         if (first === undefined) throw new Error("no key")
+        yield* Effect.promise(() => h.admin.clearRequestLog())
         const fiber = yield* Effect.fork(downloader.requestKey(first.room_id, first.session_id))
-        yield* Effect.sleep("200 millis")
+        // The request makes the monitor check the server's version against the cached (wrong) key ...
+        yield* until(Effect.map(Effect.promise(() => h.admin.requestLog()), (log) => log.some((e) => e.path.endsWith("/room_keys/version"))))
+        // ... and however long it then waits (well past the gather window and the 5 s retry), nothing is fetched.
+        yield* TestClock.adjust("9 seconds")
         expect(fiber.unsafePoll()).toBeNull()
         expect(yield* keyRequests(h)).toEqual([])
         yield* cacheKey(seeded)
         const events = yield* BackupEvents.BackupEvents
         yield* events.publish({ name: BackupEvents.CryptoEvent.KeyBackupDecryptionKeyCached, version: seeded.version })
-        expect(yield* Fiber.join(fiber)).toEqual({ _tag: "Imported" })
+        expect(yield* driven(Fiber.join(fiber))).toEqual({ _tag: "Imported" })
       }),
     ),
   )
