@@ -72,109 +72,133 @@ export class SecretStorage extends Context.Tag("@matrix-backup/core/SecretStorag
 /** The service shape. */
 export type Service = Context.Tag.Service<SecretStorage>
 
+/** What the steps below share: the ports, the session's keys and the account-data reader. */
+interface Deps {
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly callbacks: Context.Tag.Service<SecretStorageCallbacks>
+  readonly entropy: Context.Tag.Service<Entropy>
+  readonly sessionKeys: Ref.Ref<Map<string, Redacted.Redacted<Uint8Array>>>
+  readonly reader: ReturnType<typeof makeReader>
+}
+
+/** A key for one of `keys`: a session key that passes its check, else the callbacks' answer. */
+const obtainKey = (d: Deps, keys: Record<string, SecretStorageKeyDescription>, secretName: string, prompt = true) =>
+  Effect.gen(function* () {
+    const session = yield* Ref.get(d.sessionKeys)
+    for (const [keyId, info] of Object.entries(keys)) {
+      const key = session.get(keyId)
+      if (key !== undefined && Either.getOrElse(checkKeyAgainst(Redacted.value(key), info), () => false)) {
+        return [keyId, key] satisfies KeyChoice
+      }
+    }
+    const answer = prompt ? yield* d.callbacks.getSecretStorageKey({ keys }, secretName) : Option.none()
+    if (Option.isNone(answer)) return yield* Effect.fail(secretStorageError("NoKeyGiven", { secretName }))
+    return answer.value
+  })
+
+/** Checks a chosen key against the description it was chosen for. */
+const verifyChoice = (keys: Record<string, SecretStorageKeyDescription>, [keyId, key]: KeyChoice, secretName: string) => {
+  const info = keys[keyId]
+  if (info === undefined) return Effect.fail(secretStorageError("UnknownKeyReturned", { keyId, secretName }))
+  if (Redacted.value(key).length !== SECRET_STORAGE_KEY_LENGTH) return Effect.fail(secretStorageError("InvalidKey", { keyId, secretName }))
+  return Effect.flatMap(checkKeyAgainst(Redacted.value(key), info), (ok) =>
+    ok ? Effect.void : Effect.fail(secretStorageError("WrongKey", { keyId, secretName })),
+  )
+}
+
+const getKey = (d: Deps): Service["getKey"] => (keyId) =>
+  Effect.gen(function* () {
+    const id = keyId ?? Option.getOrUndefined(yield* d.reader.defaultKeyId)
+    if (id === undefined) return Option.none()
+    return Option.map(yield* d.reader.keyDescription(id), (info) => [id, info] as const)
+  })
+
+const get = (d: Deps): Service["get"] =>
+  Effect.fn("SecretStorage.get")(function* (name: string, options: GetOptions = {}) {
+    yield* Effect.annotateCurrentSpan({ name })
+    const stored = yield* d.reader.encryptedSecret(name)
+    if (Option.isNone(stored)) return Option.none()
+    const keys = yield* d.reader.usableKeys(name, stored.value)
+    const choice = yield* obtainKey(d, keys, name, options.prompt ?? true)
+    yield* verifyChoice(keys, choice, name)
+    return Option.some(yield* d.reader.decrypt(name, stored.value, choice))
+  })
+
+/** The key IDs to store under: the given ones (at least one), else the default key. */
+const targetKeyIds = (d: Deps, name: string, keyIds: ReadonlyArray<string> | undefined) =>
+  Effect.gen(function* () {
+    const ids = keyIds ?? [yield* Effect.flatMap(d.reader.defaultKeyId, Option.match({
+      onNone: () => Effect.fail(secretStorageError("NoDefaultKey", { secretName: name })),
+      onSome: Effect.succeed,
+    }))]
+    if (ids.length === 0) return yield* Effect.fail(secretStorageError("KeyNotFound", { secretName: name, detail: "no key IDs given" }))
+    return ids
+  })
+
+/** The secret encrypted under `keyId`, once a key for it was obtained and checked. */
+const encryptUnder = (d: Deps, name: string, secret: Redacted.Redacted<string>, keyId: string) =>
+  Effect.gen(function* () {
+    const info = yield* Effect.flatMap(d.reader.keyDescription(keyId), Option.match({
+      onNone: () => Effect.fail(secretStorageError("KeyNotFound", { keyId, secretName: name })),
+      onSome: Effect.succeed,
+    }))
+    if (info._tag === "Unknown") return yield* Effect.fail(secretStorageError("UnknownAlgorithm", { keyId, secretName: name, detail: info.algorithm }))
+    const keys = { [keyId]: info }
+    const choice = yield* obtainKey(d, keys, name)
+    yield* verifyChoice(keys, choice, name)
+    const iv = yield* d.entropy.randomBytes(16)
+    return encryptSecret(Redacted.value(choice[1]), name, Redacted.value(secret), iv)
+  })
+
+const store = (d: Deps): Service["store"] =>
+  Effect.fn("SecretStorage.store")(function* (name: string, secret: Redacted.Redacted<string>, keyIds?: ReadonlyArray<string>) {
+    yield* Effect.annotateCurrentSpan({ name })
+    const encrypted: Record<string, unknown> = {}
+    for (const keyId of yield* targetKeyIds(d, name, keyIds)) encrypted[keyId] = yield* encryptUnder(d, name, secret, keyId)
+    // Written only after every key was checked, so a wrong key leaves the stored secret as it was.
+    yield* d.api.putAccountData(name, { encrypted })
+  })
+
+const addKey = (d: Deps): Service["addKey"] =>
+  Effect.fn("SecretStorage.addKey")(function* (options: AddKeyOptions) {
+    const keyId = options.keyId ?? generateKeyId(yield* d.entropy.randomBytes(RANDOM_BYTES_FOR_STRING))
+    const key = Redacted.value(options.key)
+    if (key.length !== SECRET_STORAGE_KEY_LENGTH) return yield* Effect.fail(secretStorageError("InvalidKey", { keyId }))
+    const keyInfo = aesKeyDescription(
+      makeKeyDescription({
+        key,
+        iv16: yield* d.entropy.randomBytes(16),
+        ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+      }),
+    )
+    yield* d.api.putAccountData(keyEventType(keyId), keyDescriptionToJson(keyInfo))
+    return { keyId, keyInfo }
+  })
+
 /** Builds the service from its ports. */
 export const make = Effect.gen(function* () {
   const api = yield* HomeserverApi
-  const callbacks = yield* SecretStorageCallbacks
-  const entropy = yield* Entropy
-  const sessionKeys = yield* Ref.make(new Map<string, Redacted.Redacted<Uint8Array>>())
-  const reader = makeReader(api)
-
-  /** A key for one of `keys`: a session key that passes its check, else the callbacks' answer. */
-  const obtainKey = (keys: Record<string, SecretStorageKeyDescription>, secretName: string, prompt = true) =>
-    Effect.gen(function* () {
-      const session = yield* Ref.get(sessionKeys)
-      for (const [keyId, info] of Object.entries(keys)) {
-        const key = session.get(keyId)
-        if (key !== undefined && Either.getOrElse(checkKeyAgainst(Redacted.value(key), info), () => false)) {
-          return [keyId, key] satisfies KeyChoice
-        }
-      }
-      const answer = prompt ? yield* callbacks.getSecretStorageKey({ keys }, secretName) : Option.none()
-      if (Option.isNone(answer)) return yield* Effect.fail(secretStorageError("NoKeyGiven", { secretName }))
-      return answer.value
-    })
-
-  /** Checks a chosen key against the description it was chosen for. */
-  const verifyChoice = (keys: Record<string, SecretStorageKeyDescription>, [keyId, key]: KeyChoice, secretName: string) => {
-    const info = keys[keyId]
-    if (info === undefined) return Effect.fail(secretStorageError("UnknownKeyReturned", { keyId, secretName }))
-    if (Redacted.value(key).length !== SECRET_STORAGE_KEY_LENGTH) return Effect.fail(secretStorageError("InvalidKey", { keyId, secretName }))
-    return Effect.flatMap(checkKeyAgainst(Redacted.value(key), info), (ok) =>
-      ok ? Effect.void : Effect.fail(secretStorageError("WrongKey", { keyId, secretName })),
-    )
+  const d: Deps = {
+    api,
+    callbacks: yield* SecretStorageCallbacks,
+    entropy: yield* Entropy,
+    sessionKeys: yield* Ref.make(new Map<string, Redacted.Redacted<Uint8Array>>()),
+    reader: makeReader(api),
   }
-
-  const getKey: Service["getKey"] = (keyId) =>
-    Effect.gen(function* () {
-      const id = keyId ?? Option.getOrUndefined(yield* reader.defaultKeyId)
-      if (id === undefined) return Option.none()
-      return Option.map(yield* reader.keyDescription(id), (info) => [id, info] as const)
-    })
-
-  const get: Service["get"] = (name, options = {}) =>
-    Effect.gen(function* () {
-      const stored = yield* reader.encryptedSecret(name)
-      if (Option.isNone(stored)) return Option.none()
-      const keys = yield* reader.usableKeys(name, stored.value)
-      const choice = yield* obtainKey(keys, name, options.prompt ?? true)
-      yield* verifyChoice(keys, choice, name)
-      return Option.some(yield* reader.decrypt(name, stored.value, choice))
-    }).pipe(Effect.withSpan("SecretStorage.get", { attributes: { name } }))
-
-  const store: Service["store"] = (name, secret, keyIds) =>
-    Effect.gen(function* () {
-      const ids = keyIds ?? [yield* Effect.flatMap(reader.defaultKeyId, Option.match({
-        onNone: () => Effect.fail(secretStorageError("NoDefaultKey", { secretName: name })),
-        onSome: Effect.succeed,
-      }))]
-      if (ids.length === 0) return yield* Effect.fail(secretStorageError("KeyNotFound", { secretName: name, detail: "no key IDs given" }))
-      const encrypted: Record<string, unknown> = {}
-      for (const keyId of ids) {
-        const info = yield* Effect.flatMap(reader.keyDescription(keyId), Option.match({
-          onNone: () => Effect.fail(secretStorageError("KeyNotFound", { keyId, secretName: name })),
-          onSome: Effect.succeed,
-        }))
-        if (info._tag === "Unknown") return yield* Effect.fail(secretStorageError("UnknownAlgorithm", { keyId, secretName: name, detail: info.algorithm }))
-        const keys = { [keyId]: info }
-        const choice = yield* obtainKey(keys, name)
-        yield* verifyChoice(keys, choice, name)
-        const iv = yield* entropy.randomBytes(16)
-        encrypted[keyId] = encryptSecret(Redacted.value(choice[1]), name, Redacted.value(secret), iv)
-      }
-      // Written only after every key was checked, so a wrong key leaves the stored secret as it was.
-      yield* api.putAccountData(name, { encrypted })
-    }).pipe(Effect.withSpan("SecretStorage.store", { attributes: { name } }))
-
-  const addKey: Service["addKey"] = (options) =>
-    Effect.gen(function* () {
-      const keyId = options.keyId ?? generateKeyId(yield* entropy.randomBytes(RANDOM_BYTES_FOR_STRING))
-      const key = Redacted.value(options.key)
-      if (key.length !== SECRET_STORAGE_KEY_LENGTH) return yield* Effect.fail(secretStorageError("InvalidKey", { keyId }))
-      const keyInfo = aesKeyDescription(
-        makeKeyDescription({
-          key,
-          iv16: yield* entropy.randomBytes(16),
-          ...(options.name === undefined ? {} : { name: options.name }),
-          ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
-        }),
-      )
-      yield* api.putAccountData(keyEventType(keyId), keyDescriptionToJson(keyInfo))
-      return { keyId, keyInfo }
-    }).pipe(Effect.withSpan("SecretStorage.addKey"))
-
+  const getKeyOf = getKey(d)
   return {
-    addKey,
-    getKey,
-    hasKey: (keyId) => Effect.map(getKey(keyId), Option.isSome),
+    addKey: addKey(d),
+    getKey: getKeyOf,
+    hasKey: (keyId) => Effect.map(getKeyOf(keyId), Option.isSome),
     checkKey: (key, info) => checkKeyAgainst(Redacted.value(key), info),
-    getDefaultKeyId: () => reader.defaultKeyId,
+    getDefaultKeyId: () => d.reader.defaultKeyId,
     setDefaultKeyId: (keyId) => api.putAccountData(DEFAULT_KEY_EVENT_TYPE, keyId === null ? {} : { key: keyId }),
-    get,
-    store,
-    isStored: reader.isStored,
-    useKey: (keyId, key) => Ref.update(sessionKeys, (map) => new Map(map).set(keyId, key)),
-    forgetKeys: () => Ref.set(sessionKeys, new Map()),
+    get: get(d),
+    store: store(d),
+    isStored: d.reader.isStored,
+    useKey: (keyId, key) => Ref.update(d.sessionKeys, (map) => new Map(map).set(keyId, key)),
+    forgetKeys: () => Ref.set(d.sessionKeys, new Map()),
   } satisfies Service
 })
 
