@@ -7,7 +7,7 @@ import { BackupInfo, CanonicalJson } from "@matrix-backup/core"
 import type { HomeserverError, Ids } from "@matrix-backup/core"
 import { Effect, Either, Option, Schema } from "effect"
 import type { Settings } from "./Config.js"
-import { delayFor } from "./Retry.js"
+import { type Retries, retries } from "./Retry.js"
 import type { Call, Transport } from "./Transport.js"
 
 type ApiError = HomeserverError.HomeserverApiError
@@ -38,15 +38,16 @@ const findOurs = (transport: Transport, body: BackupInfo.CreateBackupVersionRequ
     Effect.catchTag("BackupNotFound", () => Effect.succeed(Option.none<Ids.BackupVersion>())),
   )
 
-/** Creates a backup version, retrying only when it is safe. */
-export const createVersion = (
+/** POSTs, and after a failure retries (with one request's `delayFor`) only when it is safe. */
+const postWithRetries = (
   settings: Settings,
   transport: Transport,
   body: BackupInfo.CreateBackupVersionRequest,
+  delayFor: Retries["delayFor"],
 ): Effect.Effect<Ids.BackupVersion, ApiError> => {
   const post = Effect.map(transport.once(postCall(body), BackupInfo.CreateBackupVersionResponse), (r) => r.version)
   const retryLater = (error: ApiError, attempt: number): Effect.Effect<Ids.BackupVersion, ApiError> =>
-    Effect.flatMap(delayFor(settings.retry, error, attempt), (delay) =>
+    Effect.flatMap(delayFor(error), (delay) =>
       Option.match(delay, {
         onNone: () => Effect.fail(error),
         onSome: (wait) => Effect.zipRight(Effect.sleep(wait), attemptPost(attempt + 1)),
@@ -75,3 +76,11 @@ export const createVersion = (
     })
   return attemptPost(1)
 }
+
+/** Creates a backup version, retrying only when it is safe. */
+export const createVersion = (
+  settings: Settings,
+  transport: Transport,
+  body: BackupInfo.CreateBackupVersionRequest,
+): Effect.Effect<Ids.BackupVersion, ApiError> =>
+  Effect.flatMap(retries(settings.retry), ({ delayFor }) => postWithRetries(settings, transport, body, delayFor))

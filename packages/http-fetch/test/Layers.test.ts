@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { HomeserverApi } from "@matrix-backup/core"
+import { Backoff, HomeserverApi, HomeserverError } from "@matrix-backup/core"
 import { createInProcessHomeserver, FakeHomeserver, registerUser } from "@matrix-backup/testkit"
-import { Config, ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { Config, ConfigProvider, Duration, Effect, Layer, Option, Random, Redacted } from "effect"
 import { DEFAULT_RETRY, resolve } from "../src/Config.js"
 import { layerConfig, layerFetch, make } from "../src/FetchHomeserverApi.js"
 import { configFor, rawServer } from "./support.js"
-import { backoff } from "../src/Retry.js"
+import { backoffOf, equalJitter, retries } from "../src/Retry.js"
 import { parseRetryAfter } from "../src/Transport.js"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Ids } from "@matrix-backup/core"
@@ -55,13 +55,29 @@ describe("layers", () => {
     expect(settings.retry).toEqual(DEFAULT_RETRY)
   })
 
-  it("backs off 1 s, 2 s, 4 s, 8 s, 16 s, 16 s with jitter within [d/2, d]", () => {
-    const full = [1000, 2000, 4000, 8000, 16000, 16000]
-    full.forEach((d, i) => {
-      expect(Duration.toMillis(backoff(DEFAULT_RETRY, i + 1, 0))).toBe(d / 2)
-      expect(Duration.toMillis(backoff(DEFAULT_RETRY, i + 1, 0.999999))).toBeCloseTo(d, -1)
-    })
-  })
+  it.effect("backs off 1 s, 2 s, 4 s, 8 s, 16 s, 16 s with jitter within [d/2, d]", () =>
+    Effect.gen(function* () {
+      const backoff = yield* Backoff.stepper(backoffOf(DEFAULT_RETRY))
+      for (const d of [1000, 2000, 4000, 8000, 16000, 16000]) {
+        const full = yield* backoff.next
+        expect(Duration.toMillis(full)).toBe(d)
+        expect(Duration.toMillis(equalJitter(full, 0))).toBe(d / 2)
+        expect(Duration.toMillis(equalJitter(full, 0.999999))).toBeCloseTo(d, -1)
+      }
+    }),
+  )
+
+  it.effect("one request's retries: every retry advances the backoff, a 429 longer than the limit is not retried", () =>
+    Effect.gen(function* () {
+      const { delayFor } = yield* retries(DEFAULT_RETRY)
+      const transient = new HomeserverError.TransportError({ reason: "Network", message: "GET /x" })
+      const millis = (delay: Option.Option<Duration.Duration>) => Option.map(delay, Duration.toMillis)
+      expect(millis(yield* delayFor(new HomeserverError.RateLimited({ retryAfterMs: 300, message: "GET /x" })))).toEqual(Option.some(300))
+      expect(millis(yield* delayFor(transient))).toEqual(Option.some(2000))
+      expect(millis(yield* delayFor(transient))).toEqual(Option.some(4000))
+      expect(yield* delayFor(new HomeserverError.RateLimited({ retryAfterMs: 61_000, message: "GET /x" }))).toEqual(Option.none())
+    }).pipe(Effect.withRandom(Random.fixed([0.999999]))),
+  )
 
   it("parses Retry-After seconds and dates", () => {
     const now = Date.parse("2026-01-01T00:00:00Z")

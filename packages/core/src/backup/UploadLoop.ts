@@ -10,12 +10,13 @@ import { BackupStore } from "../services/BackupStore.js"
 import { CryptoBackend } from "../services/CryptoBackend.js"
 import { Entropy } from "../services/Entropy.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
+import { type BackoffStepper, stepper } from "../retry/Backoff.js"
 import type { Activation, ActiveBackup } from "./Activation.js"
 import { BackupState } from "./BackupState.js"
 import { matrixErrcode } from "./EngineError.js"
 import { encryptBatch, type UploadBatch } from "./UploadBatch.js"
 import type { RoomKeyRef } from "../store/Encoded.js"
-import { backoffDelay, type UploadSettings } from "./UploadOptions.js"
+import { uploadBackoff, type UploadSettings } from "./UploadOptions.js"
 
 /** How a run ended: done, or stopped by a version error the engine must act on. */
 export type RunOutcome =
@@ -27,6 +28,26 @@ const NOTHING: ReadonlySet<string> = new Set()
 /** Identity of a stored copy (room, session, revision). */
 const refId = (ref: RoomKeyRef): string => `${ref.revision}\u0000${ref.roomId}\u0000${ref.sessionId}`
 
+/** What every step of the loop uses: settings, the activation and the ports. */
+interface LoopDeps {
+  readonly settings: UploadSettings
+  readonly activation: Activation
+  readonly api: HomeserverApi["Type"]
+  readonly store: BackupStore["Type"]
+  readonly crypto: CryptoBackend["Type"]
+  readonly entropy: Entropy["Type"]
+  readonly events: BackupEvents["Type"]
+}
+
+/** What one run carries from batch to batch. */
+interface RunState {
+  batchSize: number
+  /** The batch read and encrypted while the previous one was on the wire. */
+  next: UploadBatch | undefined
+  /** Consecutive failures: reset by an accepted batch. */
+  readonly backoff: BackoffStepper
+}
+
 /** A uniformly random duration in [0, max], from the Entropy port. */
 const jitter = (entropy: Entropy["Type"], max: Duration.Duration) =>
   Duration.toMillis(max) <= 0
@@ -36,6 +57,94 @@ const jitter = (entropy: Entropy["Type"], max: Duration.Duration) =>
         return Duration.millis(Math.floor(unit * Duration.toMillis(max)))
       })
 
+const remaining = (deps: LoopDeps, n: number) => deps.events.publish({ name: CryptoEvent.KeyBackupSessionsRemaining, remaining: n })
+
+/** Sleeps after a failure, with the state saying why and for how long. */
+const pause = (deps: LoopDeps, backup: ActiveBackup, state: BackupState, delay: Duration.Duration) =>
+  Effect.zipRight(deps.activation.setStateFor(backup.epoch, state), Effect.sleep(delay))
+
+/** A failed upload: 429 waits what the server asks (or the default), anything else the backoff's next delay. */
+const onUploadFailure = (deps: LoopDeps, backup: ActiveBackup, error: HomeserverApiError, delay: Duration.Duration) => {
+  const errcode = matrixErrcode(error)
+  const code = errcode === undefined ? {} : { errcode }
+  if (error._tag === "RateLimited") {
+    const wait = error.retryAfterMs === undefined ? deps.settings.rateLimitDefault : Duration.millis(error.retryAfterMs)
+    return pause(deps, backup, BackupState.Error({ reason: "RateLimited", version: backup.version, ...code, retryInMs: Duration.toMillis(wait) }), wait)
+  }
+  return pause(deps, backup, BackupState.Error({ reason: "UploadFailed", version: backup.version, ...code, retryInMs: Duration.toMillis(delay) }), delay)
+}
+
+/** Reads up to `size` pending keys not in `exclude` (a batch in flight) and encrypts them; None when none are left. */
+const prepare = (deps: LoopDeps, backup: ActiveBackup, size: number, exclude: ReadonlySet<string>) =>
+  Effect.flatMap(deps.store.pendingRoomKeys(backup.version, size + exclude.size), (pending) => {
+    const keys = pending.filter((key) => !exclude.has(refId(key))).slice(0, size)
+    return keys.length === 0 ? Effect.succeedNone : Effect.asSome(encryptBatch(deps.crypto, backup.publicKey, keys))
+  })
+
+/** After the server accepted `batch`: mark it (revision-checked) and report the exact count still pending. */
+const accepted = (deps: LoopDeps, backup: ActiveBackup, batch: UploadBatch) =>
+  Effect.gen(function* () {
+    const marked = yield* Effect.either(Effect.zipRight(deps.store.markBackedUp(backup.version, batch.refs), deps.store.countPending(backup.version)))
+    // If marking fails the keys stay pending and are sent again: the server keeps one copy per session.
+    if (Either.isLeft(marked)) return
+    yield* deps.activation.setStateFor(backup.epoch, BackupState.Uploading({ version: backup.version, remaining: marked.right }))
+    yield* remaining(deps, marked.right)
+  })
+
+/**
+ * Sends `batch` while the next one is read and encrypted; the next excludes the keys in flight, and a key replaced
+ * meanwhile fails the revision check when marked. Returns an outcome only when the run must stop.
+ */
+const send = (deps: LoopDeps, backup: ActiveBackup, run: RunState, batch: UploadBatch) =>
+  Effect.gen(function* () {
+    const inFlight = new Set(batch.refs.map(refId))
+    const [sent, following] = yield* Effect.all(
+      [Effect.either(deps.api.putRoomKeys(backup.version, batch.request)), Effect.option(prepare(deps, backup, run.batchSize, inFlight))],
+      { concurrency: 2 },
+    )
+    if (Either.isLeft(sent)) {
+      const error = sent.left
+      if (error._tag === "WrongBackupVersion" || error._tag === "BackupNotFound") return Option.some<RunOutcome>({ _tag: "VersionError", error })
+      // A body too large for the server: halve the batch rather than retrying the same one forever.
+      if (error._tag === "TooLarge" && run.batchSize > 1) run.batchSize = Math.ceil(run.batchSize / 2)
+      yield* onUploadFailure(deps, backup, error, yield* run.backoff.next)
+      return Option.none<RunOutcome>()
+    }
+    yield* run.backoff.reset
+    yield* accepted(deps, backup, batch)
+    run.next = Option.getOrUndefined(Option.flatten(following))
+    if (Duration.toMillis(deps.settings.batchDelay) > 0) yield* Effect.sleep(deps.settings.batchDelay)
+    return Option.none<RunOutcome>()
+  })
+
+/** One batch of a run: read (unless already read), then send; `Done` when nothing is pending. */
+const step = (deps: LoopDeps, backup: ActiveBackup, run: RunState) =>
+  Effect.gen(function* () {
+    const prepared = run.next === undefined ? yield* Effect.either(prepare(deps, backup, run.batchSize, NOTHING)) : Either.right(Option.some(run.next))
+    run.next = undefined
+    if (Either.isLeft(prepared)) {
+      const delay = yield* run.backoff.next
+      yield* pause(deps, backup, BackupState.Error({ reason: "Storage", version: backup.version, retryInMs: Duration.toMillis(delay) }), delay)
+      return Option.none<RunOutcome>()
+    }
+    if (Option.isSome(prepared.right)) return yield* send(deps, backup, run, prepared.right.value)
+    yield* deps.activation.setStateFor(backup.epoch, BackupState.Enabled({ version: backup.version }))
+    yield* remaining(deps, 0)
+    return Option.some(done)
+  })
+
+/** One run: batches until nothing is pending, the activation changes, or the version is gone. */
+const runUploads = (deps: LoopDeps, backup: ActiveBackup): Effect.Effect<RunOutcome> =>
+  Effect.gen(function* () {
+    yield* Effect.sleep(yield* jitter(deps.entropy, deps.settings.maxStartJitter))
+    const run: RunState = { batchSize: deps.settings.batchSize, next: undefined, backoff: yield* stepper(uploadBackoff(deps.settings)) }
+    while (yield* deps.activation.isCurrent(backup.epoch)) {
+      const outcome = yield* step(deps, backup, run)
+      if (Option.isSome(outcome)) return outcome.value
+    }
+    return done
+  }).pipe(Effect.withSpan("KeyBackupEngine.uploadRun"))
+
 /** Builds the loop; `onVersionError` is called (outside the run) when the server says the version is gone. */
 export const makeUploadLoop = (
   settings: UploadSettings,
@@ -43,102 +152,23 @@ export const makeUploadLoop = (
   onVersionError: (backup: ActiveBackup, outcome: RunOutcome & { readonly _tag: "VersionError" }) => Effect.Effect<void>,
 ) =>
   Effect.gen(function* () {
-    const api = yield* HomeserverApi
-    const store = yield* BackupStore
-    const crypto = yield* CryptoBackend
-    const entropy = yield* Entropy
-    const events = yield* BackupEvents
+    const deps: LoopDeps = {
+      settings,
+      activation,
+      api: yield* HomeserverApi,
+      store: yield* BackupStore,
+      crypto: yield* CryptoBackend,
+      entropy: yield* Entropy,
+      events: yield* BackupEvents,
+    }
     const signal = yield* Queue.sliding<void>(1)
     const running = yield* Ref.make(Option.none<Fiber.RuntimeFiber<RunOutcome>>())
-
-    const remaining = (n: number) => events.publish({ name: CryptoEvent.KeyBackupSessionsRemaining, remaining: n })
-
-    /** Sleeps after a failure, with the state saying why and for how long. */
-    const pause = (backup: ActiveBackup, state: BackupState, delay: Duration.Duration) =>
-      Effect.zipRight(activation.setStateFor(backup.epoch, state), Effect.sleep(delay))
-
-    const onFailure = (backup: ActiveBackup, error: HomeserverApiError, failures: number) => {
-      const errcode = matrixErrcode(error)
-      const code = errcode === undefined ? {} : { errcode }
-      if (error._tag === "RateLimited") {
-        const wait = error.retryAfterMs === undefined ? settings.rateLimitDefault : Duration.millis(error.retryAfterMs)
-        const retryInMs = Duration.toMillis(wait)
-        return pause(backup, BackupState.Error({ reason: "RateLimited", version: backup.version, ...code, retryInMs }), wait)
-      }
-      const delay = backoffDelay(settings, failures)
-      const state = BackupState.Error({ reason: "UploadFailed", version: backup.version, ...code, retryInMs: Duration.toMillis(delay) })
-      return pause(backup, state, delay)
-    }
-
-    /** Reads up to `size` pending keys not in `exclude` (a batch in flight) and encrypts them; None when none are left. */
-    const prepare = (backup: ActiveBackup, size: number, exclude: ReadonlySet<string>) =>
-      Effect.flatMap(store.pendingRoomKeys(backup.version, size + exclude.size), (pending) => {
-        const keys = pending.filter((key) => !exclude.has(refId(key))).slice(0, size)
-        return keys.length === 0 ? Effect.succeedNone : Effect.asSome(encryptBatch(crypto, backup.publicKey, keys))
-      })
-
-    /** After the server accepted `batch`: mark it (revision-checked) and report the exact count still pending. */
-    const accepted = (backup: ActiveBackup, batch: UploadBatch) =>
-      Effect.gen(function* () {
-        const marked = yield* Effect.either(Effect.zipRight(store.markBackedUp(backup.version, batch.refs), store.countPending(backup.version)))
-        // If marking fails the keys stay pending and are sent again: the server keeps one copy per session.
-        if (Either.isLeft(marked)) return
-        yield* activation.setStateFor(backup.epoch, BackupState.Uploading({ version: backup.version, remaining: marked.right }))
-        yield* remaining(marked.right)
-      })
-
-    /**
-     * One run: batches until nothing is pending. The next batch is read and encrypted while the current one is on
-     * the wire; it excludes the keys in flight, and a key replaced meanwhile fails the revision check when marked.
-     */
-    const run = (backup: ActiveBackup): Effect.Effect<RunOutcome> =>
-      Effect.gen(function* () {
-        yield* Effect.sleep(yield* jitter(entropy, settings.maxStartJitter))
-        let failures = 0
-        let batchSize = settings.batchSize
-        let next: UploadBatch | undefined
-        while (yield* activation.isCurrent(backup.epoch)) {
-          const prepared = next === undefined ? yield* Effect.either(prepare(backup, batchSize, NOTHING)) : Either.right(Option.some(next))
-          next = undefined
-          if (Either.isLeft(prepared)) {
-            failures += 1
-            const delay = backoffDelay(settings, failures)
-            yield* pause(backup, BackupState.Error({ reason: "Storage", version: backup.version, retryInMs: Duration.toMillis(delay) }), delay)
-            continue
-          }
-          if (Option.isNone(prepared.right)) {
-            yield* activation.setStateFor(backup.epoch, BackupState.Enabled({ version: backup.version }))
-            yield* remaining(0)
-            return done
-          }
-          const batch = prepared.right.value
-          const inFlight = new Set(batch.refs.map(refId))
-          const [sent, following] = yield* Effect.all(
-            [Effect.either(api.putRoomKeys(backup.version, batch.request)), Effect.option(prepare(backup, batchSize, inFlight))],
-            { concurrency: 2 },
-          )
-          if (Either.isLeft(sent)) {
-            const error = sent.left
-            if (error._tag === "WrongBackupVersion" || error._tag === "BackupNotFound") return { _tag: "VersionError" as const, error }
-            // A body too large for the server: halve the batch rather than retrying the same one forever.
-            if (error._tag === "TooLarge" && batchSize > 1) batchSize = Math.ceil(batchSize / 2)
-            failures += 1
-            yield* onFailure(backup, error, failures)
-            continue
-          }
-          failures = 0
-          yield* accepted(backup, batch)
-          next = Option.getOrUndefined(Option.flatten(following))
-          if (Duration.toMillis(settings.batchDelay) > 0) yield* Effect.sleep(settings.batchDelay)
-        }
-        return done
-      }).pipe(Effect.withSpan("KeyBackupEngine.uploadRun"))
 
     const worker = Effect.gen(function* () {
       yield* Queue.take(signal)
       const current = yield* activation.current
       if (Option.isNone(current)) return
-      const fiber = yield* Effect.fork(run(current.value))
+      const fiber = yield* Effect.fork(runUploads(deps, current.value))
       yield* Ref.set(running, Option.some(fiber))
       const exit = yield* Fiber.await(fiber)
       yield* Ref.set(running, Option.none())

@@ -3,6 +3,7 @@
  * 0–10 s start delay, retry_after_ms on 429, exponential backoff 1→16 s on other failures.
  */
 import { Duration } from "effect"
+import type { BackoffOptions } from "../retry/Backoff.js"
 
 /** Options of the engine's upload loop and steady-state wait. */
 export interface UploadOptions {
@@ -47,10 +48,9 @@ export const resolveUploadOptions = (options: UploadOptions = {}): UploadSetting
   steadyStateTimeout: Duration.decode(options.steadyStateTimeout ?? Duration.minutes(10)),
 })
 
-/** `base × 2^min(failures−1, …)`, capped at `max`: 1, 2, 4, 8, 16, 16 s with the defaults. */
-export const backoffDelay = (settings: UploadSettings, failures: number): Duration.Duration => {
-  const base = Duration.toMillis(settings.backoffBase)
-  const max = Duration.toMillis(settings.backoffMax)
-  const exponent = Math.min(Math.max(failures - 1, 0), 30)
-  return Duration.millis(Math.min(max, base * 2 ** exponent))
-}
+/** The loop's backoff: `backoffBase` doubling up to `backoffMax` (1, 2, 4, 8, 16, 16 s with the defaults). */
+export const uploadBackoff = (settings: UploadSettings): BackoffOptions => ({
+  base: settings.backoffBase,
+  max: settings.backoffMax,
+  factor: 2,
+})

@@ -1,8 +1,10 @@
 // Upload settings (batch size, backoff) and the request body built for one key: pure functions, no server.
 import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
 import { activeVersionOf } from "../../src/backup/BackupState.js"
 import { envelopeOf, plaintextOf } from "../../src/backup/UploadBatch.js"
-import { backoffDelay, resolveUploadOptions } from "../../src/backup/UploadOptions.js"
+import { resolveUploadOptions, uploadBackoff } from "../../src/backup/UploadOptions.js"
+import { stepper } from "../../src/retry/Backoff.js"
 import type { RoomKey } from "../../src/schema/RoomKey.js"
 
 /** One room key as the host SDK hands it over (what the engine tests generate, written out). */
@@ -21,14 +23,17 @@ const key: RoomKey = {
 }
 
 describe("upload settings and request building", () => {
-  it("backoff doubles from the base and stops at the cap (1, 2, 4, 8, 16, 16 s by default)", () => {
-    const settings = resolveUploadOptions()
-    expect([1, 2, 3, 4, 5, 6, 40].map((n) => backoffDelay(settings, n)).map((d) => d.value)).toEqual(
-      [1000, 2000, 4000, 8000, 16000, 16000, 16000].map((millis) => ({ _tag: "Millis", millis })),
-    )
-    expect(resolveUploadOptions({ batchSize: 0 }).batchSize).toBe(1)
-    expect(resolveUploadOptions().batchSize).toBe(100)
-  })
+  it.effect("backoff doubles from the base and stops at the cap (1, 2, 4, 8, 16, 16 s by default)", () =>
+    Effect.gen(function* () {
+      const backoff = yield* stepper(uploadBackoff(resolveUploadOptions()))
+      const delays = yield* Effect.all(Array.from({ length: 40 }, () => backoff.next))
+      expect([1, 2, 3, 4, 5, 6, 40].map((n) => delays[n - 1]).map((d) => d?.value)).toEqual(
+        [1000, 2000, 4000, 8000, 16000, 16000, 16000].map((millis) => ({ _tag: "Millis", millis })),
+      )
+      expect(resolveUploadOptions({ batchSize: 0 }).batchSize).toBe(1)
+      expect(resolveUploadOptions().batchSize).toBe(100)
+    }),
+  )
 
   it("the plaintext is the session export with sender data and m.shared_history; the envelope follows matrix-rust-sdk", () => {
     const shared = { ...key, sharedHistory: true, imported: true, firstKnownIndex: 5, extra: { untrusted: true } }
