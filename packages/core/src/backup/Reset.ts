@@ -3,7 +3,7 @@
  * until 404), create a new one signed by our device (and master key when held), cache its key, put it in 4S when
  * 4S has a default key, and enable it, which re-uploads every key to it.
  */
-import { Effect, Either, Option, Redacted, Schema } from "effect"
+import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
 import { wipe } from "../crypto/Bytes.js"
 import { publicKeyFromPrivateKey } from "../crypto/Curve25519.js"
 import { encodeBase64 } from "../schema/Base64.js"
@@ -27,104 +27,135 @@ export const BACKUP_SECRET_NAME = "m.megolm_backup.v1"
 /** A server that still answers after this many deletes is not behaving like Synapse. */
 const MAX_DELETES = 1000
 
+/** What the steps below share: the ports, the optional 4S service, the activation holder and the checker. */
+interface Deps {
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly store: Context.Tag.Service<BackupStore>
+  readonly device: Context.Tag.Service<DeviceKeys>
+  readonly entropy: Context.Tag.Service<Entropy>
+  readonly events: Context.Tag.Service<BackupEvents>
+  readonly trust: Context.Tag.Service<BackupTrust>
+  readonly secretStorage: Option.Option<Context.Tag.Service<SecretStorage>>
+  readonly activation: Activation
+  readonly checker: Checker
+}
+
+/** GET latest / DELETE until the server says there is none (it resurfaces older versions after a delete). */
+const deleteAllVersions = (d: Deps) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < MAX_DELETES; i++) {
+      const latest = yield* Effect.either(d.api.getBackupVersion())
+      if (Either.isLeft(latest)) {
+        if (latest.left._tag === "BackupNotFound") return
+        return yield* Effect.fail(fromHomeserver("deleteOldVersions", latest.left))
+      }
+      const version = latest.right.version
+      if (version === undefined) break
+      yield* Effect.mapError(d.api.deleteBackupVersion(version), (e) => fromHomeserver("deleteOldVersions", e))
+    }
+    return yield* Effect.fail(
+      new EngineError({ reason: "ServerMisbehaves", step: "deleteOldVersions", message: "deleteOldVersions: the server keeps reporting a backup" }),
+    )
+  })
+
+/** Puts the backup key in 4S when 4S is there and has a default key. */
+const storeInSecretStorage = (d: Deps, key: Uint8Array) =>
+  Option.match(d.secretStorage, {
+    onNone: () => Effect.void,
+    onSome: (ssss) =>
+      Effect.gen(function* () {
+        const defaultKey = yield* ssss.getDefaultKeyId()
+        if (Option.isNone(defaultKey)) return
+        yield* ssss.store(BACKUP_SECRET_NAME, Redacted.make(encodeBase64(key)))
+      }).pipe(
+        Effect.mapError(
+          (e) =>
+            new EngineError({
+              reason: "SecretStorage",
+              step: "storeInSecretStorage",
+              cause: e._tag === "SecretStorageError" ? e.reason : e._tag,
+              message: "storeInSecretStorage: the new backup is enabled, but its key could not be saved in secret storage",
+            }),
+        ),
+      ),
+  })
+
+/** Signs `auth_data` for `publicKey`, creates the version and returns its info, built locally with no extra GET (as matrix-js-sdk does). */
+const createVersion = (d: Deps, publicKey: Uint8Array) =>
+  Effect.gen(function* () {
+    const authData = yield* d.device.signJson({ public_key: encodeBase64(publicKey) })
+    const created = yield* d.api.createBackupVersion({ algorithm: MEGOLM_BACKUP_V1_CURVE25519, auth_data: authData }).pipe(
+      Effect.mapError((e) => fromHomeserver("createVersion", e)),
+    )
+    const version = BackupVersion.make(created)
+    const info: KeyBackupInfo & { readonly version: BackupVersion } = {
+      algorithm: MEGOLM_BACKUP_V1_CURVE25519,
+      auth_data: decodeAuthData(MEGOLM_BACKUP_V1_CURVE25519, authData),
+      version,
+      count: 0,
+      etag: "",
+    }
+    return info
+  })
+
+/** Keeps a copy of the key in the store for `version` and says so. */
+const cacheKey = (d: Deps, key: Uint8Array, version: BackupVersion) =>
+  Effect.zipRight(
+    d.store.storeBackupDecryptionKey(Redacted.make(Uint8Array.from(key)), version).pipe(Effect.mapError((e) => fromStorage("cacheKey", e))),
+    d.events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version }),
+  )
+
+/** Creates, signs, caches and enables a new version with `key`. */
+const createWith = (d: Deps, key: Uint8Array) =>
+  Effect.gen(function* () {
+    const publicKey = publicKeyFromPrivateKey(key)
+    const info = yield* createVersion(d, publicKey)
+    yield* cacheKey(d, key, info.version)
+    const result = yield* d.trust.isKeyBackupTrusted(info)
+    const check: KeyBackupCheck = {
+      backupInfo: info,
+      trustInfo: { trusted: result.trusted, matchesDecryptionKey: result.matchesDecryptionKey },
+    }
+    yield* d.activation.enable(info, publicKey)
+    yield* d.checker.remember(Option.some(check))
+    yield* storeInSecretStorage(d, key)
+    return check
+  })
+
+/** Deletes every version, then creates and enables a new one with a fresh key (wiped afterwards). */
+const resetKeyBackup = (d: Deps): Effect.Effect<KeyBackupCheck, EngineError> =>
+  Effect.gen(function* () {
+    yield* deleteAllVersions(d)
+    const key = yield* d.entropy.randomBytes(32)
+    return yield* Effect.ensuring(createWith(d, key), Effect.sync(() => wipe(key)))
+  }).pipe(d.checker.exclusive, Effect.withSpan("KeyBackupEngine.resetKeyBackup"))
+
+/** Deletes one version; disables upload when it was the active one. */
+const deleteKeyBackupVersion = (d: Deps): ((version: string) => Effect.Effect<void, EngineError>) =>
+  Effect.fn("KeyBackupEngine.deleteKeyBackupVersion")(function* (version: string) {
+    const parsed = Either.getOrUndefined(Schema.decodeUnknownEither(BackupVersion)(version))
+    if (parsed === undefined) {
+      return yield* Effect.fail(new EngineError({ reason: "NotFound", step: "deleteVersion", message: "deleteVersion: empty version" }))
+    }
+    yield* Effect.mapError(d.api.deleteBackupVersion(parsed), (e) => fromHomeserver("deleteVersion", e))
+    const current = yield* d.activation.current
+    if (Option.isSome(current) && current.value.version === version) yield* d.activation.disable("Deleted", version)
+    yield* d.checker.forget(version)
+  })
+
 /** Builds reset and delete over the activation holder and the checker. */
 export const makeReset = (activation: Activation, checker: Checker) =>
   Effect.gen(function* () {
-    const api = yield* HomeserverApi
-    const store = yield* BackupStore
-    const device = yield* DeviceKeys
-    const entropy = yield* Entropy
-    const events = yield* BackupEvents
-    const trust = yield* BackupTrust
-    const secretStorage = yield* Effect.serviceOption(SecretStorage)
-
-    /** GET latest / DELETE until the server says there is none (it resurfaces older versions after a delete). */
-    const deleteAllVersions = Effect.gen(function* () {
-      for (let i = 0; i < MAX_DELETES; i++) {
-        const latest = yield* Effect.either(api.getBackupVersion())
-        if (Either.isLeft(latest)) {
-          if (latest.left._tag === "BackupNotFound") return
-          return yield* Effect.fail(fromHomeserver("deleteOldVersions", latest.left))
-        }
-        const version = latest.right.version
-        if (version === undefined) break
-        yield* Effect.mapError(api.deleteBackupVersion(version), (e) => fromHomeserver("deleteOldVersions", e))
-      }
-      return yield* Effect.fail(
-        new EngineError({ reason: "ServerMisbehaves", step: "deleteOldVersions", message: "deleteOldVersions: the server keeps reporting a backup" }),
-      )
-    })
-
-    const storeInSecretStorage = (key: Uint8Array) =>
-      Option.match(secretStorage, {
-        onNone: () => Effect.void,
-        onSome: (ssss) =>
-          Effect.gen(function* () {
-            const defaultKey = yield* ssss.getDefaultKeyId()
-            if (Option.isNone(defaultKey)) return
-            yield* ssss.store(BACKUP_SECRET_NAME, Redacted.make(encodeBase64(key)))
-          }).pipe(
-            Effect.mapError(
-              (e) =>
-                new EngineError({
-                  reason: "SecretStorage",
-                  step: "storeInSecretStorage",
-                  cause: e._tag === "SecretStorageError" ? e.reason : e._tag,
-                  message: "storeInSecretStorage: the new backup is enabled, but its key could not be saved in secret storage",
-                }),
-            ),
-          ),
-      })
-
-    /** Creates, signs, caches and enables a new version with `key`. */
-    const createWith = (key: Uint8Array) =>
-      Effect.gen(function* () {
-        const publicKey = publicKeyFromPrivateKey(key)
-        const authData = yield* device.signJson({ public_key: encodeBase64(publicKey) })
-        const created = yield* api.createBackupVersion({ algorithm: MEGOLM_BACKUP_V1_CURVE25519, auth_data: authData }).pipe(
-          Effect.mapError((e) => fromHomeserver("createVersion", e)),
-        )
-        const version = BackupVersion.make(created)
-        // Built locally, with no extra GET, as matrix-js-sdk does.
-        const info: KeyBackupInfo & { readonly version: BackupVersion } = {
-          algorithm: MEGOLM_BACKUP_V1_CURVE25519,
-          auth_data: decodeAuthData(MEGOLM_BACKUP_V1_CURVE25519, authData),
-          version,
-          count: 0,
-          etag: "",
-        }
-        yield* store.storeBackupDecryptionKey(Redacted.make(Uint8Array.from(key)), version).pipe(
-          Effect.mapError((e) => fromStorage("cacheKey", e)),
-        )
-        yield* events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version })
-        const result = yield* trust.isKeyBackupTrusted(info)
-        const check: KeyBackupCheck = {
-          backupInfo: info,
-          trustInfo: { trusted: result.trusted, matchesDecryptionKey: result.matchesDecryptionKey },
-        }
-        yield* activation.enable(info, publicKey)
-        yield* checker.remember(Option.some(check))
-        yield* storeInSecretStorage(key)
-        return check
-      })
-
-    const resetKeyBackup: Effect.Effect<KeyBackupCheck, EngineError> = Effect.gen(function* () {
-      yield* deleteAllVersions
-      const key = yield* entropy.randomBytes(32)
-      return yield* Effect.ensuring(createWith(key), Effect.sync(() => wipe(key)))
-    }).pipe(checker.exclusive, Effect.withSpan("KeyBackupEngine.resetKeyBackup"))
-
-    const deleteKeyBackupVersion = (version: string): Effect.Effect<void, EngineError> =>
-      Effect.gen(function* () {
-        const parsed = Either.getOrUndefined(Schema.decodeUnknownEither(BackupVersion)(version))
-        if (parsed === undefined) {
-          return yield* Effect.fail(new EngineError({ reason: "NotFound", step: "deleteVersion", message: "deleteVersion: empty version" }))
-        }
-        yield* Effect.mapError(api.deleteBackupVersion(parsed), (e) => fromHomeserver("deleteVersion", e))
-        const current = yield* activation.current
-        if (Option.isSome(current) && current.value.version === version) yield* activation.disable("Deleted", version)
-        yield* checker.forget(version)
-      }).pipe(Effect.withSpan("KeyBackupEngine.deleteKeyBackupVersion"))
-
-    return { resetKeyBackup, deleteKeyBackupVersion }
+    const d: Deps = {
+      api: yield* HomeserverApi,
+      store: yield* BackupStore,
+      device: yield* DeviceKeys,
+      entropy: yield* Entropy,
+      events: yield* BackupEvents,
+      trust: yield* BackupTrust,
+      secretStorage: yield* Effect.serviceOption(SecretStorage),
+      activation,
+      checker,
+    }
+    return { resetKeyBackup: resetKeyBackup(d), deleteKeyBackupVersion: deleteKeyBackupVersion(d) }
   })
