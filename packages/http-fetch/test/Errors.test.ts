@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Ids } from "@matrix-backup/core"
-import { Duration, Effect, Redacted } from "effect"
+import { Clock, Duration, Effect, Fiber, Redacted, TestClock } from "effect"
 import { make } from "../src/FetchHomeserverApi.js"
-import { configFor, keyBackupData, newVersion, rawServer, reply, withClient, withHarness } from "./support.js"
+import { configFor, driven, keyBackupData, newVersion, rawServer, reply, withClient, withHarness } from "./support.js"
 
 const ROOM = Ids.RoomId.make("!r:localhost")
 const SESSION = Ids.SessionId.make("s")
@@ -49,13 +49,14 @@ describe("errors and retries over HTTP", () => {
     ),
   )
 
-  it.live("rides out a 429 storm shorter than the attempt budget, honouring retry_after_ms", () =>
+  it.effect("rides out a 429 storm shorter than the attempt budget, waiting exactly retry_after_ms each time", () =>
     withHarness(({ api, admin }) =>
       Effect.gen(function* () {
         yield* Effect.promise(() => admin.injectFault({ kind: "rateLimit", retryAfterMs: 60, times: 3, match: { path: "/account_data/" } }))
-        const started = Date.now()
-        yield* api.putAccountData("m.key_backup", { enabled: true })
-        expect(Date.now() - started).toBeGreaterThanOrEqual(180)
+        const started = yield* Clock.currentTimeMillis
+        yield* driven(api.putAccountData("m.key_backup", { enabled: true }))
+        // The clock moves only to the waits the client asked for: three of 60 ms.
+        expect((yield* Clock.currentTimeMillis) - started).toBe(180)
         const log = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.path.includes("account_data"))
         expect(statuses(log)).toEqual([429, 429, 429, 200])
       }),
@@ -94,14 +95,18 @@ describe("errors and retries over HTTP", () => {
     ),
   )
 
-  it.live("times out a slow answer with TransportError Timeout", () =>
+  it.effect("times out an unanswered request after exactly the request timeout with TransportError Timeout", () =>
     withHarness(
       ({ api, admin }) =>
         Effect.gen(function* () {
-          yield* Effect.promise(() => admin.injectFault({ kind: "latency", ms: 2000, match: { path: "/whoami" } }))
-          const started = Date.now()
-          expect(yield* Effect.flip(api.whoami())).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
-          expect(Date.now() - started).toBeLessThan(1500)
+          const hold = yield* Effect.promise(() => admin.injectFault({ kind: "hold", match: { path: "/whoami" } }))
+          const fiber = yield* Effect.fork(Effect.flip(api.whoami()))
+          yield* Effect.promise(() => admin.awaitHeld(hold))
+          yield* TestClock.adjust("149 millis")
+          expect(fiber.unsafePoll()).toBeNull()
+          yield* TestClock.adjust("1 millis")
+          expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "TransportError", reason: "Timeout" })
+          yield* Effect.promise(() => admin.releaseHeld(hold))
         }),
       { config: { requestTimeout: Duration.millis(150), retry: { maxAttempts: 1 } } },
     ),

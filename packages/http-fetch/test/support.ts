@@ -1,12 +1,12 @@
 // Test harness: the testkit fake homeserver over real loopback HTTP, a registered user, and the
 // fetch-based HomeserverApi configured with small retry delays. Also a tiny raw server for bodies
-// the fake never sends (broken JSON, wrong shapes, stalled sockets).
+// the fake never sends (broken JSON, wrong shapes, stalled sockets), and a TestClock driver for waits.
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { Ids } from "@matrix-backup/core"
 import type { HomeserverApi } from "@matrix-backup/core"
 import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestUser } from "@matrix-backup/testkit"
 import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
-import { Duration, Effect, Redacted } from "effect"
+import { Chunk, Clock, Duration, Effect, Redacted, TestClock } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -35,13 +35,18 @@ export const configFor = (url: string, user: { userId: string; accessToken: stri
 /** Runs `f` against a fresh fake homeserver (one per test) and a new user. */
 export const withHarness = <A, E>(
   f: (harness: Harness) => Effect.Effect<A, E>,
-  options: { readonly server?: FakeHomeserverOptions; readonly config?: Partial<FetchHomeserverApiConfig> } = {},
+  options: {
+    readonly server?: FakeHomeserverOptions
+    readonly config?: Partial<FetchHomeserverApiConfig>
+    /** Wraps the client the API uses (to observe responses). */
+    readonly client?: (client: HttpClient.HttpClient) => HttpClient.HttpClient
+  } = {},
 ): Effect.Effect<A, E> =>
   Effect.gen(function* () {
     const { url, admin } = yield* FakeHomeserver
     const user = yield* Effect.promise(() => registerUser(url))
     const client = yield* HttpClient.HttpClient
-    const api = make(configFor(url, user, options.config), client)
+    const api = make(configFor(url, user, options.config), options.client?.(client) ?? client)
     return yield* f({ api, admin, user, url })
   }).pipe(Effect.provide(FakeHomeserver.layerServer(options.server)), Effect.provide(FetchHttpClient.layer))
 
@@ -49,11 +54,13 @@ export const withHarness = <A, E>(
 export const withClient = <A, E>(f: (client: HttpClient.HttpClient) => Effect.Effect<A, E>) =>
   Effect.flatMap(HttpClient.HttpClient, f).pipe(Effect.provide(FetchHttpClient.layer))
 
-/** A raw loopback server; `closed` counts sockets the client closed before the response finished. */
+/** A raw loopback server; `closedEarly` counts sockets the client closed before the response finished. */
 export interface RawServer {
   readonly url: string
   readonly requests: Array<{ method: string; url: string }>
   readonly closedEarly: () => number
+  /** Waits until the client has closed `count` responses early. */
+  readonly awaitClosedEarly: (count: number) => Effect.Effect<void>
 }
 
 export const rawServer = (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
@@ -61,10 +68,14 @@ export const rawServer = (handler: (req: IncomingMessage, res: ServerResponse) =
     Effect.async<RawServer & { close: () => void }>((resume) => {
       const requests: Array<{ method: string; url: string }> = []
       let closedEarly = 0
+      let waiters: Array<{ readonly count: number; readonly wake: () => void }> = []
       const server = createServer((req, res) => {
         requests.push({ method: req.method ?? "", url: req.url ?? "" })
         res.on("close", () => {
-          if (!res.writableFinished) closedEarly += 1
+          if (res.writableFinished) return
+          closedEarly += 1
+          for (const waiter of waiters.filter((w) => w.count <= closedEarly)) waiter.wake()
+          waiters = waiters.filter((w) => w.count > closedEarly)
         })
         handler(req, res)
       })
@@ -75,6 +86,11 @@ export const rawServer = (handler: (req: IncomingMessage, res: ServerResponse) =
             url: `http://127.0.0.1:${port}`,
             requests,
             closedEarly: () => closedEarly,
+            awaitClosedEarly: (count) =>
+              Effect.async<void>((wake) => {
+                if (closedEarly >= count) return wake(Effect.void)
+                waiters.push({ count, wake: () => wake(Effect.void) })
+              }),
             close: () => {
               server.closeAllConnections()
               server.close()
@@ -114,3 +130,23 @@ export const makeKeys = (count: number, rooms = 10) =>
 /** A backup version for `user` made directly in the fake's state. */
 export const newVersion = (admin: FakeHomeserverAdmin, userId: string) =>
   Effect.promise(() => admin.resetBackupAsOtherDevice(userId)).pipe(Effect.map((v) => Ids.BackupVersion.make(v)))
+
+/** Lets the event loop run (servers and fetch answer there); the TestClock does not move. */
+export const ioTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+
+/** Sleeps further off than this are request timeouts (60 s by default), which a driven test must never fire. */
+const HORIZON_MS = 10_000
+
+/** Runs `effect` to its end on the TestClock, moving the clock to each pending sleep (within the horizon) as it comes due. */
+export const driven = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    for (;;) {
+      const exit = fiber.unsafePoll()
+      if (exit !== null) return yield* exit
+      const now = yield* Clock.currentTimeMillis
+      const due = Chunk.filter(yield* TestClock.sleeps(), (at) => at - now <= HORIZON_MS)
+      if (Chunk.isNonEmpty(due)) yield* TestClock.setTime(Math.min(...due))
+      else yield* ioTurn
+    }
+  })
