@@ -20,12 +20,14 @@ import { openSecretStorage, type SecretStorageKeyInput } from "./OpenSecretStora
 import { createRecoveryKeyFromPassphrase, type GeneratedSecretStorageKey } from "./GeneratedKey.js"
 import type { Deps, RecoveryOptions } from "./RecoveryDeps.js"
 import type { DecryptionKeyDoesNotMatch, RecoveryError } from "./RecoveryError.js"
+import { type BackupKeyRead, readSessionBackupPrivateKey, type TypedSecret } from "./ReadBackupKey.js"
 import { RecoveryState, recoveryStateOf } from "./RecoveryState.js"
 import { gatherFacts, getSecretStorageStatus, type SecretStorageStatus } from "./RecoveryStatus.js"
 import { type Failure, SecretStorage } from "./SecretStorage.js"
 import type { SecretStorageError } from "./SecretStorageError.js"
 
 export type { BootstrapOptions } from "./Bootstrap.js"
+export type { BackupKeyRead, TypedSecret } from "./ReadBackupKey.js"
 export type { SecretStorageKeyInput } from "./OpenSecretStorage.js"
 export type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
 export type { RecoveryOptions } from "./RecoveryDeps.js"
@@ -43,6 +45,13 @@ export class Recovery extends Context.Tag("@matrix-backup/core/Recovery")<
     readonly bootstrapSecretStorage: <E = never>(
       options?: Setup.BootstrapOptions<E>,
     ) => Effect.Effect<void, Failure | RecoveryError | EngineError | E>
+    /**
+     * Reads the current backup's key with a recovery key or passphrase (from 4S, or the input as the backup key itself:
+     * older clients' recovery keys, legacy backup passphrases), checked against the backup; keeps nothing locally.
+     */
+    readonly readSessionBackupPrivateKey: (
+      input: TypedSecret,
+    ) => Effect.Effect<BackupKeyRead, Failure | RecoveryError | DecryptionKeyDoesNotMatch | RecoveryKeyError>
     /** Loads `m.megolm_backup.v1` from 4S, checks it against the server's backup, stores it; returns the version. */
     readonly loadSessionBackupPrivateKeyFromSecretStorage: () => Effect.Effect<string, Failure | RecoveryError | DecryptionKeyDoesNotMatch>
     /** Stores a backup key for `version` locally (emits `KeyBackupDecryptionKeyCached`; the engine re-checks). */
@@ -108,6 +117,7 @@ export const make = (options: RecoveryOptions = {}) =>
           ...(options.passphraseIterations === undefined ? {} : { iterations: options.passphraseIterations }),
         }),
       bootstrapSecretStorage: (opts = {}) => thenRefresh(Setup.bootstrapSecretStorage(deps, opts)),
+      readSessionBackupPrivateKey: (input) => readSessionBackupPrivateKey(deps, input),
       loadSessionBackupPrivateKeyFromSecretStorage: () => thenRefresh(Ops.loadSessionBackupPrivateKeyFromSecretStorage(deps)),
       storeSessionBackupPrivateKey: (key, version) => thenRefresh(Ops.storeSessionBackupPrivateKey(deps, key, version)),
       getSessionBackupPrivateKey: () => Ops.getSessionBackupPrivateKey(deps),

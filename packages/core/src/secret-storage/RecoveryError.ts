@@ -30,6 +30,8 @@ export class RecoveryError extends Data.TaggedError("RecoveryError")<{
     | "NoVersion"
     /** The local store failed. */
     | "Storage"
+    /** What the user gave opens neither Secret Storage nor the backup (a wrong recovery key or passphrase). */
+    | "SecretDoesNotOpenBackup"
   readonly detail?: string
 }> {
   override get message(): string {
