@@ -3,7 +3,7 @@
  * every failed key counted by reason (PROTOCOL.md §8.3, DESIGN.md §3).
  */
 import { KeyBackupRestore } from "@matrix-backup/core"
-import { Effect, type Redacted } from "effect"
+import { Effect } from "effect"
 import { toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
 
@@ -24,8 +24,6 @@ export interface RestoreOptions {
   readonly rooms?: ReadonlyArray<string>
   /** Batches decrypted at once. */
   readonly concurrency?: number
-  /** A legacy passphrase-derived backup key (the backup key is not in 4S). */
-  readonly legacyPassphrase?: Redacted.Redacted<string>
 }
 
 /** Rounds durations for display and JSON. */
@@ -43,12 +41,7 @@ export const restore = (progress: Progress, options: RestoreOptions = {}) =>
         if (p.stage === "load_keys") progress.set(p.successes + p.failures, p.total)
       },
     }
-    const result = yield* Effect.mapError(
-      options.legacyPassphrase === undefined
-        ? service.restoreKeyBackup(run)
-        : service.restoreKeyBackupWithPassphrase(options.legacyPassphrase, run),
-      toCliError,
-    )
+    const result = yield* Effect.mapError(service.restoreKeyBackup(run), toCliError)
     yield* progress.finish
     const seconds = (performance.now() - started) / 1000
     const failures = Object.fromEntries(Object.entries(result.failures).filter(([, n]) => n > 0))

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createWithNewSecretStorage } from "../backup/Create.js"
-import { openBackup } from "../backup/OpenBackup.js"
 import { restore, round } from "../backup/Restore.js"
+import { unlockAndKeep } from "../backup/Unlock.js"
 import { backUp } from "../backup/Upload.js"
 import { defineCommand } from "../args/Command.js"
 import * as Opt from "../args/Options.js"
@@ -93,8 +93,7 @@ const countVerified = (originals: ReadonlyArray<Original>) =>
 /** The second device: the recovery key opens 4S, everything is restored and checked. */
 const restorePhase = (mode: OutputMode, deviceId: string, recoveryKey: Redacted.Redacted<string>, originals: ReadonlyArray<Original>, concurrency: number) =>
   Effect.gen(function* () {
-    const opened = yield* openBackup({ _tag: "RecoveryKey", value: recoveryKey })
-    const version = "version" in opened ? opened.version : "?"
+    const { version } = yield* unlockAndKeep({ _tag: "RecoveryKey", value: recoveryKey })
     yield* say(mode, `${deviceId}: opened Secret Storage with that recovery key; restoring backup version ${version}`)
     const result = yield* restore(makeProgress("restore", originals.length, mode), { concurrency })
     return { ...result, verified: yield* countVerified(originals) }

@@ -5,8 +5,8 @@
 import { KeyBackupEngine } from "@matrix-backup/core"
 import { Effect, Option } from "effect"
 import { defineCommand } from "../args/Command.js"
-import { openBackup, type Opened } from "../backup/OpenBackup.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
+import { unlockAndKeep } from "../backup/Unlock.js"
 import { CliError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
@@ -31,27 +31,19 @@ const holdsKey = Effect.gen(function* () {
   return check.value.trustInfo.matchesDecryptionKey
 })
 
-/** Opens the backup with the secret given, the key this device holds, or a secret asked for. */
+/** Gives this device the backup's key: the secret given, the key it holds already, or a secret asked for. */
 const open = (input: SecretInput) =>
   Effect.gen(function* () {
     const given = yield* givenSecret(input)
-    if (given === undefined && (yield* holdsKey)) return { opened: { via: "HeldKey" } satisfies Opened, secret: undefined }
-    const secret = given ?? (yield* secretOrAsk(input))
-    return { opened: yield* openBackup(secret), secret }
+    if (given === undefined && (yield* holdsKey)) return
+    yield* unlockAndKeep(given ?? (yield* secretOrAsk(input)))
   })
 
 const run = (mode: OutputMode, o: SecretInput & { readonly room: ReadonlyArray<string>; readonly concurrency: number }) =>
   Effect.gen(function* () {
     const rooms = yield* Flags.roomIds(o.room)
-    const { opened, secret } = yield* open(o)
-    const progress = makeProgress("restore", 0, mode)
-    const legacy = opened.via === "LegacyPassphrase" && secret !== undefined ? { legacyPassphrase: secret.value } : {}
-    return yield* restoreKeys(progress, { rooms, concurrency: o.concurrency, ...legacy }).pipe(
-      Effect.catchIf(
-        (e) => opened.via === "LegacyPassphrase" && (e.code === "KeyMismatch" || e.code === "NoBackup"),
-        () => Effect.fail(new CliError({ code: "WrongPassphrase", message: "The passphrase does not open this account's key backup; check it, or use the recovery key" })),
-      ),
-    )
+    yield* open(o)
+    return yield* restoreKeys(makeProgress("restore", 0, mode), { rooms, concurrency: o.concurrency })
   })
 
 /** The `restore` command. */
