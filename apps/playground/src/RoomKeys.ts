@@ -2,7 +2,7 @@
  * Realistic Megolm room keys made in the page: a session export (version, index 0, a random 128-byte ratchet,
  * the session's Ed25519 signing key) whose signing key is the session id, from a few sender devices.
  */
-import { Base64, Curve25519, Ed25519, type RoomKey, SessionExport } from "@matrix-backup/core"
+import { Base64, Curve25519, Ed25519, RoomKey, SessionExport } from "@matrix-backup/core"
 
 const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n))
 
@@ -19,7 +19,7 @@ export const generateRoomKeys = (count: number, rooms = Math.max(1, Math.ceil(co
     return {
       roomId: roomIds[i % roomIds.length] ?? "!room:localhost",
       sessionId: Base64.encodeBase64(signing),
-      algorithm: "m.megolm.v1.aes-sha2",
+      algorithm: RoomKey.MEGOLM_V1_AES_SHA2,
       senderKey: sender.curve25519,
       sessionKey: SessionExport.makeSessionExport(0, random(128), signing),
       senderClaimedKeys: { ed25519: sender.ed25519 },

@@ -6,7 +6,7 @@
 import * as W from "@matrix-org/matrix-sdk-crypto-wasm"
 import type { Context } from "effect"
 import { Effect, Either, Redacted } from "effect"
-import { Base64, Bytes, CryptoBackend, Curve25519, Entropy, type MegolmBackupV1, SessionExport, WebCryptoX25519 } from "@matrix-backup/core"
+import { Base64, Bytes, CryptoBackend, Curve25519, Entropy, type MegolmBackupV1, RoomKey, SessionExport, WebCryptoX25519 } from "@matrix-backup/core"
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 10_000)
 const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? KEYS)
@@ -18,7 +18,7 @@ const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n
 const realisticPlaintext = (): Uint8Array =>
   Bytes.utf8Encode(
     JSON.stringify({
-      algorithm: "m.megolm.v1.aes-sha2",
+      algorithm: RoomKey.MEGOLM_V1_AES_SHA2,
       sender_key: Base64.encodeBase64(random(32)),
       session_key: SessionExport.makeSessionExport(0, random(128), random(32)),
       sender_claimed_keys: { ed25519: Base64.encodeBase64(random(32)) },

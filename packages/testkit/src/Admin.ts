@@ -1,5 +1,6 @@
 // FakeHomeserverAdmin: test-side control of the fake server (faults, direct state access, seeding).
 // `makeLocalAdmin` works on the in-memory core; `connectAdmin(url)` speaks `/_testkit/...` over HTTP.
+import { BackupInfo } from "@matrix-backup/core"
 import type { Fault } from "./server/Faults.js"
 import type { Homeserver, RequestLogEntry } from "./server/Homeserver.js"
 import { b64, generateKeyPair } from "./fixtures/NodeCrypto.js"
@@ -9,8 +10,8 @@ import { versionInfo } from "./server/routes/RoomKeyVersions.js"
 import type { User } from "./server/State.js"
 import { createBackup, findBackup } from "./server/State.js"
 
-/** The `m.megolm_backup.v1.curve25519-aes-sha2` algorithm name. */
-export const MEGOLM_BACKUP_V1 = "m.megolm_backup.v1.curve25519-aes-sha2"
+/** The `m.megolm_backup.v1.curve25519-aes-sha2` algorithm name (core's constant, under testkit's older name). */
+export const MEGOLM_BACKUP_V1 = BackupInfo.MEGOLM_BACKUP_V1_CURVE25519
 
 /** A `KeyBackupData` object as stored and served. */
 export interface KeyBackupData {

@@ -1,12 +1,12 @@
 // Benchmark steps shared by the BackupStore adapters' bench scripts (not tests): import, count,
 // take-and-mark, switch version, count again; prints one line per step. No vitest import, so scripts can use it.
-import { BackupStore, type RoomKey } from "@matrix-backup/core"
+import { BackupStore, RoomKey } from "@matrix-backup/core"
 import { Effect } from "effect"
 
 const key = (i: number): RoomKey.RoomKey => ({
   roomId: `!room${i % 500}:example.org`,
   sessionId: `session${String(i).padStart(8, "0")}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`,
-  algorithm: "m.megolm.v1.aes-sha2",
+  algorithm: RoomKey.MEGOLM_V1_AES_SHA2,
   senderKey: "7pJ8WzlQwXcM3J0mH0GkD9Gq1TjzUQ0fDqQ5tKzX3EI",
   sessionKey: `AQAAAA${"Ab3d".repeat(53)}${String(i).padStart(8, "0")}`,
   senderClaimedKeys: { ed25519: "b3Q2qJ7n0yS6bHfCq2hX4wE5rT8uI9oP0aSdFgHjKlM" },

@@ -2,7 +2,7 @@
  * Fixtures of the BackupStore conformance suite: deterministic room keys, a seeded generator and a
  * model of what the counts must be.
  */
-import type { BackupStore, RoomKey } from "@matrix-backup/core"
+import { type BackupStore, RoomKey } from "@matrix-backup/core"
 import { type Context, Effect, Stream } from "effect"
 
 /** The service the suite exercises. */
@@ -12,7 +12,7 @@ export type Store = Context.Tag.Service<BackupStore.BackupStore>
 export const roomKey = (room: string, session: string, firstKnownIndex: number, copy = "a"): RoomKey.RoomKey => ({
   roomId: `!${room}:example.org`,
   sessionId: session,
-  algorithm: "m.megolm.v1.aes-sha2",
+  algorithm: RoomKey.MEGOLM_V1_AES_SHA2,
   senderKey: "senderCurve25519Key",
   sessionKey: `AQAAAA${session}.${firstKnownIndex}.${copy}`,
   senderClaimedKeys: { ed25519: "senderEd25519Key" },

@@ -3,7 +3,7 @@
  * store's life: reopening the same storage and migrating from the previous schema (adapter hooks).
  */
 import { expect, it } from "@effect/vitest"
-import { BackupStore, type RoomKey } from "@matrix-backup/core"
+import { BackupInfo, BackupStore, type RoomKey } from "@matrix-backup/core"
 import { Effect, type Layer, Option, Redacted } from "effect"
 import { countsOf, manyKeys, Model, modelCounts, roomKey, seeded, type Store, uploadAll } from "./BackupStoreSuiteFixtures.js"
 
@@ -76,7 +76,7 @@ export const runLifecycle = (withStore: WithStore, hooks: Hooks) => {
     withStore((store) =>
       Effect.gen(function* () {
         expect(yield* store.getBackupState()).toEqual({ activeVersion: null, backupInfo: null })
-        const info = { algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data: { public_key: "abc" }, version: "3" }
+        const info = { algorithm: BackupInfo.MEGOLM_BACKUP_V1_CURVE25519, auth_data: { public_key: "abc" }, version: "3" }
         yield* store.setBackupState({ activeVersion: "3", backupInfo: info })
         expect(yield* store.getBackupState()).toEqual({ activeVersion: "3", backupInfo: info })
         yield* store.setBackupState({ activeVersion: null, backupInfo: null })

@@ -1,7 +1,7 @@
 // Fixtures cross-checked against @matrix-backup/core (an independent implementation): seeded entries
 // decrypt with core, broken entries fail the way they should, identities carry valid signatures.
 import { describe, expect, it } from "@effect/vitest"
-import { Curve25519, Ed25519, MegolmBackupV1, SessionExport, SignedJson } from "@matrix-backup/core"
+import { BackupInfo, Curve25519, Ed25519, MegolmBackupV1, SessionExport, SignedJson } from "@matrix-backup/core"
 import { Either } from "effect"
 import { randomBytes } from "node:crypto"
 import {
@@ -71,7 +71,7 @@ describe("fixtures", () => {
       expect(session_id).toBe(entry.sessionId)
     }
     const version = await server.current.admin.backupVersions(userId)
-    expect(version[0]).toMatchObject({ algorithm: MegolmBackupV1.MEGOLM_BACKUP_V1, auth_data: { public_key: backupPublicKeyFromPrivate(privateKey) } })
+    expect(version[0]).toMatchObject({ algorithm: BackupInfo.MEGOLM_BACKUP_V1_CURVE25519, auth_data: { public_key: backupPublicKeyFromPrivate(privateKey) } })
   })
 
   it("broken entries: each kind fails at the step it targets", () => {

@@ -10,8 +10,6 @@ import { Data, Either } from "effect"
 import { decodeBase64, encodeBase64 } from "../schema/Base64.js"
 import { constantTimeEqual, utf8Decode, utf8Encode, wipe } from "./Bytes.js"
 
-/** The 4S key and secret algorithm identifier. */
-export const SECRET_STORAGE_ALGORITHM_V1 = "m.secret_storage.v1.aes-hmac-sha2"
 /** IV length in bytes. */
 export const SECRET_STORAGE_IV_LENGTH = 16
 /** MAC length in bytes (full HMAC-SHA-256). */

@@ -9,8 +9,6 @@ import { constantTimeEqual, wipe } from "./Bytes.js"
 import { HMAC_SHA256_LENGTH, HmacSha256 } from "./HmacSha256.js"
 import { CURVE25519_KEY_LENGTH, publicKeyFromPrivateKey, sharedSecret } from "./Curve25519.js"
 
-/** The backup algorithm identifier. */
-export const MEGOLM_BACKUP_V1 = "m.megolm_backup.v1.curve25519-aes-sha2"
 /** Bytes of the (truncated) backup MAC. */
 export const BACKUP_MAC_LENGTH = 8
 

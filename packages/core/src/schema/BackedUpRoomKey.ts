@@ -6,9 +6,8 @@ import { Data, Either, ParseResult, Predicate, Redacted, Schema } from "effect"
 import { decodeBase64OfLength } from "./Base64.js"
 import { isJsonKey, JsonKey } from "./Json.js"
 import type { JsonObject } from "./Json.js"
+import { MEGOLM_V1_AES_SHA2 } from "./RoomKey.js"
 
-/** The room-key algorithm stored inside backups. */
-export const MEGOLM_V1_AES_SHA2 = "m.megolm.v1.aes-sha2"
 /** Shared-history flag as the spec names it (v1.19). */
 export const SHARED_HISTORY = "shared_history"
 /** Shared-history flag as matrix-rust-sdk writes and reads it; the one we write. */

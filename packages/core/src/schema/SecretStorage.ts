@@ -16,6 +16,8 @@ export const DEFAULT_KEY_EVENT_TYPE = "m.secret_storage.default_key"
 export const KEY_EVENT_TYPE_PREFIX = "m.secret_storage.key."
 /** 4S secret (and `m.secret.send` name) holding the backup key. */
 export const MEGOLM_BACKUP_SECRET = "m.megolm_backup.v1"
+/** The cross-signing private keys js-sdk keeps in 4S (and checks and blanks) besides the backup key. */
+export const CROSS_SIGNING_SECRETS = ["m.cross_signing.master", "m.cross_signing.user_signing", "m.cross_signing.self_signing"] as const
 /** Account-data type of the user's backup preference (spec v1.19). */
 export const KEY_BACKUP_EVENT_TYPE = "m.key_backup"
 /** Unstable backup preference that matrix-rust-sdk also writes. */

@@ -4,7 +4,7 @@
  */
 import { Effect, Option } from "effect"
 import type { EngineError } from "../backup/EngineError.js"
-import { BACKUP_DISABLED_EVENT_TYPE, KEY_BACKUP_EVENT_TYPE, keyEventType, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import { BACKUP_DISABLED_EVENT_TYPE, CROSS_SIGNING_SECRETS, KEY_BACKUP_EVENT_TYPE, keyEventType, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
 import { loadSessionBackupPrivateKeyFromSecretStorage, localKeyMatches, saveBackupKeyToStorage } from "./BackupKeyOps.js"
 import { type Deps, serverBackup } from "./RecoveryDeps.js"
@@ -20,9 +20,6 @@ export interface BootstrapOptions<E = never> {
   /** Make a new backup through the engine's `resetKeyBackup` (which stores its key in 4S). */
   readonly setupNewKeyBackup?: boolean
 }
-
-/** The 4S secrets js-sdk checks and blanks besides the backup key. */
-export const CROSS_SIGNING_SECRETS = ["m.cross_signing.master", "m.cross_signing.user_signing", "m.cross_signing.self_signing"] as const
 
 const hasAesDefaultKey = (deps: Deps) =>
   Effect.map(deps.secretStorage.getKey(), Option.exists(([, info]) => info._tag === "AesHmacSha2"))
