@@ -91,10 +91,16 @@ describe("on a terminal", () => {
     expect(JSON.parse(readFileSync(join(dir, "out.json"), "utf8"))).toMatchObject({ keys: 3000, verified: 3000 })
   })
 
-  it("help fits the terminal's width", async () => {
+  it("help fits the terminal's width and has no colour codes, on a terminal or piped", async () => {
+    const ESC = String.fromCharCode(27)
     for (const args of [["--help"], ["export", "--help"]]) {
+      const piped = await cli(args, { NO_COLOR: "1" })
+      expect(piped.stdout).toMatch(/^matrix-backup/)
+      expect(piped.stdout).not.toContain(ESC)
+      expect(piped.stdout).not.toMatch(/A true or false value|--wizard|--completions|--log-level/)
       const run = await inTerminal(args, { columns: 50 })
       expect(run.code).toBe(0)
+      expect(run.screen).not.toContain(ESC)
       for (const line of screenLines(run.screen)) expect(line.length, line).toBeLessThanOrEqual(50)
     }
   })

@@ -51,10 +51,11 @@ export const askSecret = (question: string): Effect.Effect<string, CliError> =>
         else if (ch >= " ") value += ch
       }
     }
-    process.stderr.write(question)
+    // Echo goes off before the question shows, so nothing typed after seeing it can be echoed.
     input.setRawMode(true)
     input.resume()
     input.on("data", onData)
+    process.stderr.write(question)
     return Effect.sync(() => {
       input.off("data", onData)
       input.setRawMode(false)
