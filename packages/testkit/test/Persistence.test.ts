@@ -1,7 +1,7 @@
 // Persistence: with a data file, state survives a restart; files are replaced atomically and a file
 // that is not a state file is refused with a clear error.
-import { describe, expect, it } from "@effect/vitest"
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { describe, expect, it, vi } from "@effect/vitest"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { generateRoomKeys, registerUser, seedBackup, startFakeHomeserver } from "../src/index.js"
@@ -39,8 +39,8 @@ describe("persistence", () => {
     const server = await startFakeHomeserver({ dataFile })
     try {
       await registerUser(server.url, { username: "early" })
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      expect(readFileSync(dataFile, "utf8")).toContain("@early:localhost")
+      // The write comes when the debounce timer fires: wait for it, not for a guessed time.
+      await vi.waitFor(() => expect(existsSync(dataFile) && readFileSync(dataFile, "utf8")).toContain("@early:localhost"), { timeout: 5000, interval: 10 })
     } finally {
       await server.stop()
     }
