@@ -2,12 +2,13 @@
  * `KeyBackupRestore`: js-sdk's `restoreKeyBackup` and `restoreKeyBackupWithPassphrase` as an Effect
  * service, streaming, resumable and with per-key failure reasons (PROTOCOL.md §8.3, DESIGN.md §3).
  */
-import { Context, Effect, Layer, Stream } from "effect"
+import { Context, Effect, Layer, Option, Stream } from "effect"
 import type { Redacted } from "effect"
 import { BackupEvents, CryptoEvent } from "../services/BackupEvents.js"
 import { BackupStore } from "../services/BackupStore.js"
 import { CryptoBackend } from "../services/CryptoBackend.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
+import { fromBackupStore, RoomKeySink } from "../services/RoomKeySink.js"
 import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
 import { RestoreError } from "./RestoreError.js"
 import type { PipelineOptions } from "./RestorePipeline.js"
@@ -21,6 +22,8 @@ export interface RestoreOptions extends PipelineOptions {
   readonly onProgress?: (progress: ImportRoomKeyProgressData) => void
   /** Aborting stops the restore promptly with `RestoreError { reason: "Aborted" }`; it stays resumable. */
   readonly signal?: AbortSignal
+  /** Where this run delivers its keys; default the layer's `RoomKeySink` if one is provided, else the BackupStore. */
+  readonly sink?: RoomKeySink["Type"]
 }
 
 /** One element of `restoreKeyBackupStream`: progress, then the result. */
@@ -75,17 +78,19 @@ export const make = Effect.gen(function* () {
   const store = yield* BackupStore
   const backend = yield* CryptoBackend
   const events = yield* BackupEvents
+  const sink = Option.getOrElse(yield* Effect.serviceOption(RoomKeySink), () => fromBackupStore(store))
   const lock = yield* Effect.makeSemaphore(1)
-  const deps = { api, store, backend }
   const run = (
     target: Effect.Effect<RestoreTarget, RestoreError>,
     options: RestoreOptions,
     report: (progress: ImportRoomKeyProgressData) => void,
-  ) =>
-    abortable(
+  ) => {
+    const deps = { api, sink: options.sink ?? sink, backend }
+    return abortable(
       options.signal,
       lock.withPermits(1)(Effect.flatMap(target, (checked) => runPipeline(deps, checked, options, report))),
     ).pipe(Effect.withSpan("KeyBackupRestore.restoreKeyBackup"))
+  }
   const fromPassphrase = (passphrase: Redacted.Redacted<string>) =>
     Effect.tap(deriveFromPassphrase(api, store, backend, passphrase), (target) =>
       events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version: target.version }),
@@ -108,6 +113,6 @@ export const make = Effect.gen(function* () {
   return service
 })
 
-/** The service over HomeserverApi, BackupStore, CryptoBackend and BackupEvents. */
+/** The service over HomeserverApi, BackupStore, CryptoBackend and BackupEvents (and a `RoomKeySink`, if provided). */
 export const layer: Layer.Layer<KeyBackupRestore, never, HomeserverApi | BackupStore | CryptoBackend | BackupEvents> =
   Layer.effect(KeyBackupRestore, make)

@@ -2,8 +2,9 @@
  * Running totals of one restore and the progress reports they produce (js-sdk's `load_keys` stage):
  * `total` starts at the server's count and ends as the number of sessions actually seen.
  */
-import type { FailureReason, ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
-import { emptyFailureCounts, totalFailures } from "./RestoreError.js"
+import type { FailedEntry } from "./DecryptEntries.js"
+import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
+import { emptyFailureCounts, MAX_LISTED_FAILURES, totalFailures } from "./RestoreError.js"
 
 /** Mutable counters, touched by one pipeline stage at a time. */
 export class RestoreCounters {
@@ -11,6 +12,7 @@ export class RestoreCounters {
   private skipped = 0
   private importedCount = 0
   private readonly failures = emptyFailureCounts()
+  private readonly failed: Array<FailedEntry> = []
 
   constructor(
     private readonly expected: number,
@@ -28,9 +30,12 @@ export class RestoreCounters {
     return isNew
   }
 
-  /** Counts per-key failures of a batch. */
-  addFailures(failed: ReadonlyArray<{ readonly reason: FailureReason }>): void {
-    for (const { reason } of failed) this.failures[reason]++
+  /** Counts per-key failures of a batch and lists the first `MAX_LISTED_FAILURES`. */
+  addFailures(failed: ReadonlyArray<FailedEntry>): void {
+    for (const entry of failed) {
+      this.failures[entry.reason]++
+      if (this.failed.length < MAX_LISTED_FAILURES) this.failed.push(entry)
+    }
   }
 
   /** Counts a stored batch and reports. */
@@ -59,6 +64,6 @@ export class RestoreCounters {
   finish(): KeyBackupRestoreResult {
     const failures = { ...this.failures }
     this.sink({ stage: "load_keys", total: this.seen, successes: this.importedCount + this.skipped, failures: totalFailures(failures) })
-    return { total: this.seen, imported: this.importedCount, skipped: this.skipped, failures }
+    return { total: this.seen, imported: this.importedCount, skipped: this.skipped, failures, failed: [...this.failed] }
   }
 }

@@ -5,6 +5,8 @@
 import { Data } from "effect"
 import type { StorageError } from "../store/StorageError.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
+import type { RoomKeySinkError } from "../services/RoomKeySink.js"
+import type { FailedEntry } from "./DecryptEntries.js"
 
 /** Why one backed-up key was not imported. Counted, never fatal (except `StoreFailure`, which stops the run). */
 export type FailureReason =
@@ -63,16 +65,20 @@ export const emptyFailureCounts = (): Record<FailureReason, number> => ({
 /** Sum of all failure counts. */
 export const totalFailures = (counts: FailureCounts): number => FAILURE_REASONS.reduce((sum, reason) => sum + counts[reason], 0)
 
+/** How many failed entries a result lists (the counts cover them all; `onFailure` sees every one). */
+export const MAX_LISTED_FAILURES = 100
+
 /**
  * What a restore did. `total` is the number of sessions the server sent; `imported` those this run
  * stored; `skipped` those in rooms an interrupted earlier run had completed. `total = imported + skipped +
- * sum(failures)`.
+ * sum(failures)`. `failed` lists the first `MAX_LISTED_FAILURES` entries that failed to decrypt or decode.
  */
 export interface KeyBackupRestoreResult {
   readonly total: number
   readonly imported: number
   readonly skipped: number
   readonly failures: FailureCounts
+  readonly failed: ReadonlyArray<FailedEntry>
 }
 
 /** matrix-js-sdk's `ImportRoomKeyProgressData`. */
@@ -95,11 +101,11 @@ export class RestoreError extends Data.TaggedError("RestoreError")<{
     | "NotPassphraseBackup"
     /** The homeserver failed (connection reset, 5xx after retries, ...): the run is resumable. */
     | "HomeserverFailure"
-    /** The store failed: the run is resumable. */
+    /** The store (or the restore's sink) failed: the run is resumable. */
     | "StoreFailure"
     /** The caller's AbortSignal fired: the run is resumable. */
     | "Aborted"
   readonly version?: string
-  readonly cause?: HomeserverApiError | StorageError
+  readonly cause?: HomeserverApiError | StorageError | RoomKeySinkError
   readonly message: string
 }> {}

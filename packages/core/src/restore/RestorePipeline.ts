@@ -1,14 +1,15 @@
 /**
  * The restore itself: sessions stream from the server, are decrypted in bounded batches with bounded
- * concurrency, and are imported batch by batch with a per-room checkpoint in the same transaction
- * (DESIGN.md §3, PROTOCOL.md §8.3, §8.4). Nothing holds the whole backup in memory.
+ * concurrency, and are handed to a `RoomKeySink` batch by batch with the rooms each completes (the store sink
+ * keeps them as a checkpoint in the same transaction; DESIGN.md §3, PROTOCOL.md §8.3, §8.4). Nothing holds the
+ * whole backup in memory.
  */
 import { Effect, Stream } from "effect"
-import type { BackupStore } from "../services/BackupStore.js"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
-import type { StorageError } from "../store/StorageError.js"
+import type { RoomKeySink, SinkError } from "../services/RoomKeySink.js"
+import type { FailedEntry } from "./DecryptEntries.js"
 import { backupEntries, type DecryptedChunk, decryptInBatches, DEFAULT_BATCH_SIZE } from "./DecryptedBackup.js"
 import { RestoreCounters } from "./RestoreCounters.js"
 import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
@@ -23,20 +24,33 @@ export interface PipelineOptions {
   readonly rooms?: ReadonlyArray<string>
   readonly batchSize?: number
   readonly concurrency?: number
+  /** Called synchronously with every entry that fails to decrypt or decode, as its batch is done; exceptions are ignored. */
+  readonly onFailure?: (failure: FailedEntry & { readonly version: string }) => void
 }
 
 /** The services one run uses. */
 export interface PipelineDeps {
   readonly api: HomeserverApi["Type"]
-  readonly store: BackupStore["Type"]
+  readonly sink: RoomKeySink["Type"]
   readonly backend: CryptoBackend["Type"]
 }
 
 const homeserverFailure = (version: string) => (cause: HomeserverApiError) =>
   new RestoreError({ reason: "HomeserverFailure", version, cause, message: "Downloading the backup failed; run the restore again to resume" })
 
-const storeFailure = (version: string, cause: StorageError) =>
+const storeFailure = (version: string, cause: SinkError) =>
   new RestoreError({ reason: "StoreFailure", version, cause, message: "Importing keys failed; run the restore again to resume" })
+
+const notifier = (version: string, onFailure: PipelineOptions["onFailure"]) => (failures: ReadonlyArray<FailedEntry>) => {
+  if (onFailure === undefined) return
+  for (const failure of failures) {
+    try {
+      onFailure({ ...failure, version })
+    } catch {
+      // A throwing observer must not break the restore.
+    }
+  }
+}
 
 /**
  * Rooms a batch completes. The stream is ordered room by room, so every room of the batch but its last
@@ -59,10 +73,11 @@ export const runPipeline = (
   report: (progress: ImportRoomKeyProgressData) => void,
 ): Effect.Effect<KeyBackupRestoreResult, RestoreError> =>
   Effect.gen(function* () {
-    const { api, store, backend } = deps
+    const { api, sink, backend } = deps
+    const notify = notifier(target.version, options.onFailure)
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE))
     report({ stage: "fetch" })
-    const done = yield* Effect.mapError(store.getRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
+    const done = yield* Effect.mapError(sink.completedRooms(target.version), (e) => storeFailure(target.version, e))
     // The version's count covers the whole backup; a per-room restore learns its total as it goes.
     const counters = new RestoreCounters(options.rooms === undefined ? target.count : 0, batchSize, report)
     counters.report()
@@ -71,9 +86,9 @@ export const runPipeline = (
       const rooms = completedRooms(previousLast, entries)
       previousLast = entries[entries.length - 1]?.roomId ?? previousLast
       counters.addFailures(decrypted.failures)
+      notify(decrypted.failures)
       if (decrypted.keys.length === 0 && rooms.length === 0) return Effect.sync(() => counters.report())
-      const checkpoint = rooms.length > 0 ? { checkpoint: { version: target.version, rooms } } : {}
-      return store.upsertRoomKeys(decrypted.keys, { backedUpTo: target.version, ...checkpoint }).pipe(
+      return sink.importBatch({ version: target.version, keys: decrypted.keys, completedRooms: rooms }).pipe(
         Effect.tapError(() => Effect.sync(() => counters.storeFailed(decrypted.keys.length))),
         Effect.mapError((e) => storeFailure(target.version, e)),
         Effect.tap(() => Effect.sync(() => counters.imported(decrypted.keys.length))),
@@ -94,7 +109,7 @@ export const runPipeline = (
     )
     if (downloadFailure !== undefined) return yield* Effect.fail(downloadFailure)
     if (options.rooms === undefined) {
-      yield* Effect.mapError(store.clearRestoreCheckpoint(target.version), (e) => storeFailure(target.version, e))
+      yield* Effect.mapError(sink.restoreFinished(target.version), (e) => storeFailure(target.version, e))
     }
     return counters.finish()
   })

@@ -38,18 +38,24 @@ export const curve25519AuthData = (info: KeyBackupInfo, version: string): Effect
 const mismatch = (version: string) =>
   new RestoreError({ reason: "DecryptionKeyDoesNotMatch", version, message: "The key backup on the server does not match the decryption key" })
 
-/** Checks a server version against a private key; fails with the typed reasons of §8.3. */
+/**
+ * Checks a server version (the current one when `version` is undefined) against a private key; fails with the typed
+ * reasons of §8.3.
+ */
 export const checkVersion = (
   api: HomeserverApi["Type"],
-  version: string,
+  version: string | undefined,
   privateKey: Redacted.Redacted<Uint8Array>,
 ): Effect.Effect<RestoreTarget, RestoreError> =>
   Effect.gen(function* () {
-    const branded = BackupVersion.make(version)
-    const info = yield* Effect.mapError(api.getBackupVersion(branded), homeserverFailure(version))
-    const authData = yield* curve25519AuthData(info, version)
-    if (!isBackupKeyFor(Redacted.value(privateKey), authData.public_key)) return yield* Effect.fail(mismatch(version))
-    return { version: branded, privateKey, count: info.count ?? 0 }
+    const info = yield* Effect.mapError(api.getBackupVersion(version === undefined ? undefined : BackupVersion.make(version)), homeserverFailure(version))
+    const found = version ?? info.version
+    if (found === undefined) {
+      return yield* Effect.fail(new RestoreError({ reason: "BackupVersionNotFound", message: "The server's backup info has no version" }))
+    }
+    const authData = yield* curve25519AuthData(info, found)
+    if (!isBackupKeyFor(Redacted.value(privateKey), authData.public_key)) return yield* Effect.fail(mismatch(found))
+    return { version: BackupVersion.make(found), privateKey, count: info.count ?? 0 }
   })
 
 /** The cached key and its version, checked against the server. */
@@ -67,11 +73,10 @@ export const resolveTarget = (
 
 /**
  * Derives a legacy passphrase backup key (PBKDF2-SHA-512 over `private_key_salt`, `private_key_iterations`,
- * `private_key_bits` or 256) for the latest server version, checks it against the public key and caches it.
+ * `private_key_bits` or 256) for the latest server version and checks it against the public key. Keeps nothing.
  */
-export const deriveFromPassphrase = (
+export const derivePassphraseKey = (
   api: HomeserverApi["Type"],
-  store: BackupStore["Type"],
   backend: CryptoBackend["Type"],
   passphrase: Redacted.Redacted<string>,
 ): Effect.Effect<RestoreTarget, RestoreError> =>
@@ -88,6 +93,16 @@ export const deriveFromPassphrase = (
     }
     const privateKey = yield* backend.pbkdf2Sha512(passphrase, salt, iterations, authData.private_key_bits ?? 256)
     if (!isBackupKeyFor(Redacted.value(privateKey), authData.public_key)) return yield* Effect.fail(mismatch(version))
-    yield* Effect.mapError(store.storeBackupDecryptionKey(privateKey, version), storeFailure)
     return { version, privateKey, count: info.count ?? 0 }
   })
+
+/** `derivePassphraseKey`, then caches the key in the store. */
+export const deriveFromPassphrase = (
+  api: HomeserverApi["Type"],
+  store: BackupStore["Type"],
+  backend: CryptoBackend["Type"],
+  passphrase: Redacted.Redacted<string>,
+): Effect.Effect<RestoreTarget, RestoreError> =>
+  Effect.tap(derivePassphraseKey(api, backend, passphrase), (target) =>
+    Effect.mapError(store.storeBackupDecryptionKey(target.privateKey, target.version), storeFailure),
+  )
