@@ -20,11 +20,19 @@ import { columnsOf } from "./terminal/Terminal.js"
 /** Every subcommand, in the order help lists them. */
 export const commands: ReadonlyArray<Command> = [demoCommand, statusCommand, create, restore, exportKeys, importKeys, remove]
 
-/** The version in this package's package.json. */
-export const version = (): string => {
-  const parsed: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-  return typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "string" ? parsed.version : "unknown"
+const versionIn = (url: URL): string | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(url, "utf8"))
+    const ours = typeof parsed === "object" && parsed !== null && "name" in parsed && parsed.name === "@matrix-backup/cli"
+    return ours && "version" in parsed && typeof parsed.version === "string" ? parsed.version : undefined
+  } catch {
+    return undefined
+  }
 }
+
+/** The version in this package's package.json, found above this module (dist/, or dist/bundle/ when bundled). */
+export const version = (): string =>
+  versionIn(new URL("../package.json", import.meta.url)) ?? versionIn(new URL("../../package.json", import.meta.url)) ?? "unknown"
 
 const write = (stream: NodeJS.WriteStream, text: string) => Effect.sync(() => void stream.write(text))
 

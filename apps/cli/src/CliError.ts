@@ -3,7 +3,7 @@
  * what happened and what to do next. `toCliError` maps every typed failure a command can meet, by its tag and
  * exhaustively: a new error type in `CommandError` does not compile until it has its words here.
  */
-import type { BackupStore, HomeserverError, KeyBackupEngine, Recovery, RecoveryKey, RestoreError, SecretStorageService } from "@matrix-backup/core"
+import { type BackupStore, HomeserverError, type KeyBackupEngine, type Recovery, type RecoveryKey, type RestoreError, type SecretStorageService } from "@matrix-backup/core"
 import { Data, Match } from "effect"
 
 /** A failure as the command line reports it (`{"error": {"code", "message"}}` with `--json`). */
@@ -116,7 +116,7 @@ export const toCliError = (error: CommandError): CliError =>
       RecoveryError: (e) => (e.reason === "NoBackup" ? noBackup() : e.reason === "Storage" ? storage() : secretStorage()),
       DecryptionKeyDoesNotMatch: () =>
         fail("KeyMismatch", "The key in Secret Storage is not the key of the backup on the homeserver (the backup was replaced?); `matrix-backup status` says more"),
-      RestoreError: (e) => (e.cause !== undefined && e.cause._tag !== "StorageError" && e.cause._tag !== "BackupNotFound" && e.reason !== "HomeserverFailure" ? homeserver(e.cause) : restore(e)),
+      RestoreError: (e) => (e.reason !== "HomeserverFailure" && HomeserverError.isHomeserverApiError(e.cause) && e.cause._tag !== "BackupNotFound" ? homeserver(e.cause) : restore(e)),
       StorageError: storage,
       EngineError: engine,
       SteadyStateError: () => fail("NotUploaded", "Not every key could be backed up; the rest stay waiting on this device, run the command again to retry"),

@@ -112,7 +112,7 @@ describe("status explains its verdicts", () => {
 
 describe("--json output is for pipes", () => {
   it("a pipe reads exactly one JSON document from stdout", { timeout: 60_000 }, async () => {
-    const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js")
+    const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bundle", "matrix-backup.js")
     const parse = `${JSON.stringify(process.execPath)} -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(Object.keys(JSON.parse(s)).join(",")))'`
     const piped = await new Promise<string>((resolve, reject) =>
       execFile("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} demo --keys 300 --json | ${parse}`], (error, stdout) =>

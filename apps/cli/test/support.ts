@@ -1,4 +1,4 @@
-// Runs the built `matrix-backup` (node dist/bin.js) as a child process and checks the output contract.
+// Runs the built `matrix-backup` (node dist/bundle/matrix-backup.js, as `bin` and `pnpm matrix-backup` do) as a child process and checks the output contract.
 import { execFile } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -6,7 +6,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js")
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bundle", "matrix-backup.js")
 
 /** What one run printed and how it exited. */
 export interface CliRun {

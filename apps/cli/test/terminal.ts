@@ -4,7 +4,7 @@ import { spawn } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js")
+const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bundle", "matrix-backup.js")
 
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`
 

@@ -1,0 +1,32 @@
+/* global console, process, URL */
+// Bundles the command into dist/bundle/: matrix-backup.js (what `bin` and `pnpm matrix-backup` run) and the decryption
+// worker beside it. One tree-shaken file loads far faster than the packages' module graphs (effect's index alone loads
+// every module of effect); better-sqlite3 stays outside (a native addon).
+import { build } from "esbuild"
+import { fileURLToPath } from "node:url"
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+
+try {
+  await build({
+    entryPoints: [
+      { in: here("../src/bin.ts"), out: "matrix-backup" },
+      { in: here("../src/DecryptWorkerEntry.ts"), out: "DecryptWorkerMain" },
+    ],
+    outdir: here("../dist/bundle"),
+    bundle: true,
+    minify: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["better-sqlite3"],
+    // The workspace's TypeScript sources, so the bundle never depends on another package's build order.
+    conditions: ["@matrix-backup/source"],
+    // Some dependencies call require(); an ES module has none of its own.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: "warning",
+  })
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
+}
