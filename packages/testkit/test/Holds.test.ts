@@ -80,14 +80,27 @@ describe("hold faults", () => {
     await expect(admin.awaitHeld(other)).rejects.toThrow(/404/)
   })
 
-  it("stopping the server does not wait for held requests", async () => {
+  it("stopping the server does not wait for held requests, and their handlers never run", async () => {
     const other = await startFakeHomeserver()
     const id = await other.admin.injectFault({ kind: "hold", match: { path: "/versions" } })
     const held = call(other.url, "GET", "/_matrix/client/versions")
     await other.admin.awaitHeld(id)
     await other.stop()
-    // The connection closes with the server: the request settles (here or in the client) instead of hanging.
+    // The connection closes with the server: the request settles (here, or in the client) instead of hanging.
     await Promise.allSettled([held])
+
+    const fake = createInProcessHomeserver()
+    const user = await registerUser(fake.url, { fetch: fake.fetch })
+    const hold = await fake.admin.injectFault({ kind: "hold", match: { method: "PUT", path: "/account_data/" } })
+    const put = fake.fetch(`${fake.url}${v3(`/user/${encodeURIComponent(user.userId)}/account_data/m.late`)}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${user.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ late: true }),
+    })
+    await fake.admin.awaitHeld(hold)
+    await fake.stop()
+    expect((await put).status).toBe(503)
+    expect(await fake.admin.accountData(user.userId, "m.late")).toBeUndefined()
   })
 
   it("holds in process too", async () => {

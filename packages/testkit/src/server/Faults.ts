@@ -1,5 +1,6 @@
 // Fault injection: which requests a fault hits (method, path, `times`, `nth`) and what it does:
 // delay, hold, 429, 5xx before the handler runs; slow, held or cut response bodies after it ran.
+import type { HoldOutcome } from "./Holds.js"
 import { Holds } from "./Holds.js"
 import type { CoreResponse } from "./Http.js"
 import { ConnectionReset, json } from "./Http.js"
@@ -37,8 +38,8 @@ interface ActiveFault {
   fired: number
 }
 
-/** Waits at a hold fault's gate until the test releases it. */
-export type HoldAt = (fault: Fault) => Promise<void>
+/** Waits at a hold fault's gate until the test releases it (or the client or the server goes away). */
+export type HoldAt = (fault: Fault) => Promise<HoldOutcome>
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -77,15 +78,15 @@ export class FaultSet {
     this.holds.clear()
   }
 
-  /** Lets every held request go on and forgets the gates (the server is stopping). */
-  releaseHolds(): void {
-    this.holds.clear()
+  /** Abandons every held request, which then never reaches its handler, and forgets the gates (the server is stopping). */
+  abandonHolds(): void {
+    this.holds.clear("abandoned")
   }
 
   /** Waits at `fault`'s gate (if it is still in force) until released or until `signal` aborts. */
-  holdAt(fault: Fault, signal: AbortSignal | undefined): Promise<void> {
+  holdAt(fault: Fault, signal: AbortSignal | undefined): Promise<HoldOutcome> {
     const active = this.faults.find((candidate) => candidate.fault === fault)
-    return active === undefined ? Promise.resolve() : this.holds.wait(active.id, signal)
+    return active === undefined ? Promise.resolve("released") : this.holds.wait(active.id, signal)
   }
 
   /** Resolves with the number held now, once `count` requests in total have reached hold fault `id`. */
@@ -120,11 +121,14 @@ export class FaultSet {
   }
 }
 
+/** The answer to a held request whose client or server went away: nobody reads it, and the handler never runs. */
+const abandoned = (): CoreResponse => json(503, { errcode: "M_UNKNOWN", error: "Request abandoned while held" })
+
 /** Runs the faults that act before the handler: a delay, or a response instead of the handler. */
 export const beforeHandler = async (faults: ReadonlyArray<Fault>, holdAt: HoldAt): Promise<CoreResponse | undefined> => {
   for (const fault of faults) {
     if (fault.kind === "latency") await sleep(fault.ms)
-    if (fault.kind === "hold" && fault.afterBytes === undefined) await holdAt(fault)
+    if (fault.kind === "hold" && fault.afterBytes === undefined && (await holdAt(fault)) === "abandoned") return abandoned()
   }
   for (const fault of faults) {
     if (fault.kind === "rateLimit") {
@@ -168,7 +172,7 @@ async function* slow(body: CoreResponse["body"], size: number, delayMs: number):
   }
 }
 
-async function* held(body: CoreResponse["body"], afterBytes: number, wait: () => Promise<void>): AsyncIterable<Uint8Array> {
+async function* held(body: CoreResponse["body"], afterBytes: number, wait: () => Promise<HoldOutcome>): AsyncIterable<Uint8Array> {
   let sent = 0
   let waited = false
   for await (const chunk of chunks(body)) {
@@ -179,11 +183,11 @@ async function* held(body: CoreResponse["body"], afterBytes: number, wait: () =>
       continue
     }
     if (room > 0) yield chunk.subarray(0, room)
-    await wait()
+    if ((await wait()) === "abandoned") throw new ConnectionReset()
     waited = true
     if (chunk.byteLength > room) yield chunk.subarray(room)
   }
-  if (!waited) await wait()
+  if (!waited && (await wait()) === "abandoned") throw new ConnectionReset()
 }
 
 async function* cut(body: CoreResponse["body"], afterBytes: number): AsyncIterable<Uint8Array> {

@@ -1,6 +1,9 @@
 // The gates of "hold" faults: a request that reaches one waits until the test releases it, so a test can
 // act while a request is known to be in flight instead of guessing with latency and sleeps.
 
+/** How a wait ended: released by the test, or abandoned (the client left, the server is stopping). */
+export type HoldOutcome = "released" | "abandoned"
+
 interface Waiter {
   readonly count: number
   readonly resolve: (held: number) => void
@@ -10,7 +13,7 @@ interface Waiter {
 interface Gate {
   /** Requests that reached the gate so far, released or not. */
   arrived: number
-  held: Array<() => void>
+  held: Array<(outcome: HoldOutcome) => void>
   waiters: Array<Waiter>
 }
 
@@ -27,18 +30,19 @@ export class Holds {
     return gate
   }
 
-  /** Waits at gate `id` until it is released, or until `signal` aborts (the client left). */
-  wait(id: string, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted === true) return Promise.resolve()
+  /** Waits at gate `id` until it is released, or abandoned when `signal` aborts (the client left). */
+  wait(id: string, signal: AbortSignal | undefined): Promise<HoldOutcome> {
+    if (signal?.aborted === true) return Promise.resolve("abandoned")
     const gate = this.gate(id)
     return new Promise((resolve) => {
-      const done = (): void => {
+      const done = (outcome: HoldOutcome): void => {
         gate.held = gate.held.filter((release) => release !== done)
-        signal?.removeEventListener("abort", done)
-        resolve()
+        signal?.removeEventListener("abort", onAbort)
+        resolve(outcome)
       }
+      const onAbort = (): void => done("abandoned")
       gate.held.push(done)
-      signal?.addEventListener("abort", done)
+      signal?.addEventListener("abort", onAbort)
       gate.arrived += 1
       for (const waiter of gate.waiters.filter((w) => w.count <= gate.arrived)) waiter.resolve(gate.held.length)
       gate.waiters = gate.waiters.filter((w) => w.count > gate.arrived)
@@ -52,22 +56,22 @@ export class Holds {
     return new Promise((resolve, reject) => gate.waiters.push({ count, resolve, reject }))
   }
 
-  /** Lets every request held at gate `id` go on; returns how many there were. */
-  release(id: string): number {
+  /** Ends every wait at gate `id` with `outcome` ("released": the requests go on); returns how many there were. */
+  release(id: string, outcome: HoldOutcome = "released"): number {
     const held = [...(this.gates.get(id)?.held ?? [])]
-    for (const release of held) release()
+    for (const release of held) release(outcome)
     return held.length
   }
 
-  /** Releases gate `id` and forgets it; callers still waiting for it are told the fault is gone. */
-  remove(id: string): void {
-    this.release(id)
+  /** Ends gate `id` (its requests go on, or are abandoned) and forgets it; callers still waiting for it are told the fault is gone. */
+  remove(id: string, outcome: HoldOutcome = "released"): void {
+    this.release(id, outcome)
     for (const waiter of this.gates.get(id)?.waiters ?? []) waiter.reject(new Error(`fake homeserver: fault ${id} was removed`))
     this.gates.delete(id)
   }
 
   /** Removes every gate. */
-  clear(): void {
-    for (const id of [...this.gates.keys()]) this.remove(id)
+  clear(outcome: HoldOutcome = "released"): void {
+    for (const id of [...this.gates.keys()]) this.remove(id, outcome)
   }
 }

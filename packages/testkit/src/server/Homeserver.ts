@@ -82,10 +82,10 @@ export class Homeserver {
     })
   }
 
-  /** Ends every pending long-poll and lets held requests go on; later long-polls return at once. */
+  /** Ends every pending long-poll and held request; later long-polls return at once. */
   shutdown(): void {
     this.closed = true
-    this.faults.releaseHolds()
+    this.faults.abandonHolds()
     for (const wake of [...this.waiters]) wake()
   }
 
