@@ -1,0 +1,43 @@
+/**
+ * The options and result of the bridge's restores: matrix-js-sdk's own (`progressCallback`, result `total` and
+ * `imported`) plus cancellation, decryption threads and per-key failures by reason.
+ */
+import type { RestoreError } from "@matrix-backup/core"
+import type { ImportRoomKeyProgressData } from "matrix-js-sdk/lib/crypto-api/index.js"
+
+/** One backed-up key that was skipped, and why (never its contents). */
+export interface FailedKey {
+  readonly roomId: string
+  readonly sessionId: string
+  readonly reason: RestoreError.FailureReason
+  readonly version: string
+}
+
+/** Options of `restoreKeyBackup` and `restoreKeyBackupWithPassphrase`. */
+export interface RestoreKeyBackupOpts {
+  /** matrix-js-sdk's progress callback: `fetch`, then `load_keys` after every batch. */
+  readonly progressCallback?: (progress: ImportRoomKeyProgressData) => void
+  /** Aborting stops the restore promptly; the error reports what was imported until then. */
+  readonly signal?: AbortSignal
+  /**
+   * Worker threads that decrypt (node:crypto on each). Default: the cores available. 0 decrypts on the calling
+   * thread, still with node:crypto.
+   */
+  readonly decryptionThreads?: number
+  /** Called with each backed-up key that is skipped (corrupt, undecryptable, unknown algorithm...). */
+  readonly onFailure?: (failure: FailedKey) => void
+  /** The backup version to restore; default the server's current one. */
+  readonly backupVersion?: string
+  /** Sessions per batch (decryption call, import into the crypto store, progress report); default 200, as js-sdk. */
+  readonly batchSize?: number
+  /** The decryption worker script, for bundlers that move it; default the one next to `@matrix-backup/crypto-node`. */
+  readonly workerEntry?: URL
+}
+
+/** What a restore did. `total = imported + sum(failures)`; `failed` lists the first 100 skipped keys. */
+export interface RestoreKeyBackupResult {
+  readonly total: number
+  readonly imported: number
+  readonly failures: RestoreError.FailureCounts
+  readonly failed: ReadonlyArray<RestoreError.KeyBackupRestoreResult["failed"][number]>
+}
