@@ -3,9 +3,11 @@
 // worker beside it. One tree-shaken file loads far faster than the packages' module graphs (effect's index alone loads
 // every module of effect); better-sqlite3 stays outside (a native addon).
 import { build } from "esbuild"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
+const { version } = JSON.parse(readFileSync(here("../package.json"), "utf8"))
 
 try {
   await build({
@@ -20,6 +22,7 @@ try {
     format: "esm",
     target: "node20",
     external: ["better-sqlite3"],
+    define: { MATRIX_BACKUP_CLI_VERSION: JSON.stringify(version) },
     // The workspace's TypeScript sources, so the bundle never depends on another package's build order.
     conditions: ["@matrix-backup/source"],
     // Some dependencies call require(); an ES module has none of its own.

@@ -30,9 +30,12 @@ const versionIn = (url: URL): string | undefined => {
   }
 }
 
-/** The version in this package's package.json, found above this module (dist/, or dist/bundle/ when bundled). */
+/** Set by the bundler to this package's version (scripts/bundle.mjs); absent when run from the tsc build. */
+declare const MATRIX_BACKUP_CLI_VERSION: string | undefined
+
+/** This package's version: the bundle's, or the one in package.json beside dist/. */
 export const version = (): string =>
-  versionIn(new URL("../package.json", import.meta.url)) ?? versionIn(new URL("../../package.json", import.meta.url)) ?? "unknown"
+  typeof MATRIX_BACKUP_CLI_VERSION === "string" ? MATRIX_BACKUP_CLI_VERSION : (versionIn(new URL("../package.json", import.meta.url)) ?? "unknown")
 
 const write = (stream: NodeJS.WriteStream, text: string) => Effect.sync(() => void stream.write(text))
 

@@ -19,7 +19,10 @@ import {
 import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
 import { Effect, Layer } from "effect"
+import type { CliError, CommandError } from "./CliError.js"
 import { type Connection, type ConnectionInput, connect } from "./Connection.js"
+import { optionalPath } from "./Flags.js"
+import { type OutputMode, runCommand } from "./Output.js"
 import { type DeviceState, defaultStateDir, openStateDir } from "./StateDir.js"
 
 /** The ports a device is built on. */
@@ -88,3 +91,36 @@ export const openSession = (input: ConnectionInput, state: string | undefined, o
     const device = yield* openStateDir(dir, connection.userId, connection.deviceId)
     return { connection, device, layer: deviceLayer(connection.api, device, options) } satisfies Session
   })
+
+/** What every device command reads from its options: the connection, `--state` and `--json`. */
+export type DeviceOptions = ConnectionInput & { readonly state: string | undefined; readonly json: boolean }
+
+/**
+ * Runs a device command: `prepare` first (checks and questions that need no server; `noPreparation` when there are
+ * none), then the session is opened
+ * (token checked, state directory opened) and `body` runs on its services; the result is printed by `render`.
+ */
+export const runOnDevice = <O extends DeviceOptions, P, A, E extends CommandError>(
+  o: O,
+  command: {
+    readonly prepare: (mode: OutputMode) => Effect.Effect<P, CliError>
+    readonly body: (mode: OutputMode, prepared: P, session: Session) => Effect.Effect<A, E, Services>
+    readonly render: { readonly human: (a: A) => string; readonly json: (a: A) => unknown }
+    readonly decryptThreads?: number
+  },
+): Effect.Effect<void> => {
+  const mode = { json: o.json }
+  return runCommand(
+    mode,
+    Effect.gen(function* () {
+      const prepared = yield* command.prepare(mode)
+      const options = command.decryptThreads === undefined ? {} : { decryptThreads: command.decryptThreads }
+      const session = yield* openSession(o, optionalPath(o.state), options)
+      return yield* Effect.provide(command.body(mode, prepared, session), session.layer)
+    }),
+    command.render,
+  )
+}
+
+/** For device commands with nothing to check before connecting. */
+export const noPreparation = (): Effect.Effect<void> => Effect.void

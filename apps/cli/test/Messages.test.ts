@@ -1,24 +1,18 @@
 // What people read: every failure says what happened in plain words and what to do next, never an internal name;
 // status explains its verdicts; import says what it did with keys that were already there or not keys at all.
 import { RecoveryKey } from "@matrix-backup/core"
-import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { generateRoomKeys, loginNewDevice, registerUser } from "@matrix-backup/testkit"
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { cli, expectFailure, expectHumanFailure, expectNoPlumbing, stateDir } from "./support.js"
+import { describe, expect, it } from "vitest"
+import { cli, expectFailure, expectHumanFailure, expectNoPlumbing, stateDir, sharedFakeHomeserver } from "./support.js"
 
-let server: RunningFakeHomeserver
-beforeAll(async () => {
-  server = await startFakeHomeserver()
-}, 60_000)
-afterAll(async () => {
-  await server.stop()
-})
+const server = sharedFakeHomeserver()
 
-const as = (user: { accessToken: string }, state = stateDir()) => ["--homeserver", server.url, "--access-token", user.accessToken, "--state", state]
+const as = (user: { accessToken: string }, state = stateDir()) => ["--homeserver", server().url, "--access-token", user.accessToken, "--state", state]
 
 const keyFile = (entries: ReadonlyArray<unknown>) => {
   const path = join(stateDir(), "keys.json")
@@ -28,7 +22,7 @@ const keyFile = (entries: ReadonlyArray<unknown>) => {
 
 describe("failures in plain words, with the next step", () => {
   it("recovery keys that are not keys say what is wrong with them", async () => {
-    const user = await registerUser(server.url)
+    const user = await registerUser(server().url)
     await cli(["create", ...as(user), "--json"])
     const good = RecoveryKey.encodeRecoveryKey(randomBytes(32))
     const last = good.at(-1) === "A" ? "B" : "A"
@@ -47,12 +41,12 @@ describe("failures in plain words, with the next step", () => {
   })
 
   it("an unreachable homeserver is named; a missing homeserver or token names the flag and the variable", async () => {
-    const user = await registerUser(server.url)
+    const user = await registerUser(server().url)
     expectHumanFailure(
       await cli(["status", "--homeserver", "http://127.0.0.1:9", "--access-token", user.accessToken, "--state", stateDir()]),
       /Could not reach the homeserver at http:\/\/127\.0\.0\.1:9 \(connection failed\); check the URL and your network/,
     )
-    expectHumanFailure(await cli(["status", "--homeserver", server.url, "--state", stateDir()]), /No access token: pass --access-token or set MATRIX_ACCESS_TOKEN/)
+    expectHumanFailure(await cli(["status", "--homeserver", server().url, "--state", stateDir()]), /No access token: pass --access-token or set MATRIX_ACCESS_TOKEN/)
     expectHumanFailure(await cli(["status", "--access-token", user.accessToken]), /No homeserver: pass --homeserver URL or set MATRIX_HOMESERVER/)
     const usage = await cli(["status", "--bogus"])
     expect(usage.code).toBe(2)
@@ -60,7 +54,7 @@ describe("failures in plain words, with the next step", () => {
   })
 
   it("import before create says to run create; a missing file says why", async () => {
-    const user = await registerUser(server.url)
+    const user = await registerUser(server().url)
     const run = await cli(["import", ...as(user), "--in", keyFile(generateRoomKeys(3)), "--json"])
     expectFailure(run, "NoBackup")
     expect(run.stderr).toMatch(/run `matrix-backup create` first/)
@@ -69,7 +63,7 @@ describe("failures in plain words, with the next step", () => {
   })
 
   it("an import with no valid key fails; a re-import says the keys were already there and shows no empty progress", { timeout: 60_000 }, async () => {
-    const user = await registerUser(server.url)
+    const user = await registerUser(server().url)
     const state = stateDir()
     await cli(["create", ...as(user, state), "--json"])
     const junk = await cli(["import", ...as(user, state), "--in", keyFile([{ not: "a key" }, 7]), "--json"])
@@ -87,7 +81,7 @@ describe("failures in plain words, with the next step", () => {
 
 describe("status explains its verdicts", () => {
   it("no Secret Storage: says to run create", async () => {
-    const user = await registerUser(server.url)
+    const user = await registerUser(server().url)
     const run = await cli(["status", ...as(user)])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^Recovery: not set up: this account has no Secret Storage\. Run `matrix-backup create`/m)
@@ -95,9 +89,9 @@ describe("status explains its verdicts", () => {
   })
 
   it("after a restore on another device: not signed by it, but it holds the key, so it uploads", { timeout: 60_000 }, async () => {
-    const user = await registerUser(server.url)
+    const user = await registerUser(server().url)
     const created = await cli(["create", ...as(user), "--json"])
-    const device = await loginNewDevice(server.url, user)
+    const device = await loginNewDevice(server().url, user)
     const state = stateDir()
     const before = await cli(["status", ...as(device, state)])
     expect(before.stdout).toMatch(/^Trust: not trusted yet .*uploads nothing to it until you run `matrix-backup restore`/m)

@@ -1,24 +1,18 @@
 // On a person's terminal: secrets asked for without echo, confirmations before deleting, bars and help that fit the
 // terminal's width. Runs through a real pseudo-terminal.
-import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { generateRoomKeys, loginNewDevice, registerUser } from "@matrix-backup/testkit"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { cli, stateDir } from "./support.js"
+import { describe, expect, it } from "vitest"
+import { cli, stateDir, sharedFakeHomeserver } from "./support.js"
 import { inTerminal, screenLines } from "./terminal.js"
 
-let server: RunningFakeHomeserver
-beforeAll(async () => {
-  server = await startFakeHomeserver()
-}, 60_000)
-afterAll(async () => {
-  await server.stop()
-})
+const server = sharedFakeHomeserver()
 
 const backedUp = async (count: number) => {
-  const user = await registerUser(server.url)
+  const user = await registerUser(server().url)
   const state = stateDir()
-  const connection = ["--homeserver", server.url, "--access-token", user.accessToken, "--state", state]
+  const connection = ["--homeserver", server().url, "--access-token", user.accessToken, "--state", state]
   const created = await cli(["create", ...connection, "--json"])
   const file = join(stateDir(), "keys.json")
   writeFileSync(file, JSON.stringify(generateRoomKeys(count)))
@@ -26,13 +20,13 @@ const backedUp = async (count: number) => {
   return { user, connection, recoveryKey: String(created.json?.["recoveryKey"]) }
 }
 
-const live = async (userId: string) => (await server.admin.backupVersions(userId)).filter((v) => !v.deleted).map((v) => v.version)
+const live = async (userId: string) => (await server().admin.backupVersions(userId)).filter((v) => !v.deleted).map((v) => v.version)
 
 describe("on a terminal", () => {
   it("restore asks for the recovery key and does not echo it; then the device restores without asking", { timeout: 120_000 }, async () => {
     const { user, recoveryKey } = await backedUp(40)
-    const device = await loginNewDevice(server.url, user)
-    const connection = ["--homeserver", server.url, "--access-token", device.accessToken, "--state", stateDir()]
+    const device = await loginNewDevice(server().url, user)
+    const connection = ["--homeserver", server().url, "--access-token", device.accessToken, "--state", stateDir()]
     const run = await inTerminal(["restore", ...connection], { answers: [{ when: /Recovery key or Secret Storage passphrase \(hidden\): $/, type: recoveryKey }] })
     expect(run.code, run.screen).toBe(0)
     expect(run.screen).toMatch(/Restored 40 of 40 keys/)
@@ -46,8 +40,8 @@ describe("on a terminal", () => {
   })
 
   it("a missing access token is asked for, hidden", { timeout: 60_000 }, async () => {
-    const user = await registerUser(server.url)
-    const run = await inTerminal(["status", "--homeserver", server.url, "--state", stateDir()], {
+    const user = await registerUser(server().url)
+    const run = await inTerminal(["status", "--homeserver", server().url, "--state", stateDir()], {
       answers: [{ when: /Access token for .* \(hidden\): $/, type: user.accessToken }],
     })
     expect(run.code, run.screen).toBe(0)
@@ -67,8 +61,8 @@ describe("on a terminal", () => {
   })
 
   it("create on an account with Secret Storage offers to keep it with its recovery key", { timeout: 60_000 }, async () => {
-    const user = await registerUser(server.url)
-    const connection = ["--homeserver", server.url, "--access-token", user.accessToken, "--state", stateDir()]
+    const user = await registerUser(server().url)
+    const connection = ["--homeserver", server().url, "--access-token", user.accessToken, "--state", stateDir()]
     const first = await cli(["create", ...connection, "--json"])
     const recoveryKey = String(first.json?.["recoveryKey"])
     await cli(["delete", "--version", "1", "--force", ...connection])

@@ -4,7 +4,8 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { expect } from "vitest"
+import { type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { afterAll, beforeAll, expect } from "vitest"
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bundle", "matrix-backup.js")
 
@@ -77,5 +78,20 @@ export const expectNoSecrets = (run: CliRun, secrets: ReadonlyArray<string>): vo
       expect(run.stdout.includes(form), "secret in stdout").toBe(false)
       expect(run.stderr.includes(form), "secret in stderr").toBe(false)
     }
+  }
+}
+
+/** One fake homeserver for all the tests of a file: started before them, stopped after them. */
+export const sharedFakeHomeserver = (): (() => RunningFakeHomeserver) => {
+  let server: RunningFakeHomeserver | undefined
+  beforeAll(async () => {
+    server = await startFakeHomeserver()
+  }, 60_000)
+  afterAll(async () => {
+    await server?.stop()
+  })
+  return () => {
+    if (server === undefined) throw new Error("the fake homeserver is not running")
+    return server
   }
 }

@@ -12,9 +12,9 @@ import { CliError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
 import { count } from "../Format.js"
-import { type OutputMode, runCommand, say } from "../Output.js"
+import { type OutputMode, say } from "../Output.js"
 import { typedSecret } from "../Secrets.js"
-import { openSession } from "../Session.js"
+import { noPreparation, runOnDevice } from "../Session.js"
 import { askSecret } from "../terminal/Prompt.js"
 import { isInteractive } from "../terminal/Terminal.js"
 
@@ -119,15 +119,11 @@ export const create = defineCommand({
     { command: "matrix-backup create --recovery-key \"EsTc ...\"", says: "A new backup inside the Secret Storage you already have" },
     { command: "matrix-backup create --force --json", says: "Replace whatever exists, without asking; prints {\"recoveryKey\", \"backupVersion\", ...}" },
   ],
-  run: (o) => {
-    const mode = { json: o.json }
-    return runCommand(
-      mode,
-      Effect.gen(function* () {
-        const session = yield* openSession(o, Flags.optionalPath(o.state))
-        return yield* Effect.provide(setUp(mode, o), session.layer)
-      }),
-      {
+  run: (o) =>
+    runOnDevice(o, {
+      prepare: noPreparation,
+      body: (mode) => setUp(mode, o),
+      render: {
         human,
         json: (r) => ({
           recoveryKey: r.recoveryKey === undefined ? null : Redacted.value(r.recoveryKey),
@@ -136,6 +132,5 @@ export const create = defineCommand({
           replacedBackup: r.replacedBackup,
         }),
       },
-    )
-  },
+    }),
 })

@@ -7,8 +7,7 @@ import { CliError, toCliError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
 import { count } from "../Format.js"
-import { runCommand } from "../Output.js"
-import { openSession } from "../Session.js"
+import { noPreparation, runOnDevice } from "../Session.js"
 
 const options = {
   version: Opt.requiredText("V", "Backup version to delete (`matrix-backup status` shows the current one)"),
@@ -52,15 +51,10 @@ export const remove = defineCommand({
     { command: "matrix-backup delete --version 3", says: "Asks, then deletes version 3" },
     { command: "matrix-backup delete --version 3 --force --json", says: "Deletes without asking and prints {\"deleted\": \"3\", \"keys\": N}" },
   ],
-  run: (o) => {
-    const mode = { json: o.json }
-    return runCommand(
-      mode,
-      Effect.gen(function* () {
-        const session = yield* openSession(o, Flags.optionalPath(o.state))
-        return yield* Effect.provide(deleteVersion(o.version, o.force), session.layer)
-      }),
-      { human: (r) => `Deleted key backup version ${r.deleted} and its ${count(r.keys)} keys.`, json: (r) => r },
-    )
-  },
+  run: (o) =>
+    runOnDevice(o, {
+      prepare: noPreparation,
+      body: () => deleteVersion(o.version, o.force),
+      render: { human: (r) => `Deleted key backup version ${r.deleted} and its ${count(r.keys)} keys.`, json: (r) => r },
+    }),
 })

@@ -13,10 +13,10 @@ import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
 import { openWriter } from "../KeyFiles.js"
-import { type OutputMode, runCommand } from "../Output.js"
+import type { OutputMode } from "../Output.js"
 import { makeProgress } from "../Progress.js"
 import { exportPassphraseOrAsk, givenSecret, secretOrAsk, type SecretInput } from "../Secrets.js"
-import { openSession } from "../Session.js"
+import { runOnDevice } from "../Session.js"
 
 const options = {
   out: Opt.requiredText("FILE", "File to write (written whole or not at all)"),
@@ -80,25 +80,20 @@ export const exportKeys = defineCommand({
     { command: "matrix-backup export --out keys.json --format json --force", says: "A plain JSON array, replacing keys.json" },
   ],
   run: (o) => {
-    const mode = { json: o.json }
-    return runCommand(
-      mode,
-      Effect.gen(function* () {
-        const file = Flags.userPath(o.out)
-        if (existsSync(file)) {
-          yield* requireConsent(o.force, {
-            question: `${file} exists. Replace it?`,
-            refusal: `${file} already exists; choose another --out, or add --force to replace it`,
-          })
-        }
-        const passphrase = o.format === "element" ? yield* exportPassphraseOrAsk(o.exportPassphrase, "new file") : undefined
-        const session = yield* openSession(o, Flags.optionalPath(o.state))
-        return yield* Effect.provide(exportTo(mode, file, o, passphrase), session.layer)
-      }),
-      {
-        human: (r) => `Exported ${count(r.exported)} keys to ${r.file}\nFailures: ${formatFailures(r.failures)}`,
-        json: (r) => r,
-      },
-    )
+    const file = Flags.userPath(o.out)
+    return runOnDevice(o, {
+      prepare: () =>
+        Effect.gen(function* () {
+          if (existsSync(file)) {
+            yield* requireConsent(o.force, {
+              question: `${file} exists. Replace it?`,
+              refusal: `${file} already exists; choose another --out, or add --force to replace it`,
+            })
+          }
+          return o.format === "element" ? yield* exportPassphraseOrAsk(o.exportPassphrase, "new file") : undefined
+        }),
+      body: (mode, passphrase) => exportTo(mode, file, o, passphrase),
+      render: { human: (r) => `Exported ${count(r.exported)} keys to ${r.file}\nFailures: ${formatFailures(r.failures)}`, json: (r) => r },
+    })
   },
 })

@@ -7,10 +7,10 @@ import { CliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count } from "../Format.js"
 import { isElementFile, type KeyFileFormat, readKeyFile, readKeyFileText } from "../KeyFiles.js"
-import { type OutputMode, runCommand } from "../Output.js"
+import type { OutputMode } from "../Output.js"
 import { makeProgress } from "../Progress.js"
 import { exportPassphraseOrAsk } from "../Secrets.js"
-import { openSession } from "../Session.js"
+import { runOnDevice } from "../Session.js"
 
 const options = {
   in: Opt.requiredText("FILE", "Key file to read: Element's encrypted export, or a JSON array of exported keys"),
@@ -59,18 +59,17 @@ export const importKeys = defineCommand({
     { command: "matrix-backup import --in keys.json --json", says: "A JSON array; prints {\"imported\", \"alreadyPresent\", \"uploaded\", \"pending\", \"invalid\"}" },
   ],
   run: (o) => {
-    const mode = { json: o.json }
-    return runCommand(
-      mode,
-      Effect.gen(function* () {
-        const path = Flags.userPath(o.in)
-        const text = yield* readKeyFileText(path)
-        const format = o.format ?? (isElementFile(text) ? "element" : "json")
-        const passphrase = format === "element" ? yield* exportPassphraseOrAsk(o.exportPassphrase, "existing file") : undefined
-        const session = yield* openSession(o, Flags.optionalPath(o.state))
-        return yield* Effect.provide(importFile(mode, path, text, format, passphrase), session.layer)
-      }),
-      { human, json: ({ version: _, ...r }) => r },
-    )
+    const path = Flags.userPath(o.in)
+    return runOnDevice(o, {
+      prepare: () =>
+        Effect.gen(function* () {
+          const text = yield* readKeyFileText(path)
+          const format = o.format ?? (isElementFile(text) ? "element" : "json")
+          const passphrase = format === "element" ? yield* exportPassphraseOrAsk(o.exportPassphrase, "existing file") : undefined
+          return { text, format, passphrase }
+        }),
+      body: (mode, file) => importFile(mode, path, file.text, file.format, file.passphrase),
+      render: { human, json: ({ version: _, ...r }) => r },
+    })
   },
 })

@@ -10,10 +10,10 @@ import { unlockAndKeep } from "../backup/Unlock.js"
 import { CliError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
-import { type OutputMode, runCommand } from "../Output.js"
+import type { OutputMode } from "../Output.js"
 import { makeProgress } from "../Progress.js"
 import { givenSecret, secretOrAsk, type SecretInput } from "../Secrets.js"
-import { openSession } from "../Session.js"
+import { noPreparation, runOnDevice } from "../Session.js"
 
 const options = {
   ...Flags.secrets,
@@ -60,15 +60,12 @@ export const restore = defineCommand({
     { command: "matrix-backup restore --recovery-key \"EsTc ...\" --json", says: "For scripts; the key may also come from MATRIX_RECOVERY_KEY" },
     { command: "matrix-backup restore --room '!abc:example.org'", says: "Only one room's keys" },
   ],
-  run: (o) => {
-    const mode = { json: o.json }
-    return runCommand(
-      mode,
-      Effect.gen(function* () {
-        const session = yield* openSession(o, Flags.optionalPath(o.state), { decryptThreads: o.threads })
-        return yield* Effect.provide(run(mode, o), session.layer)
-      }),
-      {
+  run: (o) =>
+    runOnDevice(o, {
+      prepare: noPreparation,
+      body: (mode) => run(mode, o),
+      decryptThreads: o.threads,
+      render: {
         human: (r) =>
           [
             `Restored ${count(r.imported)} of ${count(r.total)} keys` + (r.skipped > 0 ? ` (${count(r.skipped)} already restored by an earlier run)` : ""),
@@ -77,6 +74,5 @@ export const restore = defineCommand({
           ].join("\n"),
         json: (r) => ({ total: r.total, imported: r.imported, skipped: r.skipped, failures: r.failures, seconds: r.seconds, keysPerSecond: r.keysPerSecond }),
       },
-    )
-  },
+    }),
 })

@@ -5,8 +5,7 @@ import { defineCommand } from "../args/Command.js"
 import { toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count } from "../Format.js"
-import { runCommand } from "../Output.js"
-import { openSession, type Session } from "../Session.js"
+import { noPreparation, runOnDevice, type Session } from "../Session.js"
 import { localText, recoveryText, trustText } from "./StatusText.js"
 
 const options = { ...Flags.connection, json: Flags.json }
@@ -79,15 +78,5 @@ export const statusCommand = defineCommand({
     { command: "matrix-backup status", says: "The verdicts in words, with what to do next" },
     { command: "matrix-backup status --json", says: "The same as one JSON document, for scripts" },
   ],
-  run: (o) => {
-    const mode = { json: o.json }
-    return runCommand(
-      mode,
-      Effect.gen(function* () {
-        const session = yield* openSession(o, Flags.optionalPath(o.state))
-        return yield* Effect.provide(status(session), session.layer)
-      }),
-      { human, json: ({ recoveryState: _, ...r }) => r },
-    )
-  },
+  run: (o) => runOnDevice(o, { prepare: noPreparation, body: (_mode, _prepared, session) => status(session), render: { human, json: ({ recoveryState: _, ...r }) => r } }),
 })
