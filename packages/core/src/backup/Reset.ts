@@ -4,12 +4,14 @@
  * 4S has a default key, and enable it, which re-uploads every key to it.
  */
 import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
+import { encodeBackupKeySecret } from "../crypto/BackupKey.js"
 import { wipe } from "../crypto/Bytes.js"
 import { publicKeyFromPrivateKey } from "../crypto/Curve25519.js"
 import { encodeBase64 } from "../schema/Base64.js"
 import { decodeAuthData, MEGOLM_BACKUP_V1_CURVE25519 } from "../schema/BackupInfo.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import { BackupVersion } from "../schema/Ids.js"
+import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import { SecretStorage } from "../secret-storage/SecretStorage.js"
 import { BackupEvents, CryptoEvent } from "../services/BackupEvents.js"
 import { BackupStore } from "../services/BackupStore.js"
@@ -22,8 +24,6 @@ import type { Checker } from "./Check.js"
 import { EngineError, fromHomeserver, fromStorage } from "./EngineError.js"
 import type { KeyBackupCheck } from "./KeyBackupEngine.js"
 
-/** The 4S secret name of the backup key. */
-export const BACKUP_SECRET_NAME = "m.megolm_backup.v1"
 /** A server that still answers after this many deletes is not behaving like Synapse. */
 const MAX_DELETES = 1000
 
@@ -66,7 +66,7 @@ const storeInSecretStorage = (d: Deps, key: Uint8Array) =>
       Effect.gen(function* () {
         const defaultKey = yield* ssss.getDefaultKeyId()
         if (Option.isNone(defaultKey)) return
-        yield* ssss.store(BACKUP_SECRET_NAME, Redacted.make(encodeBase64(key)))
+        yield* ssss.store(MEGOLM_BACKUP_SECRET, Redacted.make(encodeBackupKeySecret(key)))
       }).pipe(
         Effect.mapError(
           (e) =>

@@ -13,6 +13,7 @@ import type { RoomKeyEntry } from "../services/HomeserverApi.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import { isTransient } from "../services/HomeserverError.js"
+import { type BackoffStepper, stepper } from "../retry/Backoff.js"
 import type { UsabilityMonitor } from "./BackupUsability.js"
 import { startMonitor } from "./BackupUsability.js"
 import { decryptEntries } from "./DecryptEntries.js"
@@ -74,8 +75,8 @@ interface Downloader {
   readonly rooms: Queue.Queue<string>
   /** Until when every worker waits (a 429 or a backoff), in clock milliseconds. */
   readonly holdUntil: Ref.Ref<number>
-  /** Transient failures in a row, for the backoff. */
-  readonly failures: Ref.Ref<number>
+  /** The delay after each transient failure in a row (core's one backoff), reset by a success. */
+  readonly backoff: BackoffStepper
   readonly monitor: UsabilityMonitor
 }
 
@@ -121,8 +122,8 @@ const onError = (d: Downloader, roomId: string, sessionIds: ReadonlyArray<string
   if (error._tag === "RateLimited") return Effect.zipRight(hold(d, error.retryAfterMs ?? d.settings.rateLimit), requeue(d, roomId, sessionIds))
   if (error._tag === "BackupNotFound" || error._tag === "WrongBackupVersion") return Effect.zipRight(d.monitor.recheck, requeue(d, roomId, sessionIds))
   if (isTransient(error)) {
-    return Ref.updateAndGet(d.failures, (n) => n + 1).pipe(
-      Effect.flatMap((n) => hold(d, Math.min(d.settings.max, d.settings.base * 2 ** (n - 1)))),
+    return d.backoff.next.pipe(
+      Effect.flatMap((delay) => hold(d, Duration.toMillis(delay))),
       Effect.zipRight(requeue(d, roomId, sessionIds)),
     )
   }
@@ -156,7 +157,7 @@ const serveRoom = (d: Downloader) =>
     if (Option.isNone(target)) return yield* requeue(d, roomId, sessionIds)
     const downloaded = yield* Effect.either(download(d, target.value, roomId, sessionIds))
     if (Either.isLeft(downloaded)) return yield* onError(d, roomId, sessionIds, downloaded.left)
-    yield* Ref.set(d.failures, 0)
+    yield* d.backoff.reset
     yield* importEntries(d, target.value, roomId, sessionIds, downloaded.right)
   })
 
@@ -185,7 +186,7 @@ export const make = (options: LazyKeyDownloaderOptions = {}) =>
       requests: new LazyRequests(settings.negativeTtl),
       rooms: yield* Queue.unbounded<string>(),
       holdUntil: yield* Ref.make(0),
-      failures: yield* Ref.make(0),
+      backoff: yield* stepper({ base: settings.base, max: settings.max }),
       monitor: yield* startMonitor(api, store, yield* BackupEvents, settings.rateLimit),
     }
     const serve = serveRoom(d)
