@@ -6,7 +6,7 @@ import { Ids } from "@matrix-backup/core"
 import type { HomeserverApi } from "@matrix-backup/core"
 import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestUser } from "@matrix-backup/testkit"
 import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
-import { Chunk, Clock, Duration, Effect, Redacted, TestClock } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -131,22 +131,5 @@ export const makeKeys = (count: number, rooms = 10) =>
 export const newVersion = (admin: FakeHomeserverAdmin, userId: string) =>
   Effect.promise(() => admin.resetBackupAsOtherDevice(userId)).pipe(Effect.map((v) => Ids.BackupVersion.make(v)))
 
-/** Lets the event loop run (servers and fetch answer there); the TestClock does not move. */
-export const ioTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+export { drivenByTestClock as driven, ioTurn } from "@matrix-backup/testkit"
 
-/** Sleeps further off than this are request timeouts (60 s by default), which a driven test must never fire. */
-const HORIZON_MS = 10_000
-
-/** Runs `effect` to its end on the TestClock, moving the clock to each pending sleep (within the horizon) as it comes due. */
-export const driven = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
-    for (;;) {
-      const exit = fiber.unsafePoll()
-      if (exit !== null) return yield* exit
-      const now = yield* Clock.currentTimeMillis
-      const due = Chunk.filter(yield* TestClock.sleeps(), (at) => at - now <= HORIZON_MS)
-      if (Chunk.isNonEmpty(due)) yield* TestClock.setTime(Math.min(...due))
-      else yield* ioTurn
-    }
-  })

@@ -22,3 +22,4 @@ export { b64, backupPublicKeyFromPrivate, unb64 } from "./fixtures/NodeCrypto.js
 export { mistypedRecoveryKey } from "./fixtures/RecoveryKeys.js"
 // The conformance suites import vitest (which throws outside a run): import "@matrix-backup/testkit/BackupStoreSuite"
 // and "@matrix-backup/testkit/CryptoBackendSuite".
+export { drivenByTestClock, ioTurn } from "./TestClockDriver.js"

@@ -2,8 +2,9 @@
 // room for a burst of misses, backoff under a 429 storm, and pausing until a matching key is cached.
 // Waits run on the TestClock: the tests move it (`driven`) while the real HTTP exchanges take their turns.
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Clock, Effect, Fiber, Layer, TestClock } from "effect"
+import { Clock, Effect, Fiber, Layer, TestClock } from "effect"
 import { BackupEvents, BackupStore, LazyKeyDownloader } from "@matrix-backup/core"
+import { drivenByTestClock, ioTurn } from "@matrix-backup/testkit"
 import { cacheKey, seed } from "./fixtures.js"
 import type { Harness } from "./support.js"
 import { portsLayer, withServer } from "./support.js"
@@ -23,25 +24,8 @@ const withDownloader = <A, E>(
 const keyRequests = (h: Harness) =>
   Effect.map(Effect.promise(() => h.admin.requestLog()), (log) => log.filter((e) => e.path.includes("/room_keys/keys")))
 
-/** Lets the event loop run (the fake server and fetch answer there); the TestClock does not move. */
-const ioTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+const driven = drivenByTestClock
 
-/** Sleeps further off than this are request timeouts (60 s), which the tests must never fire. */
-const HORIZON_MS = 10_000
-
-/** Runs `effect` to its end, moving the TestClock to each pending sleep (within the horizon) as it comes due. */
-const driven = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
-    for (;;) {
-      const exit = fiber.unsafePoll()
-      if (exit !== null) return yield* exit
-      const now = yield* Clock.currentTimeMillis
-      const due = Chunk.filter(yield* TestClock.sleeps(), (at) => at - now <= HORIZON_MS)
-      if (Chunk.isNonEmpty(due)) yield* TestClock.setTime(Math.min(...due))
-      else yield* ioTurn
-    }
-  })
 
 /** Repeats `check` (letting I/O run between tries) until it holds. */
 const until = <E, R>(check: Effect.Effect<boolean, E, R>): Effect.Effect<void, E, R> =>
