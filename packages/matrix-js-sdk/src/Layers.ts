@@ -14,9 +14,15 @@ import type { RestoreKeyBackupOpts } from "./Options.js"
 /** Everything a restore needs. */
 export type BridgeServices = HomeserverApi.HomeserverApi | CryptoBackend.CryptoBackend
 
-/** The backend: a worker pool of `decryptionThreads` (default: the cores available), or in-thread for 0. */
+/**
+ * Default worker threads: the cores available, at most 4. A restore keeps at most 4 batches in decryption at once
+ * (core's `DEFAULT_CONCURRENCY`), so more threads would sit idle.
+ */
+export const DEFAULT_DECRYPTION_THREADS = Math.min(4, availableParallelism())
+
+/** The backend: a worker pool of `decryptionThreads`, or in-thread for 0. */
 const backendLayer = (opts: RestoreKeyBackupOpts): Layer.Layer<CryptoBackend.CryptoBackend> => {
-  const threads = Math.max(0, Math.floor(opts.decryptionThreads ?? availableParallelism()))
+  const threads = Math.max(0, Math.floor(opts.decryptionThreads ?? DEFAULT_DECRYPTION_THREADS))
   const backend =
     threads === 0
       ? NodeCryptoBackend.layer

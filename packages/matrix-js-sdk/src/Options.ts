@@ -20,8 +20,8 @@ export interface RestoreKeyBackupOpts {
   /** Aborting stops the restore promptly; the error reports what was imported until then. */
   readonly signal?: AbortSignal
   /**
-   * Worker threads that decrypt (node:crypto on each). Default: the cores available. 0 decrypts on the calling
-   * thread, still with node:crypto.
+   * Worker threads that decrypt (node:crypto on each). Default: the cores available, at most 4. 0 decrypts on the
+   * calling thread, still with node:crypto.
    */
   readonly decryptionThreads?: number
   /** Called with each backed-up key that is skipped (corrupt, undecryptable, unknown algorithm...). */

@@ -64,7 +64,8 @@ export const abortable = <A>(signal: AbortSignal | undefined, effect: Effect.Eff
             ),
       )
 
-const safely = (onProgress: RestoreOptions["onProgress"]) => (progress: ImportRoomKeyProgressData) => {
+/** A progress reporter that ignores exceptions from `onProgress`. */
+export const safely = (onProgress: ((progress: ImportRoomKeyProgressData) => void) | undefined) => (progress: ImportRoomKeyProgressData) => {
   try {
     onProgress?.(progress)
   } catch {

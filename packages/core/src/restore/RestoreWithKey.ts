@@ -7,7 +7,7 @@ import type { Redacted } from "effect"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import type { RoomKeySink } from "../services/RoomKeySink.js"
-import { abortable } from "./KeyBackupRestore.js"
+import { abortable, safely } from "./KeyBackupRestore.js"
 import type { ImportRoomKeyProgressData, KeyBackupRestoreResult, RestoreError } from "./RestoreError.js"
 import type { PipelineOptions } from "./RestorePipeline.js"
 import { runPipeline } from "./RestorePipeline.js"
@@ -33,14 +33,6 @@ export interface RestoreWithKeyOptions extends PipelineOptions {
   readonly signal?: AbortSignal
 }
 
-const guarded = (onProgress: RestoreWithKeyOptions["onProgress"]) => (progress: ImportRoomKeyProgressData) => {
-  try {
-    onProgress?.(progress)
-  } catch {
-    // A throwing progress callback must not break the restore.
-  }
-}
-
 /**
  * Restores with `privateKey` into `deps.sink`. A key that does not match the backup fails with
  * `DecryptionKeyDoesNotMatch` before anything is downloaded or imported.
@@ -53,6 +45,6 @@ export const restoreWithKey = (
   abortable(
     options.signal,
     Effect.flatMap(checkVersion(deps.api, options.version, privateKey), (target) =>
-      runPipeline(deps, target, options, guarded(options.onProgress)),
+      runPipeline(deps, target, options, safely(options.onProgress)),
     ),
   ).pipe(Effect.withSpan("KeyBackupRestore.restoreWithKey"))
