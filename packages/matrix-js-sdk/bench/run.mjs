@@ -40,5 +40,5 @@ for (const side of ["js-sdk", "bridge"]) {
   rows.push(r)
 }
 const [js, ours] = rows
-console.log(`  bridge / js-sdk: ${(ours.imported / ours.ms / (js.imported / js.ms)).toFixed(1)}x keys/s, ${(js.rssMb / ours.rssMb).toFixed(1)}x less peak RSS`)
+console.log(`  bridge / js-sdk: ${(ours.imported / ours.ms / (js.imported / js.ms)).toFixed(2)}x keys/s, ${(ours.rssMb / js.rssMb).toFixed(2)}x peak RSS`)
 proc.stdin.end()
