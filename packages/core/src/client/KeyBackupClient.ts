@@ -7,6 +7,7 @@ import { Effect, Exit, Fiber, ManagedRuntime, Option, Queue, Scope } from "effec
 import { KeyBackupEngine } from "../backup/KeyBackupEngine.js"
 import type { SteadyStateOptions } from "../backup/KeyBackupEngine.js"
 import { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
+import type { RestoreOptions } from "../restore/KeyBackupRestore.js"
 import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "../restore/RestoreError.js"
 import { BackupEvents, CryptoEvent } from "../services/BackupEvents.js"
 import { unwrapExit } from "./ClientError.js"
@@ -22,10 +23,12 @@ export type { CryptoEventListeners } from "./Listeners.js"
 export type { BootstrapSecretStorageOpts, GeneratedSecretStorageKeyJs, SecretStorageAccess } from "./RecoveryMethods.js"
 export type { AddRoomKeysOptions, BackupTrustInfo, KeyBackupCheck, KeyBackupInfo } from "./Shapes.js"
 
-/** matrix-js-sdk's `KeyBackupRestoreOpts`, plus an abort signal. */
+/** matrix-js-sdk's `KeyBackupRestoreOpts`, plus an abort signal and an observer of skipped keys. */
 export interface KeyBackupRestoreOpts {
   readonly progressCallback?: (progress: ImportRoomKeyProgressData) => void
   readonly signal?: AbortSignal
+  /** Called with each backed-up key that is skipped (room, session, reason, version); exceptions are ignored. */
+  readonly onFailure?: RestoreOptions["onFailure"]
 }
 
 /** The client. */
@@ -85,6 +88,7 @@ export const createKeyBackupClient = async (options: KeyBackupClientOptions): Pr
           r.restoreKeyBackup({
             ...(opts.progressCallback === undefined ? {} : { onProgress: opts.progressCallback }),
             ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+            ...(opts.onFailure === undefined ? {} : { onFailure: opts.onFailure }),
           }),
         ),
       ),
