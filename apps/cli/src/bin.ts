@@ -1,5 +1,8 @@
-#!/usr/bin/env node
-/** Entry point of the `matrix-backup` command on Node. */
+#!/usr/bin/env -S node --max-old-space-size=1024
+/**
+ * Entry point of the `matrix-backup` command on Node. The heap limit (also in package.json's script) keeps V8 from
+ * letting garbage grow to several times the live heap on a big machine: a restore keeps about 20 MB live.
+ */
 import { Effect } from "effect"
 import { main } from "./Cli.js"
 
