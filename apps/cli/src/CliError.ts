@@ -3,7 +3,7 @@
  * what happened and what to do next. `toCliError` maps every typed failure a command can meet, by its tag and
  * exhaustively: a new error type in `CommandError` does not compile until it has its words here.
  */
-import { type BackupStore, HomeserverError, type KeyBackupEngine, type Recovery, type RecoveryKey, type RestoreError, type SecretStorageService } from "@matrix-backup/core"
+import { type BackupStore, HomeserverError, type KeyBackupEngine, type Recovery, type RecoveryKey, type RestoreError, type SecretStorage } from "@matrix-backup/core"
 import { Data, Match } from "effect"
 
 /** A failure as the command line reports it (`{"error": {"code", "message"}}` with `--json`). */
@@ -17,7 +17,7 @@ export type CommandError =
   | CliError
   | HomeserverError.HomeserverApiError
   | RecoveryKey.RecoveryKeyError
-  | SecretStorageService.SecretStorageError
+  | SecretStorage.SecretStorageError
   | Recovery.RecoveryError
   | Recovery.DecryptionKeyDoesNotMatch
   | RestoreError.RestoreError

@@ -7,14 +7,14 @@ import {
   BackupEvents,
   type BackupStore,
   type CryptoBackend,
-  DeviceKeysService,
+  DeviceKeys,
   Entropy,
   type HomeserverApi,
   KeyBackupEngine,
   KeyBackupRestore,
   Recovery,
   SecretStorageCallbacks,
-  SecretStorageService,
+  SecretStorage,
 } from "@matrix-backup/core"
 import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
@@ -32,12 +32,12 @@ export type Ports =
   | CryptoBackend.CryptoBackend
   | Entropy.Entropy
   | BackupEvents.BackupEvents
-  | DeviceKeysService.DeviceKeys
+  | DeviceKeys.DeviceKeys
 
 /** Every service a command may use. */
 export type Services =
   | Ports
-  | SecretStorageService.SecretStorage
+  | SecretStorage.SecretStorage
   | KeyBackupEngine.KeyBackupEngine
   | Recovery.Recovery
   | KeyBackupRestore.KeyBackupRestore
@@ -72,10 +72,10 @@ export const deviceLayer = (
     SqliteBackupStore.layer({ filename: device.storeFile }),
     cryptoLayerWithWorkers(options.decryptThreads ?? 0),
     BackupEvents.layer,
-    DeviceKeysService.layerFromSeeds({ userId: device.userId, deviceId: device.deviceId, deviceSeed: device.seed }),
+    DeviceKeys.layerFromSeeds({ userId: device.userId, deviceId: device.deviceId, deviceSeed: device.seed }),
   )
   // The 4S key is only ever given explicitly (openSecretStorage); it is not cached in the state directory.
-  const secretStorage = SecretStorageService.layer.pipe(Layer.provideMerge(SecretStorageCallbacks.layerNone))
+  const secretStorage = SecretStorage.layer.pipe(Layer.provideMerge(SecretStorageCallbacks.layerNone))
   return Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer).pipe(
     Layer.provideMerge(KeyBackupEngine.layer(UPLOAD)),
     Layer.provideMerge(secretStorage),

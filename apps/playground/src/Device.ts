@@ -8,14 +8,14 @@ import {
   BackupEvents,
   CryptoBackend,
   DecryptWorker,
-  DeviceKeysService,
+  DeviceKeys,
   Entropy,
   Ids,
   KeyBackupEngine,
   KeyBackupRestore,
   Recovery,
   SecretStorageCallbacks,
-  SecretStorageService,
+  SecretStorage,
 } from "@matrix-backup/core"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { IndexedDbBackupStore } from "@matrix-backup/store-indexeddb"
@@ -54,7 +54,7 @@ export const deviceLayer = (homeserver: string, login: Login, databaseName: stri
     FetchHomeserverApi.layerFetch({ baseUrl: homeserver, accessToken: Redacted.make(login.accessToken), userId }),
     IndexedDbBackupStore.layer({ name: databaseName }),
     cryptoLayer(decryptWorkers),
-    DeviceKeysService.layerFromSeeds({
+    DeviceKeys.layerFromSeeds({
       userId: login.userId,
       deviceId: login.deviceId,
       deviceSeed: Redacted.make(globalThis.crypto.getRandomValues(new Uint8Array(32))),
@@ -62,7 +62,7 @@ export const deviceLayer = (homeserver: string, login: Login, databaseName: stri
     BackupEvents.layer,
   )
   const callbacks = SecretStorageCallbacks.layerCached(SecretStorageCallbacks.layerNone)
-  const secretStorage = SecretStorageService.layer.pipe(Layer.provideMerge(callbacks))
+  const secretStorage = SecretStorage.layer.pipe(Layer.provideMerge(callbacks))
   // No random start delay: it spreads many clients' first uploads, and here one user is watching a progress bar.
   const engine = KeyBackupEngine.layer({ maxStartJitter: 0, batchSize: 200 })
   return Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer).pipe(

@@ -3,7 +3,7 @@
  * and browsers provide it with `FetchHttpClient.layer` from `@effect/platform` (or use `layerFetch`).
  */
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { BackupInfo, DeviceKeys, HomeserverApi, HomeserverError, Json, KeyBackupData } from "@matrix-backup/core"
+import { BackupInfo, DeviceKeysSchema, HomeserverApi, HomeserverError, Json, KeyBackupData } from "@matrix-backup/core"
 import type { Ids } from "@matrix-backup/core"
 import { Config, Effect, Layer, Option, Schema, Stream } from "effect"
 import type { ConfigError } from "effect"
@@ -131,17 +131,17 @@ export const make = (config: FetchHomeserverApiConfig, client: HttpClient.HttpCl
     getAccountData: (type) => optional(t.json(accountDataCall(settings, "GET", type), Json.JsonObject)),
     putAccountData: (type, content) => unit(accountDataCall(settings, "PUT", type, content)),
     queryKeys: (request) =>
-      withBody(DeviceKeys.KeysQueryRequest, request, (body) =>
-        t.json(post("/keys/query", body), DeviceKeys.KeysQueryResponse),
+      withBody(DeviceKeysSchema.KeysQueryRequest, request, (body) =>
+        t.json(post("/keys/query", body), DeviceKeysSchema.KeysQueryResponse),
       ),
     uploadSignatures: (request) =>
-      withBody(DeviceKeys.SignaturesUploadRequest, request, (body) =>
-        t.json(post("/keys/signatures/upload", body), DeviceKeys.SignaturesUploadResponse),
+      withBody(DeviceKeysSchema.SignaturesUploadRequest, request, (body) =>
+        t.json(post("/keys/signatures/upload", body), DeviceKeysSchema.SignaturesUploadResponse),
       ),
     whoami: () =>
       t.json(
         { method: "GET", path: "/account/whoami", endpoint: "GET /account/whoami", roomKeys: false },
-        DeviceKeys.WhoamiResponse,
+        DeviceKeysSchema.WhoamiResponse,
       ),
   }
 }

@@ -3,7 +3,7 @@
  * deleted, the new one signed by this device, its key stored in 4S as `m.megolm_backup.v1` and kept locally), either
  * in a new Secret Storage (random key, or from a passphrase) or in the account's existing one, opened with its key.
  */
-import { HomeserverApi, KeyBackupEngine, Recovery, SecretStorageService } from "@matrix-backup/core"
+import { HomeserverApi, KeyBackupEngine, Recovery, SecretStorage } from "@matrix-backup/core"
 import type { Redacted } from "effect"
 import { Effect, Option } from "effect"
 import { CliError, toCliError } from "../CliError.js"
@@ -23,7 +23,7 @@ export interface Created {
 
 /** Whether the account has Secret Storage (a default key) and a backup. */
 export const inspectAccount = Effect.gen(function* () {
-  const secretStorage = yield* SecretStorageService.SecretStorage
+  const secretStorage = yield* SecretStorage.SecretStorage
   const api = yield* HomeserverApi.HomeserverApi
   const defaultKey = yield* Effect.mapError(secretStorage.getDefaultKeyId(), toCliError)
   const backup = yield* api.getBackupVersion().pipe(

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Redacted } from "effect"
 import { deriveRecoveryKeyFromPassphrase } from "matrix-js-sdk/lib/crypto-api/key-passphrase.js"
-import { BackupStore, CryptoBackend, Entropy, Recovery, RecoveryKey, SecretStorageCallbacks as Callbacks, SecretStorageService } from "@matrix-backup/core"
+import { BackupStore, CryptoBackend, Entropy, Recovery, RecoveryKey, SecretStorageCallbacks as Callbacks, SecretStorage } from "@matrix-backup/core"
 import { deviceLayer, newUser, randomKey, type Server, secretStorageLayer, type TestUser, withServer } from "./support.js"
 
 const SECRET = "m.cross_signing.master"
@@ -12,7 +12,7 @@ const SECRET = "m.cross_signing.master"
 /** Adds a default key (with `passphrase` parameters when given), stores SECRET under it. */
 const setUp = (server: Server, user: TestUser, key: Redacted.Redacted<Uint8Array>, passphrase?: { salt: string; iterations: number }) =>
   Effect.gen(function* () {
-    const ss = yield* SecretStorageService.SecretStorage
+    const ss = yield* SecretStorage.SecretStorage
     const { keyId } = yield* ss.addKey({ key, ...(passphrase === undefined ? {} : { passphrase: { algorithm: "m.pbkdf2", ...passphrase } }) })
     yield* ss.setDefaultKeyId(keyId)
     yield* ss.store(SECRET, Redacted.make("master seed"))
@@ -20,7 +20,7 @@ const setUp = (server: Server, user: TestUser, key: Redacted.Redacted<Uint8Array
   }).pipe(Effect.provide(secretStorageLayer(server, user, Callbacks.layerFromKey(key))))
 
 const read = <E, R>(server: Server, user: TestUser, callbacks: Layer.Layer<Callbacks.SecretStorageCallbacks, E, R>) =>
-  Effect.flatMap(SecretStorageService.SecretStorage, (ss) => ss.get(SECRET)).pipe(Effect.map(Option.map(Redacted.value)), Effect.provide(secretStorageLayer(server, user, callbacks)))
+  Effect.flatMap(SecretStorage.SecretStorage, (ss) => ss.get(SECRET)).pipe(Effect.map(Option.map(Redacted.value)), Effect.provide(secretStorageLayer(server, user, callbacks)))
 
 /** The real Web Crypto backend, counting PBKDF2 calls. */
 const countingBackend = (counter: { n: number }) =>
@@ -57,7 +57,7 @@ describe("SecretStorageCallbacks layers", () => {
         const counter = { n: 0 }
         const layer = Callbacks.layerFromPassphrase(Redacted.make("pass phrase")).pipe(Layer.provide(countingBackend(counter)))
         const values = yield* Effect.gen(function* () {
-          const ss = yield* SecretStorageService.SecretStorage
+          const ss = yield* SecretStorage.SecretStorage
           return [yield* ss.get(SECRET), yield* ss.get(SECRET)].map(Option.map(Redacted.value))
         }).pipe(Effect.provide(secretStorageLayer(server, user, layer)))
         expect(values).toEqual([Option.some("master seed"), Option.some("master seed")])

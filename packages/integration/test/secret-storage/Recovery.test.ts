@@ -3,7 +3,7 @@
 // an existing local key is copied into 4S, and disableKeyStorage blanks everything.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
-import { BackupEvents, Base64, Curve25519, KeyBackupEngine, Recovery, SecretStorage, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
+import { BackupEvents, Base64, Curve25519, KeyBackupEngine, Recovery, SecretStorageSchema, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
 import { accountData, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
 
 const serverPublicKey = (server: Server, user: TestUser) =>
@@ -121,7 +121,7 @@ describe("Recovery: the backup key's whole life", () => {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           yield* engine.resetKeyBackup()
           expect(yield* recovery.recoveryState).toMatchObject({ _tag: "NotReady", reason: "NoSecretStorage" })
-          expect(yield* accountData(server, user, SecretStorage.MEGOLM_BACKUP_SECRET)).toBeUndefined()
+          expect(yield* accountData(server, user, SecretStorageSchema.MEGOLM_BACKUP_SECRET)).toBeUndefined()
           const generated = yield* recovery.createRecoveryKeyFromPassphrase()
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })
           expect((yield* recovery.recoveryState)._tag).toBe("Ready")
@@ -190,7 +190,7 @@ describe("Recovery: the backup key's whole life", () => {
           yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
           const keyId = ((yield* accountData(server, user, "m.secret_storage.default_key")) as { key: string }).key
           yield* recovery.disableKeyStorage()
-          for (const type of [SecretStorage.MEGOLM_BACKUP_SECRET, `m.secret_storage.key.${keyId}`, "m.secret_storage.default_key", "m.cross_signing.master"]) {
+          for (const type of [SecretStorageSchema.MEGOLM_BACKUP_SECRET, `m.secret_storage.key.${keyId}`, "m.secret_storage.default_key", "m.cross_signing.master"]) {
             expect(yield* accountData(server, user, type)).toEqual({})
           }
           expect(yield* accountData(server, user, "m.key_backup")).toEqual({ enabled: false })

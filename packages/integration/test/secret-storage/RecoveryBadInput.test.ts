@@ -4,10 +4,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { base58 } from "@scure/base"
 import { Effect, Option, Redacted } from "effect"
-import { Recovery, RecoveryKey, SecretStorage, SecretStorageCallbacks as Callbacks, SecretStorageService } from "@matrix-backup/core"
+import { Recovery, RecoveryKey, SecretStorageSchema, SecretStorageCallbacks as Callbacks, SecretStorage } from "@matrix-backup/core"
 import { accountData, accountDataWrites, deviceLayer, newDevice, newUser, randomKey, type Server, setAccountData, type TestUser, withServer, bootstrapWithRecoveryKey } from "./support.js"
 
-const TYPES = ["m.secret_storage.default_key", SecretStorage.MEGOLM_BACKUP_SECRET, "m.key_backup"]
+const TYPES = ["m.secret_storage.default_key", SecretStorageSchema.MEGOLM_BACKUP_SECRET, "m.key_backup"]
 
 /** The 4S account data (default key, its description, the backup secret) as the server holds it. */
 const snapshot = (server: Server, user: TestUser) =>
@@ -103,15 +103,15 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const recoveryKey = yield* bootstrapWithRecoveryKey(server, user)
-        const stored = (yield* accountData(server, user, SecretStorage.MEGOLM_BACKUP_SECRET)) as { encrypted: Record<string, Record<string, string>> }
+        const stored = (yield* accountData(server, user, SecretStorageSchema.MEGOLM_BACKUP_SECRET)) as { encrypted: Record<string, Record<string, string>> }
         const [keyId, entry] = Object.entries(stored.encrypted)[0] ?? ["", {}]
         const mac = Buffer.from(entry["mac"] ?? "", "base64")
         mac[5] = (mac[5] ?? 0) ^ 0x10
-        yield* setAccountData(server, user, SecretStorage.MEGOLM_BACKUP_SECRET, { encrypted: { [keyId]: { ...entry, mac: mac.toString("base64") } } })
+        yield* setAccountData(server, user, SecretStorageSchema.MEGOLM_BACKUP_SECRET, { encrypted: { [keyId]: { ...entry, mac: mac.toString("base64") } } })
         const error = yield* failOnNewDevice(server, user, (r) =>
           Effect.zipRight(r.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) }), r.loadSessionBackupPrivateKeyFromSecretStorage()),
         )
-        expect(error).toMatchObject({ _tag: "SecretStorageError", reason: "BadMac", keyId, secretName: SecretStorage.MEGOLM_BACKUP_SECRET })
+        expect(error).toMatchObject({ _tag: "SecretStorageError", reason: "BadMac", keyId, secretName: SecretStorageSchema.MEGOLM_BACKUP_SECRET })
       }),
     ),
   )
@@ -183,7 +183,7 @@ describe("Recovery: bad input is a typed error that writes nothing", () => {
         const user = yield* newUser(server)
         const recoveryKey = Redacted.make(yield* bootstrapWithRecoveryKey(server, user))
         const key = Option.getOrThrow(Option.getRight(RecoveryKey.decodeRecoveryKey(Redacted.value(recoveryKey))))
-        yield* Effect.flatMap(SecretStorageService.SecretStorage, (ss) => ss.store(SecretStorage.MEGOLM_BACKUP_SECRET, Redacted.make("bm90IDMyIGJ5dGVz"))).pipe(
+        yield* Effect.flatMap(SecretStorage.SecretStorage, (ss) => ss.store(SecretStorageSchema.MEGOLM_BACKUP_SECRET, Redacted.make("bm90IDMyIGJ5dGVz"))).pipe(
           Effect.provide(deviceLayer(server, user, Callbacks.layerFromKey(Redacted.make(key)))),
         )
         const error = yield* failOnNewDevice(server, user, (r) =>

@@ -4,7 +4,7 @@ import { Duration, Effect, Layer, Redacted } from "effect"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import type { FakeHomeserverAdmin, TestUser } from "@matrix-backup/testkit"
 import { FakeHomeserver, loginNewDevice, registerUser } from "@matrix-backup/testkit"
-import { BackupEvents, BackupStore, CryptoBackend, DeviceKeysService as DeviceKeys, Entropy, type HomeserverApi, Ids, KeyBackupEngine, Recovery, SecretStorageCallbacks as CallbacksLayer, SecretStorageService as SecretStorage } from "@matrix-backup/core"
+import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, type HomeserverApi, Ids, KeyBackupEngine, Recovery, SecretStorageCallbacks as CallbacksLayer, SecretStorage } from "@matrix-backup/core"
 
 export type { FakeHomeserverAdmin, TestUser }
 

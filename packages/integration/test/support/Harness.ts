@@ -5,7 +5,7 @@ import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestIdentity } from "@matrix-backup/testkit"
 import { createUserWithCrossSigning, FakeHomeserver, generateRoomKeys } from "@matrix-backup/testkit"
-import { BackupEvents, type BackupStore, Base64, CryptoBackend, DeviceKeysService as DeviceKeys, Entropy, HomeserverApi, Ids, KeyBackupEngine, RoomKey, type UploadOptions } from "@matrix-backup/core"
+import { BackupEvents, type BackupStore, Base64, CryptoBackend, DeviceKeys, Entropy, HomeserverApi, Ids, KeyBackupEngine, RoomKey, type UploadOptions } from "@matrix-backup/core"
 
 export { FakeHomeserver }
 export type { FakeHomeserverAdmin, TestIdentity }
