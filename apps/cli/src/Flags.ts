@@ -44,7 +44,7 @@ export const exportPassphrase = Opt.secret("PASSPHRASE", "Passphrase of the Elem
 /** How a restore decrypts. */
 export const decryption = {
   concurrency: Opt.integer("N", "Batches of keys decrypted at once", { default: 4, min: 1 }),
-  threads: Opt.integer("N", "Worker threads that decrypt (0: on the main thread)", { default: 0, min: 0 }),
+  threads: Opt.integer("N", "Worker threads that decrypt (0: on the main thread)", { default: 1, min: 0 }),
 }
 
 /** A path as the user meant it: under `pnpm matrix-backup` relative to where pnpm was started (INIT_CWD), not apps/cli. */

@@ -4,7 +4,8 @@
 // repository root exactly as README.md shows it (default flags, its own state directory), timed as a whole process
 // with the peak RSS of the command's node process; then matrix-js-sdk 43's `restoreKeyBackup` on a fresh device of
 // the same user, same backup, same run (its own process; timed on the call, as js-sdk apps experience it).
-// Usage: node cli/run.mjs [--sizes 100000,500000] [--js-sdk 100000]
+// Usage: node cli/run.mjs [--sizes 100000,500000] [--js-sdk 100000] [--runs 1]
+//        [--extra "--threads 1"] (options added after the documented ones, to try other defaults; not what users run)
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -18,7 +19,12 @@ const built = join(here, "..", "dist-bench", "restore")
 const args = process.argv.slice(2)
 const { values } = parseArgs({
   args: args[0] === "--" ? args.slice(1) : args,
-  options: { sizes: { type: "string", default: "100000,500000" }, "js-sdk": { type: "string", default: "100000" } },
+  options: {
+    sizes: { type: "string", default: "100000,500000" },
+    "js-sdk": { type: "string", default: "100000" },
+    runs: { type: "string", default: "1" },
+    extra: { type: "string", default: "" },
+  },
 })
 const list = (s) => (s === "" ? [] : s.split(",").map(Number))
 
@@ -97,7 +103,9 @@ const ours = (server) =>
     for (const key of Object.keys(env)) if (key.startsWith("npm_") || key === "INIT_CWD") delete env[key]
     const state = mkdtempSync(join(tmpdir(), "cli-bench-"))
     const started = performance.now()
-    const proc = spawn("pnpm", ["matrix-backup", "restore", "--recovery-key", server.recoveryKey, "--state", state, "--json"], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] })
+    const extra = values.extra === "" ? [] : values.extra.split(" ")
+    const args = ["matrix-backup", "restore", "--recovery-key", server.recoveryKey, "--state", state, "--json", ...extra]
+    const proc = spawn("pnpm", args, { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] })
     const watch = watchTree(proc.pid)
     let out = ""
     proc.stdout.on("data", (chunk) => (out += chunk))
@@ -128,13 +136,17 @@ console.log(`node ${process.version}; the command as README.md runs it: pnpm mat
 for (const count of list(values.sizes)) {
   const { json: server, proc } = await side("RestoreBenchServer", [String(count), "1", "accounts"], {})
   console.log(`${fmt(count)} keys shaped like real accounts (seeded in ${fmt(server.seedMs)} ms)`)
-  const r = await ours({ ...server, deviceToken: await newDevice(server) })
-  const startup = r.wallMs - r.seconds * 1000
-  console.log(
-    `  pnpm matrix-backup restore   ${fmt(r.imported)} of ${fmt(r.total)} keys  whole process ${fmt(r.wallMs)} ms = ${fmt(r.total / (r.wallMs / 1000))} keys/s` +
-      `  (restore ${fmt(r.seconds * 1000)} ms = ${fmt(r.keysPerSecond)} keys/s; start-up and exit ${fmt(startup)} ms)` +
-      `  peak RSS: node ${fmt(r.nodeRssMb)} MB, with pnpm ${fmt(r.treeRssMb)} MB`,
-  )
+  let r
+  for (let run = 0; run < Number(values.runs); run++) {
+    // Each run is a new device with its own state directory, so every run restores everything.
+    r = await ours({ ...server, deviceToken: await newDevice(server) })
+    const startup = r.wallMs - r.seconds * 1000
+    console.log(
+      `  pnpm matrix-backup restore${values.extra === "" ? "" : ` ${values.extra}`}   ${fmt(r.imported)} of ${fmt(r.total)} keys  whole process ${fmt(r.wallMs)} ms = ${fmt(r.total / (r.wallMs / 1000))} keys/s` +
+        `  (restore ${fmt(r.seconds * 1000)} ms = ${fmt(r.keysPerSecond)} keys/s; start-up and exit ${fmt(startup)} ms)` +
+        `  peak RSS: node ${fmt(r.nodeRssMb)} MB, with pnpm ${fmt(r.treeRssMb)} MB`,
+    )
+  }
   if (list(values["js-sdk"]).includes(count)) {
     const js = (await side("RestoreBenchJsSdk", [], { RESTORE_BENCH_SERVER: JSON.stringify(server) })).json
     console.log(`  matrix-js-sdk 43 restoreKeyBackup  ${fmt(js.keys)} keys  ${fmt(js.ms)} ms = ${fmt(js.keys / (js.ms / 1000))} keys/s  peak RSS ${fmt(js.rssMb)} MB`)
