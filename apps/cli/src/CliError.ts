@@ -49,7 +49,11 @@ const unauthorized = (errcode: string) =>
 const lostConnection = (reason: HomeserverError.TransportError["reason"]) =>
   fail("Unreachable", `Lost the connection to the homeserver (${transportWords(reason)}); run the command again`)
 const rateLimited = () => fail("RateLimited", "The homeserver kept asking to slow down; wait a minute and run the command again")
-const noBackup = () => fail("NoBackup", "There is no key backup on the homeserver; run `matrix-backup create` to make one")
+/** The homeserver has no backup at all. */
+export const noBackupError = (): CliError => fail("NoBackup", "There is no key backup on the homeserver; run `matrix-backup create` first")
+
+/** The person at the terminal said no, or pressed Ctrl-C or Ctrl-D. */
+export const cancelledError = (): CliError => fail("Cancelled", "Cancelled; nothing was changed")
 const secretStorage = () => fail("SecretStorage", "Secret Storage on this account could not be read or written; `matrix-backup status` shows its state")
 const storage = () => fail("Storage", "This device's local store could not be read or written; check the disk and the --state directory")
 
@@ -73,7 +77,7 @@ const restore = (e: RestoreError.RestoreError): CliError => {
     case "Aborted":
       return fail("RestoreInterrupted", "The restore stopped before the end (connection or disk); run the restore again to resume where it stopped")
     case "BackupVersionNotFound":
-      return noBackup()
+      return noBackupError()
     case "NotPassphraseBackup":
       return fail("WrongPassphrase", "The passphrase does not open this account's key backup; check it, or use the recovery key")
     case "NoDecryptionKey":
@@ -87,7 +91,7 @@ const restore = (e: RestoreError.RestoreError): CliError => {
 
 /** An engine step that failed because of the homeserver keeps the homeserver's words. */
 const engine = (e: KeyBackupEngine.EngineError): CliError => {
-  if (e.reason === "NotFound") return noBackup()
+  if (e.reason === "NotFound") return noBackupError()
   if (e.reason === "Storage") return storage()
   if (e.reason === "SecretStorage") return secretStorage()
   if (e.cause === "RateLimited") return rateLimited()
@@ -113,7 +117,7 @@ export const toCliError = (error: CommandError): CliError =>
       RecoveryKeyError: (e) =>
         fail("BadRecoveryKey", `That is not a valid recovery key: ${recoveryKeyProblem(e)}. Check it against the one you saved; spaces do not matter`),
       SecretStorageError: secretStorage,
-      RecoveryError: (e) => (e.reason === "NoBackup" ? noBackup() : e.reason === "Storage" ? storage() : secretStorage()),
+      RecoveryError: (e) => (e.reason === "NoBackup" ? noBackupError() : e.reason === "Storage" ? storage() : secretStorage()),
       DecryptionKeyDoesNotMatch: () =>
         fail("KeyMismatch", "The key in Secret Storage is not the key of the backup on the homeserver (the backup was replaced?); `matrix-backup status` says more"),
       RestoreError: (e) => (e.reason !== "HomeserverFailure" && HomeserverError.isHomeserverApiError(e.cause) && e.cause._tag !== "BackupNotFound" ? homeserver(e.cause) : restore(e)),

@@ -3,7 +3,7 @@
  * Without a terminal the command refuses with one line saying what it would have done.
  */
 import { Effect } from "effect"
-import { CliError } from "./CliError.js"
+import { CliError, cancelledError } from "./CliError.js"
 import { confirm } from "./terminal/Prompt.js"
 import { isInteractive } from "./terminal/Terminal.js"
 
@@ -18,6 +18,6 @@ export const requireConsent = (force: boolean, stake: Stake): Effect.Effect<void
   if (force) return Effect.void
   if (!isInteractive()) return Effect.fail(new CliError({ code: "NeedsForce", message: stake.refusal }))
   return Effect.flatMap(confirm(stake.question), (yes) =>
-    yes ? Effect.void : Effect.fail(new CliError({ code: "Cancelled", message: "Cancelled; nothing was changed" })),
+    yes ? Effect.void : Effect.fail(cancelledError()),
   )
 }

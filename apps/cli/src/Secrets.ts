@@ -4,7 +4,7 @@
  */
 import { Effect, Redacted } from "effect"
 import type { Secret } from "./backup/Unlock.js"
-import { CliError } from "./CliError.js"
+import { CliError, cancelledError } from "./CliError.js"
 import { askSecret } from "./terminal/Prompt.js"
 import { isInteractive } from "./terminal/Terminal.js"
 
@@ -40,7 +40,7 @@ export const secretOrAsk = (input: SecretInput): Effect.Effect<Secret, CliError>
       return Effect.fail(usage("This device does not hold the backup key: give --recovery-key (or MATRIX_RECOVERY_KEY) or --passphrase"))
     }
     return Effect.flatMap(askSecret("Recovery key or Secret Storage passphrase (hidden): "), (typed) =>
-      typed === "" ? Effect.fail(new CliError({ code: "Cancelled", message: "Cancelled; nothing was changed" })) : Effect.succeed(typedSecret(typed)),
+      typed === "" ? Effect.fail(cancelledError()) : Effect.succeed(typedSecret(typed)),
     )
   })
 
@@ -55,7 +55,7 @@ export const exportPassphraseOrAsk = (
   }
   return Effect.gen(function* () {
     const first = yield* askSecret("Passphrase of the key file (hidden): ")
-    if (first === "") return yield* new CliError({ code: "Cancelled", message: "Cancelled; nothing was changed" })
+    if (first === "") return yield* cancelledError()
     if (purpose === "new file" && (yield* askSecret("The same passphrase again: ")) !== first) {
       return yield* usage("The two passphrases differ; nothing was written")
     }

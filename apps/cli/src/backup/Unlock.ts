@@ -7,7 +7,7 @@
 import type { BackupInfo} from "@matrix-backup/core";
 import { BackupKey, HomeserverApi, Ids, Recovery } from "@matrix-backup/core"
 import { Effect, Either, Option, Redacted } from "effect"
-import { CliError, toCliError } from "../CliError.js"
+import { CliError, noBackupError, toCliError } from "../CliError.js"
 
 /** What the user gave to open the backup. */
 export type Secret =
@@ -56,7 +56,7 @@ export const unlockWithHeldKey: Effect.Effect<Option.Option<Unlocked>, CliError,
   if (Option.isNone(held)) return Option.none()
   const info = yield* api.getBackupVersion().pipe(
     Effect.catchTag("BackupNotFound", () =>
-      Effect.fail(new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` to make one" })),
+      Effect.fail(noBackupError()),
     ),
     Effect.mapError(toCliError),
   )

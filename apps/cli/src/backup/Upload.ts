@@ -5,7 +5,7 @@
  */
 import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { Effect, Fiber, Option, Stream } from "effect"
-import { CliError, toCliError } from "../CliError.js"
+import { CliError, noBackupError, toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
 
 /** What a backup run did. */
@@ -24,7 +24,7 @@ export const enabledBackup = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* engine.checkKeyBackupAndEnable(true)
   if (Option.isNone(check)) {
-    return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` first" })
+    return yield* noBackupError()
   }
   const version = yield* engine.getActiveSessionBackupVersion()
   if (Option.isNone(version)) {

@@ -8,14 +8,14 @@ import { defineCommand } from "../args/Command.js"
 import * as Opt from "../args/Options.js"
 import { type Created, createInExistingSecretStorage, createWithNewSecretStorage, type Existing, inspectAccount } from "../backup/Create.js"
 import type { Secret } from "../backup/Unlock.js"
-import { CliError } from "../CliError.js"
+import { CliError, cancelledError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
 import { count } from "../Format.js"
 import { type OutputMode, say } from "../Output.js"
 import { typedSecret } from "../Secrets.js"
 import { noPreparation, runOnDevice } from "../Session.js"
-import { askSecret } from "../terminal/Prompt.js"
+import { askSecret, confirm } from "../terminal/Prompt.js"
 import { isInteractive } from "../terminal/Terminal.js"
 
 const options = {
@@ -49,12 +49,9 @@ const keepOrReplace = (input: Input): Effect.Effect<Secret | undefined, CliError
     (typed) =>
       typed !== ""
         ? Effect.succeed(typedSecret(typed))
-        : Effect.as(
-            requireConsent(false, {
-              question: "Replace Secret Storage? Its recovery key stops working on every device, and what other clients keep there becomes unreadable.",
-              refusal: "",
-            }),
-            undefined,
+        : Effect.flatMap(
+            confirm("Replace Secret Storage? Its recovery key stops working on every device, and what other clients keep there becomes unreadable."),
+            (yes) => (yes ? Effect.succeed(undefined) : Effect.fail(cancelledError())),
           ),
   )
 }

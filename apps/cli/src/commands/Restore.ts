@@ -7,7 +7,7 @@ import { Effect, Option } from "effect"
 import { defineCommand } from "../args/Command.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
 import { unlockAndKeep } from "../backup/Unlock.js"
-import { CliError, toCliError } from "../CliError.js"
+import { noBackupError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
 import type { OutputMode } from "../Output.js"
@@ -27,7 +27,7 @@ const options = {
 const holdsKey = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* Effect.mapError(engine.checkKeyBackupAndEnable(true), toCliError)
-  if (Option.isNone(check)) return yield* new CliError({ code: "NoBackup", message: "There is no key backup on the homeserver; run `matrix-backup create` to make one" })
+  if (Option.isNone(check)) return yield* noBackupError()
   return check.value.trustInfo.matchesDecryptionKey
 })
 

@@ -5,9 +5,7 @@
  */
 import { Effect } from "effect"
 import { createInterface } from "node:readline"
-import { CliError } from "../CliError.js"
-
-const cancelled = () => new CliError({ code: "Cancelled", message: "Cancelled; nothing was changed" })
+import { type CliError, cancelledError } from "../CliError.js"
 
 /** Asks for one line, echoed as typed. */
 export const askLine = (question: string): Effect.Effect<string, CliError> =>
@@ -16,7 +14,7 @@ export const askLine = (question: string): Effect.Effect<string, CliError> =>
     let answered = false
     rl.on("SIGINT", () => rl.close())
     rl.on("close", () => {
-      if (!answered) resume(Effect.fail(cancelled()))
+      if (!answered) resume(Effect.fail(cancelledError()))
     })
     rl.question(question, (answer) => {
       answered = true
@@ -45,7 +43,7 @@ export const askSecret = (question: string): Effect.Effect<string, CliError> =>
         }
         if (ch === "\u0003" || (ch === "\u0004" && value === "")) {
           stop()
-          return resume(Effect.fail(cancelled()))
+          return resume(Effect.fail(cancelledError()))
         }
         if (ch === "\u007f" || ch === "\b") value = value.slice(0, -1)
         else if (ch >= " ") value += ch
