@@ -34,7 +34,10 @@ const fromSecretStorage = (deps: Deps, input: TypedSecret) =>
   Effect.gen(function* () {
     const opened = yield* Effect.either(openSecretStorage(deps, input))
     if (Either.isLeft(opened)) return opened.left._tag === "RecoveryKeyError" ? yield* Effect.fail(opened.left) : Option.none<Uint8Array>()
-    const stored = yield* Effect.orElseSucceed(deps.secretStorage.get(MEGOLM_BACKUP_SECRET, { prompt: false }), () => Option.none())
+    // A secret that is absent, blanked or unreadable here means "try the input directly"; a homeserver failure does not.
+    const stored = yield* Effect.catchTag(deps.secretStorage.get(MEGOLM_BACKUP_SECRET, { prompt: false }), "SecretStorageError", () =>
+      Effect.succeed(Option.none()),
+    )
     return Option.flatMap(stored, (text) => Either.getRight(decodeBackupKeySecret(Redacted.value(text))))
   })
 
