@@ -6,6 +6,7 @@ import type { FakeHomeserverAdmin } from "./Admin.js"
 import { makeLocalAdmin } from "./Admin.js"
 import type { Fault } from "./server/Faults.js"
 import { Homeserver } from "./server/Homeserver.js"
+import type { ServerProfileName } from "./server/Profile.js"
 import { makeFetch } from "./server/InProcess.js"
 import { serve } from "./server/NodeTransport.js"
 import { loadInto, makePersister } from "./server/Persistence.js"
@@ -26,6 +27,8 @@ export interface FakeHomeserverOptions {
   readonly dataFile?: string
   /** Faults in force from the start. */
   readonly faults?: ReadonlyArray<Fault>
+  /** Whose room_keys behaviour to imitate: "synapse" (default), "conduwuit", "tuwunel", "dendrite" or "palpo". */
+  readonly profile?: ServerProfileName
 }
 
 /** The base URL used by the in-process transport. */
@@ -58,7 +61,7 @@ const acquire = (options: FakeHomeserverOptions): Effect.Effect<Created, never, 
       }),
   )
 
-/** A stateful fake Matrix homeserver (Synapse semantics for key backup, 4S and device keys). */
+/** A stateful fake Matrix homeserver (Synapse semantics for key backup, 4S and device keys, or another server's room_keys profile). */
 export class FakeHomeserver extends Context.Tag("@matrix-backup/testkit/FakeHomeserver")<
   FakeHomeserver,
   { readonly url: string; readonly admin: FakeHomeserverAdmin }

@@ -3,8 +3,11 @@
 // `{"url":"http://127.0.0.1:PORT"}` so a parent process can read where it listens.
 import { parseArgs } from "node:util"
 import { startFakeHomeserver } from "./FakeHomeserver.js"
+import { SERVER_PROFILES, isServerProfileName } from "./server/Profile.js"
 
-const USAGE = "usage: fake-homeserver [--port 0] [--host 127.0.0.1] [--server-name localhost] [--data FILE] [--max-body-mb 50]"
+const USAGE =
+  "usage: fake-homeserver [--port 0] [--host 127.0.0.1] [--server-name localhost] [--data FILE] [--max-body-mb 50] " +
+  `[--profile ${SERVER_PROFILES.join("|")}]`
 
 const main = async (): Promise<void> => {
   // `pnpm fake-homeserver -- --port 8008` passes the `--` through: drop it.
@@ -17,6 +20,7 @@ const main = async (): Promise<void> => {
       "server-name": { type: "string", default: "localhost" },
       data: { type: "string" },
       "max-body-mb": { type: "string", default: "50" },
+      profile: { type: "string", default: "synapse" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -27,15 +31,17 @@ const main = async (): Promise<void> => {
   }
   const port = Number(values.port)
   const maxBodyMb = Number(values["max-body-mb"])
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !(maxBodyMb > 0)) throw new Error(USAGE)
+  const profile = values.profile
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !(maxBodyMb > 0) || !isServerProfileName(profile)) throw new Error(USAGE)
   const server = await startFakeHomeserver({
     host: values.host,
     port,
     serverName: values["server-name"],
     maxBodyBytes: Math.floor(maxBodyMb * 1024 * 1024),
+    profile,
     ...(values.data === undefined ? {} : { dataFile: values.data }),
   })
-  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
+  process.stdout.write(`${JSON.stringify({ url: server.url, profile })}\n`)
   const stop = (): void => {
     server.stop().then(
       () => process.exit(0),

@@ -6,6 +6,8 @@ export type { BackupVersionRow, FakeHomeserverAdmin, KeyBackupData, StoredRoomKe
 export { connectAdmin } from "./AdminClient.js"
 export type { Fault, FaultMatch } from "./server/Faults.js"
 export type { RequestLogEntry } from "./server/Homeserver.js"
+export { SERVER_PROFILES } from "./server/Profile.js"
+export type { ServerProfileName } from "./server/Profile.js"
 export { loginNewDevice, registerUser } from "./fixtures/Users.js"
 export type { AccountOptions, TestUser } from "./fixtures/Users.js"
 export { MEGOLM_V1, backupPlaintext, generateRoomKeys, sessionExport } from "./fixtures/RoomKeys.js"

@@ -64,8 +64,21 @@ describe("fake-homeserver command", () => {
     expect(await exitCode(child)).toBe(0)
   })
 
+  it("--profile picks the server's behaviour: dendrite has no fallback after its latest version is deleted", async () => {
+    const { child, url } = await launch(["--profile", "dendrite"])
+    const user = await registerUser(url)
+    const body = { algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data: { public_key: "k" } }
+    for (let i = 0; i < 2; i++) await call(url, "POST", v3("/room_keys/version"), { token: user.accessToken, body })
+    await call(url, "DELETE", v3("/room_keys/version/2"), { token: user.accessToken })
+    expect((await call(url, "GET", v3("/room_keys/version"), { token: user.accessToken })).status).toBe(404)
+    child.kill("SIGTERM")
+    expect(await exitCode(child)).toBe(0)
+  })
+
   it("exits with 2 on bad arguments", async () => {
-    const child = spawn(process.execPath, [binPath, "--port", "nope"], { stdio: "pipe" })
-    expect(await exitCode(child)).toBe(2)
+    for (const args of [["--port", "nope"], ["--profile", "matrix.org"]]) {
+      const child = spawn(process.execPath, [binPath, ...args], { stdio: "pipe" })
+      expect(await exitCode(child)).toBe(2)
+    }
   })
 })

@@ -9,6 +9,8 @@ import { match, parseJsonObject, splitPath } from "./Router.js"
 import type { State } from "./State.js"
 import { makeState } from "./State.js"
 import { authenticate } from "./Auth.js"
+import type { ServerProfile, ServerProfileName } from "./Profile.js"
+import { PROFILES } from "./Profile.js"
 
 /** One line of the request log. */
 export interface RequestLogEntry {
@@ -25,6 +27,8 @@ export interface HomeserverOptions {
   readonly serverName?: string
   readonly maxBodyBytes?: number
   readonly faults?: ReadonlyArray<Fault>
+  /** Which implementation's room_keys behaviour to imitate (default "synapse"). */
+  readonly profile?: ServerProfileName
 }
 
 /** Default request body limit: 50 MB. */
@@ -36,6 +40,7 @@ export class Homeserver {
   readonly faults = new FaultSet()
   readonly log: Array<RequestLogEntry> = []
   readonly maxBodyBytes: number
+  readonly profile: ServerProfile
   /** Called after anything may have changed (persistence hooks in here). */
   onChange: () => void = () => {}
   private readonly waiters = new Set<() => void>()
@@ -46,6 +51,7 @@ export class Homeserver {
   constructor(options: HomeserverOptions = {}) {
     this.state = makeState(options.serverName ?? "localhost")
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    this.profile = PROFILES[options.profile ?? "synapse"]
     for (const fault of options.faults ?? []) this.faults.add(fault)
   }
 
@@ -126,6 +132,7 @@ export class Homeserver {
     let parsed: ReturnType<typeof parseJsonObject> | undefined
     return {
       state: this.state,
+      profile: this.profile,
       request,
       params,
       query,

@@ -2,11 +2,14 @@
 // prefixes Synapse registers (`r0`, `v3`, `unstable`), plus method dispatch with 404/405 answers.
 import type { CoreRequest, CoreResponse, JsonObject } from "./Http.js"
 import { MatrixError, isObject } from "./Http.js"
+import type { ServerProfile } from "./Profile.js"
 import type { Session, State, User } from "./State.js"
 
 /** What a handler gets. */
 export interface RouteContext {
   readonly state: State
+  /** Which implementation's room_keys behaviour to imitate. */
+  readonly profile: ServerProfile
   readonly request: CoreRequest
   readonly params: ReadonlyArray<string>
   readonly query: URLSearchParams

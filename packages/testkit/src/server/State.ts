@@ -1,6 +1,7 @@
 // The fake homeserver's whole state: users, devices, tokens, account data, cross-signing keys and
 // key backups, plus a stream counter that orders changes for `/sync` long-polls.
 import type { JsonObject } from "./Http.js"
+import type { ServerProfile } from "./Profile.js"
 
 /** One stored room key, as Synapse keeps it: `session_data` stays serialized JSON text. */
 export interface StoredKey {
@@ -18,6 +19,8 @@ export interface BackupVersion {
   etag: number
   deleted: boolean
   count: number
+  /** The count a `staleAfterUpload` profile reports (set on create and auth_data update; not persisted). */
+  countShown?: number
   readonly rooms: Map<string, Map<string, StoredKey>>
 }
 
@@ -113,12 +116,29 @@ export const currentBackup = (user: User): BackupVersion | undefined => {
   return undefined
 }
 
+/**
+ * The version a profile calls "latest": Synapse's highest live one, conduwuit's highest in string order ("9" after
+ * "10"), or Dendrite's highest ever, which may be deleted (callers then answer 404, or 500 to an upload).
+ */
+export const latestBackup = (user: User, profile: ServerProfile): BackupVersion | undefined => {
+  if (profile.latest === "highestIncludingDeleted") return user.backups[user.backups.length - 1]
+  if (profile.latest === "highestLive") return currentBackup(user)
+  let best: BackupVersion | undefined
+  for (const candidate of user.backups) {
+    if (!candidate.deleted && (best === undefined || String(candidate.version) > String(best.version))) best = candidate
+  }
+  return best
+}
+
 /** A version by its path string; non-integer strings never exist (Synapse parses with int()). */
 export const findBackup = (user: User, version: string): BackupVersion | undefined => {
-  if (!/^\s*[+-]?\d+\s*$/.test(version)) return undefined
-  const number = Number.parseInt(version, 10)
-  return user.backups.find((backup) => backup.version === number)
+  const number = versionNumber(version)
+  return number === undefined ? undefined : user.backups.find((backup) => backup.version === number)
 }
+
+/** The number a version string names, read like Python's int() ("01" and " 1" name 1); undefined for others. */
+export const versionNumber = (version: string): number | undefined =>
+  /^\s*[+-]?\d+\s*$/.test(version) ? Number.parseInt(version, 10) : undefined
 
 /** Creates a version numbered max(all, deleted included) + 1. */
 export const createBackup = (user: User, algorithm: string, authData: unknown): BackupVersion => {
@@ -130,6 +150,7 @@ export const createBackup = (user: User, algorithm: string, authData: unknown): 
     etag: 0,
     deleted: false,
     count: 0,
+    countShown: 0,
     rooms: new Map(),
   }
   user.backups.push(backup)

@@ -1,30 +1,35 @@
 // `/room_keys/version[/{version}]`: create, read, update and delete backup versions with Synapse's
-// semantics (docs/PROTOCOL.md §1.2, §2.1): numbers never reused, "current" = highest live version.
+// semantics (docs/PROTOCOL.md §1.2, §2.1): numbers never reused, "current" = highest live version; the
+// server profile changes which version is "latest", the etag and count shown and the algorithm check.
 import type { CoreResponse } from "../Http.js"
 import { MatrixError, json, notFound, invalidParam } from "../Http.js"
 import type { Route, RouteContext } from "../Router.js"
 import { client, param } from "../Router.js"
+import type { ServerProfile } from "../Profile.js"
+import { PROFILES, countOf, etagOf, noteVersionUpdate } from "../Profile.js"
 import type { BackupVersion } from "../State.js"
-import { createBackup, currentBackup, findBackup } from "../State.js"
+import { createBackup, findBackup, latestBackup } from "../State.js"
 
 /** Synapse lets a missing key in the body escape as an uncaught KeyError. */
 export const internalError = (): MatrixError => new MatrixError(500, "M_UNKNOWN", "Internal server error")
 
-/** The version body Synapse returns (etag rendered as a decimal string). */
+/** The version body Synapse returns (etag rendered as a decimal string), with the profile's etag and count. */
 export const versionInfo = (
   backup: BackupVersion,
+  profile: ServerProfile = PROFILES.synapse,
 ): { algorithm: string; auth_data: unknown; count: number; etag: string; version: string } => ({
   algorithm: backup.algorithm,
   auth_data: backup.authData,
-  count: backup.count,
-  etag: String(backup.etag),
+  count: countOf(backup, profile),
+  etag: etagOf(backup, profile),
   version: String(backup.version),
 })
 
 const getCurrent = (ctx: RouteContext): CoreResponse => {
-  const backup = currentBackup(ctx.auth().user)
-  if (backup === undefined) throw notFound("No backup found")
-  return json(200, versionInfo(backup))
+  const backup = latestBackup(ctx.auth().user, ctx.profile)
+  // Dendrite's "latest" may be a deleted version: then there is no backup, even if an older one is live.
+  if (backup === undefined || backup.deleted) throw notFound("No backup found")
+  return json(200, versionInfo(backup, ctx.profile))
 }
 
 const create = (ctx: RouteContext): CoreResponse => {
@@ -34,7 +39,7 @@ const create = (ctx: RouteContext): CoreResponse => {
   const algorithm = body["algorithm"]
   // Synapse stores whatever it is given; a non-string algorithm is kept as its JSON text.
   const backup = createBackup(user, typeof algorithm === "string" ? algorithm : JSON.stringify(algorithm), body["auth_data"])
-  ctx.bump()
+  noteVersionUpdate(backup, ctx.profile, ctx.bump())
   return json(200, { version: String(backup.version) })
 }
 
@@ -47,7 +52,7 @@ const liveVersion = (ctx: RouteContext, version: string): BackupVersion => {
 const getOne = (ctx: RouteContext): CoreResponse => {
   const backup = findBackup(ctx.auth().user, param(ctx, 0))
   if (backup === undefined || backup.deleted) throw notFound("No backup found")
-  return json(200, versionInfo(backup))
+  return json(200, versionInfo(backup, ctx.profile))
 }
 
 const update = (ctx: RouteContext): CoreResponse => {
@@ -57,10 +62,10 @@ const update = (ctx: RouteContext): CoreResponse => {
   if ("version" in body && body["version"] !== version) throw invalidParam("Version in body does not match")
   const backup = liveVersion(ctx, version)
   if (!("algorithm" in body)) throw internalError()
-  if (body["algorithm"] !== backup.algorithm) throw invalidParam("Algorithm does not match")
+  if (ctx.profile.updateChecksAlgorithm && body["algorithm"] !== backup.algorithm) throw invalidParam("Algorithm does not match")
   if (!("auth_data" in body)) throw internalError()
   backup.authData = body["auth_data"]
-  ctx.bump()
+  noteVersionUpdate(backup, ctx.profile, ctx.bump())
   return json(200, {})
 }
 

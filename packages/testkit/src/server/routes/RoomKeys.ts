@@ -1,11 +1,14 @@
 // `/room_keys/keys[/{roomId}[/{sessionId}]]`: upload, read and delete backed-up room keys with
-// Synapse's version checks, replacement chain and etag/count rules (docs/PROTOCOL.md §1.3–§2.2).
+// Synapse's version checks, replacement chain and etag/count rules (docs/PROTOCOL.md §1.3–§2.2); the server
+// profile changes the wrong-version answer, reads of unknown versions, the better-key rule and the delete routes.
 import type { CoreResponse, JsonObject } from "../Http.js"
 import { MatrixError, isObject, json, jsonStream, notFound } from "../Http.js"
 import type { Route, RouteContext } from "../Router.js"
 import { client } from "../Router.js"
+import type { ServerProfile } from "../Profile.js"
+import { countOf, etagOf, noteKeyChange } from "../Profile.js"
 import type { BackupVersion, StoredKey, User } from "../State.js"
-import { currentBackup, findBackup } from "../State.js"
+import { findBackup, latestBackup, versionNumber } from "../State.js"
 import { internalError } from "./RoomKeyVersions.js"
 import { deleteKeys, storeKey, keyJson } from "./RoomKeyStore.js"
 
@@ -23,16 +26,24 @@ export const shouldReplace = (stored: StoredKey, incoming: StoredKey): boolean =
   return false
 }
 
-const writableVersion = (user: User, version: string): BackupVersion => {
-  const current = currentBackup(user)
+const sameVersion = (backup: BackupVersion, version: string, profile: ServerProfile): boolean =>
+  // Synapse compares the strings, so "01" is "wrong" although it names version 1; tuwunel compares numbers.
+  profile.compareVersions === "string" ? String(backup.version) === version : versionNumber(version) === backup.version
+
+const writableVersion = (user: User, version: string, profile: ServerProfile): BackupVersion => {
+  const current = latestBackup(user, profile)
   if (current === undefined) throw notFound(`Version '${version}' not found`)
-  // Synapse compares the strings, so "01" is "wrong" although it names version 1.
-  if (String(current.version) === version) return current
+  if (sameVersion(current, version, profile)) {
+    if (!current.deleted) return current
+    // Dendrite's "latest" can be a deleted version; writing to it fails inside the server.
+    throw profile.uploadToDeletedCurrent === "serverError" ? internalError() : notFound(`Version '${version}' not found`)
+  }
+  const { status, errcode } = profile.wrongVersion
   const named = findBackup(user, version)
-  if (named === undefined || named.deleted) throw notFound(`Version '${version}' not found`)
-  throw new MatrixError(403, "M_WRONG_ROOM_KEYS_VERSION", "Wrong room_keys version", {
-    current_version: String(current.version),
-  })
+  // conduwuit refuses any version that is not the latest the same way, known or not.
+  if (errcode !== "M_INVALID_PARAM" && (named === undefined || named.deleted)) throw notFound(`Version '${version}' not found`)
+  const extra = errcode === "M_WRONG_ROOM_KEYS_VERSION" ? { current_version: String(current.version) } : {}
+  throw new MatrixError(status, errcode, errcode === "M_WRONG_ROOM_KEYS_VERSION" ? "Wrong room_keys version" : "You may only manipulate the most recently created version of the backup.", extra)
 }
 
 const toStoredKey = (value: unknown): StoredKey => {
@@ -46,8 +57,11 @@ const toStoredKey = (value: unknown): StoredKey => {
   return { firstMessageIndex: fmi, forwardedCount: fc, isVerified: verified, sessionData: JSON.stringify(data) }
 }
 
-/** Uploads `{rooms: {roomId: {sessions: {...}}}}`; replacements apply one by one, inserts at the end. */
-const upload = (backup: BackupVersion, rooms: unknown): { changed: boolean } => {
+/**
+ * Uploads `{rooms: {roomId: {sessions: {...}}}}`; replacements apply one by one, inserts at the end. Without
+ * `betterKeyRule` every stored key is overwritten (conduwuit's bulk and per-room PUTs).
+ */
+const upload = (backup: BackupVersion, rooms: unknown, betterKeyRule: boolean): { changed: boolean } => {
   if (!isObject(rooms)) throw internalError()
   const inserts: Array<[string, string, StoredKey]> = []
   let changed = false
@@ -59,14 +73,13 @@ const upload = (backup: BackupVersion, rooms: unknown): { changed: boolean } => 
       if (stored === undefined) {
         inserts.push([roomId, sessionId, incoming])
         changed = true
-      } else if (shouldReplace(stored, incoming)) {
+      } else if (!betterKeyRule || shouldReplace(stored, incoming)) {
         storeKey(backup, roomId, sessionId, incoming)
         changed = true
       }
     }
   }
   for (const [roomId, sessionId, key] of inserts) storeKey(backup, roomId, sessionId, key)
-  if (changed) backup.etag += 1
   return { changed }
 }
 
@@ -77,11 +90,12 @@ const put = (ctx: RouteContext): CoreResponse => {
   const [roomId, sessionId] = ctx.params
   if (sessionId !== undefined) body = { sessions: { [sessionId]: body } }
   if (roomId !== undefined) body = { rooms: { [roomId]: body } }
-  const backup = writableVersion(user, version)
+  const backup = writableVersion(user, version, ctx.profile)
   if (!isObject(body) || !("rooms" in body)) throw internalError()
-  const { changed } = upload(backup, body["rooms"])
-  if (changed) ctx.bump()
-  return json(200, { etag: String(backup.etag), count: backup.count })
+  const betterKeyRule = ctx.profile.betterKeyRule === "everyPut" || sessionId !== undefined
+  const { changed } = upload(backup, body["rooms"], betterKeyRule)
+  if (changed) noteKeyChange(backup, ctx.profile, ctx.bump())
+  return json(200, { etag: etagOf(backup, ctx.profile), count: countOf(backup, ctx.profile) })
 }
 
 const readableVersion = (ctx: RouteContext, version: string): BackupVersion => {
@@ -90,8 +104,19 @@ const readableVersion = (ctx: RouteContext, version: string): BackupVersion => {
   return backup
 }
 
+/** conduwuit reads a deleted or unknown version as an empty one. */
+const emptyRead = (ctx: RouteContext): CoreResponse | undefined => {
+  const backup = findBackup(ctx.auth().user, requireVersion(ctx))
+  if (ctx.profile.readUnknownVersion !== "emptyRooms" || (backup !== undefined && !backup.deleted)) return undefined
+  const [roomId, sessionId] = ctx.params
+  if (sessionId !== undefined) throw notFound("No room_keys found")
+  return json(200, roomId === undefined ? { rooms: {} } : { sessions: {} })
+}
+
 const get = (ctx: RouteContext): CoreResponse => {
   ctx.auth()
+  const empty = emptyRead(ctx)
+  if (empty !== undefined) return empty
   const backup = readableVersion(ctx, requireVersion(ctx))
   const [roomId, sessionId] = ctx.params
   if (roomId === undefined) return jsonStream(200, () => allRooms(snapshot(backup)))
@@ -130,13 +155,14 @@ function* roomPieces(sessions: ReadonlyArray<readonly [string, StoredKey]>): Ite
 }
 
 const remove = (ctx: RouteContext): CoreResponse => {
+  // Dendrite registers no DELETE for room keys: the path exists for other methods only.
+  if (!ctx.profile.deleteKeysRoutes) throw new MatrixError(405, "M_UNRECOGNIZED", "Unrecognized request")
   ctx.auth()
   const backup = readableVersion(ctx, requireVersion(ctx))
   const [roomId, sessionId] = ctx.params
   deleteKeys(backup, roomId, sessionId)
-  backup.etag += 1
-  ctx.bump()
-  return json(200, { etag: String(backup.etag), count: backup.count })
+  noteKeyChange(backup, ctx.profile, ctx.bump())
+  return json(200, { etag: etagOf(backup, ctx.profile), count: countOf(backup, ctx.profile) })
 }
 
 /** Routes for room keys. */
