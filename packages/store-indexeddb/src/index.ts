@@ -1,1 +1,2 @@
 export * as IndexedDbBackupStore from "./IndexedDbBackupStore.js"
+export { indexedDbStore, type IndexedDbStoreOptions } from "./IndexedDbStore.js"

@@ -1,1 +1,2 @@
 export * as SqliteBackupStore from "./SqliteBackupStore.js"
+export { sqliteStore, type SqliteStoreOptions } from "./SqliteStore.js"

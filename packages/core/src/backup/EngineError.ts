@@ -7,7 +7,8 @@ import type { StorageError } from "../store/StorageError.js"
 
 /** `resetKeyBackup` / `deleteKeyBackupVersion` could not finish. `step` says where it stopped. */
 export class EngineError extends Data.TaggedError("EngineError")<{
-  readonly reason: "Homeserver" | "Storage" | "SecretStorage" | "NotFound" | "ServerMisbehaves"
+  /** `NoSigningKey`: a new backup must be signed, and the app gave no device signing key (nothing was changed). */
+  readonly reason: "Homeserver" | "Storage" | "SecretStorage" | "NotFound" | "ServerMisbehaves" | "NoSigningKey"
   readonly step: "deleteOldVersions" | "createVersion" | "cacheKey" | "storeInSecretStorage" | "deleteVersion"
   /** The port error's tag (e.g. "RateLimited"). */
   readonly cause?: string

@@ -98,12 +98,9 @@ const createVersion = (d: Deps, publicKey: Uint8Array) =>
     return info
   })
 
-/** Keeps a copy of the key in the store for `version` and says so. */
+/** Keeps a copy of the key in the store for `version` (announced once the version is enabled). */
 const cacheKey = (d: Deps, key: Uint8Array, version: BackupVersion) =>
-  Effect.zipRight(
-    d.store.storeBackupDecryptionKey(Redacted.make(Uint8Array.from(key)), version).pipe(Effect.mapError((e) => fromStorage("cacheKey", e))),
-    d.events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version }),
-  )
+  d.store.storeBackupDecryptionKey(Redacted.make(Uint8Array.from(key)), version).pipe(Effect.mapError((e) => fromStorage("cacheKey", e)))
 
 /** Creates, signs, caches and enables a new version with `key`. */
 const createWith = (d: Deps, key: Uint8Array) =>
@@ -118,6 +115,8 @@ const createWith = (d: Deps, key: Uint8Array) =>
     }
     yield* d.activation.enable(info, publicKey)
     yield* d.checker.remember(Option.some(check))
+    // As matrix-js-sdk: KeyBackupStatus(true) first, so a listener of KeyBackupDecryptionKeyCached sees the new version active.
+    yield* d.events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version: info.version })
     yield* storeInSecretStorage(d, key)
     return check
   })
@@ -125,6 +124,11 @@ const createWith = (d: Deps, key: Uint8Array) =>
 /** Deletes every version, then creates and enables a new one with a fresh key (wiped afterwards). */
 const resetKeyBackup = (d: Deps): Effect.Effect<KeyBackupCheck, EngineError> =>
   Effect.gen(function* () {
+    // Refuse before deleting anything: without the device's signing key the new version could not be signed.
+    if (!d.device.canSign) {
+      const message = "createVersion: a new backup needs the device's signing key (createKeyBackupClient's deviceSigningKey)"
+      return yield* Effect.fail(new EngineError({ reason: "NoSigningKey", step: "createVersion", message }))
+    }
     yield* deleteAllVersions(d)
     const key = yield* d.entropy.randomBytes(32)
     return yield* Effect.ensuring(createWith(d, key), Effect.sync(() => wipe(key)))

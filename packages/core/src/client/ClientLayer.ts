@@ -1,5 +1,5 @@
 /**
- * Composes every service the Promise facade needs from the app's three ports (homeserver, store, device keys)
+ * Composes every service the Promise facade needs from the app's homeserver, store and device identity
  * plus its matrix-js-sdk style `cryptoCallbacks`: events, entropy, crypto backend, 4S, engine, recovery, restore.
  */
 import { Layer } from "effect"
@@ -11,21 +11,21 @@ import * as SecretStorage from "../secret-storage/SecretStorage.js"
 import * as BackupEvents from "../services/BackupEvents.js"
 import type { BackupStore } from "../services/BackupStore.js"
 import * as CryptoBackend from "../services/CryptoBackend.js"
-import * as DeviceKeys from "../services/DeviceKeys.js"
 import * as Entropy from "../services/Entropy.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import * as SecretStorageCallbacks from "../services/SecretStorageCallbacks.js"
+import { type ClientStore, type HomeserverConnection, homeserverLayerOf, storeLayerOf } from "./ClientPorts.js"
+import { deviceKeysLayerOf, type DeviceIdentityOptions } from "./DeviceIdentity.js"
 
 /** Which `CryptoBackend`: Web Crypto when it has X25519 (`auto`, the default), always Web Crypto, or pure @noble. */
 export type CryptoChoice = "auto" | "webcrypto" | "noble"
 
 /** What `createKeyBackupClient` takes. */
-export interface KeyBackupClientOptions {
-  readonly homeserver: Layer.Layer<HomeserverApi>
-  /** Any BackupStore layer (memory, SQLite, IndexedDB); its construction errors reject `createKeyBackupClient`. */
-  readonly store: Layer.Layer<BackupStore, unknown>
-  /** The device identity, as a layer or as seeds for `DeviceKeys.layerFromSeeds`. */
-  readonly deviceKeys: Layer.Layer<DeviceKeys.DeviceKeys> | DeviceKeys.SeedOptions
+export interface KeyBackupClientOptions extends DeviceIdentityOptions {
+  /** The homeserver: `fetchHomeserver({ baseUrl, accessToken, userId, deviceId })`, or a HomeserverApi layer. */
+  readonly homeserver: HomeserverConnection | Layer.Layer<HomeserverApi, unknown>
+  /** Where keys are kept: `sqliteStore`, `indexedDbStore`, `memoryStore()`, or any BackupStore layer; a store that fails to open rejects `createKeyBackupClient`. */
+  readonly store: ClientStore | Layer.Layer<BackupStore, unknown>
   /** matrix-js-sdk's `cryptoCallbacks` (4S key prompt and cache). */
   readonly cryptoCallbacks?: SecretStorageCallbacks.PromiseCallbacks
   readonly crypto?: CryptoChoice
@@ -48,15 +48,12 @@ export type ClientServices =
 const cryptoLayer = (choice: CryptoChoice = "auto") =>
   choice === "noble" ? CryptoBackend.layerNoble : choice === "webcrypto" ? CryptoBackend.layerWebCrypto : CryptoBackend.layer
 
-const deviceKeysLayer = (input: KeyBackupClientOptions["deviceKeys"]): Layer.Layer<DeviceKeys.DeviceKeys> =>
-  "deviceSeed" in input ? DeviceKeys.layerFromSeeds(input) : input
-
 /** The composed layer (built once per client by its ManagedRuntime). */
 export const clientLayer = (options: KeyBackupClientOptions): Layer.Layer<ClientServices, unknown> => {
   const ports = Layer.mergeAll(
-    options.homeserver,
-    options.store,
-    deviceKeysLayer(options.deviceKeys),
+    homeserverLayerOf(options.homeserver),
+    storeLayerOf(options.store),
+    deviceKeysLayerOf(options),
     BackupEvents.layer,
     cryptoLayer(options.crypto).pipe(Layer.provideMerge(Entropy.layer)),
   )

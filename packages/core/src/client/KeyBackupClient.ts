@@ -19,7 +19,10 @@ import { type AddRoomKeysOptions, type BackupTrustInfo, fromExportedKeys, fromJs
 export { CryptoEvent }
 export { KeyBackupClientError } from "./ClientError.js"
 export type { CryptoChoice, KeyBackupClientOptions } from "./ClientLayer.js"
+export { type ClientStore, clientStore, type HomeserverConnection, homeserverConnection, memoryStore } from "./ClientPorts.js"
+export type { DeviceIdentityOptions } from "./DeviceIdentity.js"
 export type { CryptoEventListeners } from "./Listeners.js"
+export { decodeRecoveryKey, encodeRecoveryKey } from "./RecoveryKeyText.js"
 export type { BootstrapSecretStorageOpts, GeneratedSecretStorageKeyJs, SecretStorageAccess } from "./RecoveryMethods.js"
 export type { AddRoomKeysOptions, BackupTrustInfo, KeyBackupCheck, KeyBackupInfo } from "./Shapes.js"
 

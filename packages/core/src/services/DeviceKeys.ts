@@ -13,9 +13,11 @@ export class DeviceKeys extends Context.Tag("@matrix-backup/core/DeviceKeys")<
   {
     readonly userId: string
     readonly deviceId: string
-    /** This device's Ed25519 key (`keys["ed25519:<deviceId>"]` in its device keys). */
+    /** This device's Ed25519 key (`keys["ed25519:<deviceId>"]` in its device keys); "" when the app did not give it. */
     readonly ed25519PublicKey: string
-    /** Adds the device signature, and the master-key signature when the master private key is held. */
+    /** Whether the device's signing key is held: without it nothing new can be signed (e.g. a new backup version). */
+    readonly canSign: boolean
+    /** Adds the device signature, and the master-key signature when the master private key is held; needs `canSign`. */
     readonly signJson: (object: Record<string, unknown>) => Effect.Effect<Record<string, unknown>>
     /** Our cross-signing master public key as known locally (held, or verified by the app). */
     readonly masterPublicKey: Option.Option<string>
@@ -60,6 +62,7 @@ export const makeFromSeeds = (options: SeedOptions): Service => {
     userId: options.userId,
     deviceId: options.deviceId,
     ed25519PublicKey,
+    canSign: true,
     masterPublicKey,
     signJson: (object) =>
       Effect.sync(() => {
@@ -76,3 +79,29 @@ export const makeFromSeeds = (options: SeedOptions): Service => {
 /** The port from seeds (the app keeps the seeds; they never leave this closure). */
 export const layerFromSeeds = (options: SeedOptions): Layer.Layer<DeviceKeys> =>
   Layer.sync(DeviceKeys, () => makeFromSeeds(options))
+
+/** Who the device is when the app cannot give its signing key (its crypto stack keeps it). */
+export interface IdentityOptions {
+  readonly userId: string
+  readonly deviceId: string
+}
+
+/**
+ * A device without its signing key: backups are trusted only through the decryption key held for them (as
+ * matrix-js-sdk trusts a backup it holds the key to), and operations that sign (a new backup) fail before they start.
+ */
+export const makeWithoutSigningKey = (options: IdentityOptions): Service => ({
+  userId: options.userId,
+  deviceId: options.deviceId,
+  ed25519PublicKey: "",
+  canSign: false,
+  masterPublicKey: Option.none(),
+  // Callers check `canSign` first; reaching this is a bug in the caller, not an expected failure.
+  signJson: () => Effect.die(new Error("DeviceKeys: signJson called on a device without its signing key")),
+  isOwnIdentityVerified: () => Effect.succeed(false),
+  isDeviceVerified: (deviceId) => Effect.succeed(deviceId === options.deviceId),
+})
+
+/** The port for a device whose signing key the app does not hold. */
+export const layerWithoutSigningKey = (options: IdentityOptions): Layer.Layer<DeviceKeys> =>
+  Layer.sync(DeviceKeys, () => makeWithoutSigningKey(options))

@@ -19,6 +19,8 @@ export type SignatureReason =
   | "MasterKeyMismatch"
   | "IdentityNotVerified"
   | "KeysQueryFailed"
+  /** Our device's Ed25519 key is not known locally (the app runs without the device's signing key). */
+  | "DeviceKeyUnknown"
 
 /** One signer's verdict. `keyId` is the full key id ("ed25519:<id>"). */
 export interface SignatureCheck {

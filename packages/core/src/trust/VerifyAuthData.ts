@@ -14,7 +14,7 @@ import type { SignatureCheck, SignatureReason, SignatureState, TrustVerdict } fr
 export interface TrustContext {
   readonly userId: string
   readonly deviceId: string
-  /** Our device's Ed25519 key, known locally (never taken from the server). */
+  /** Our device's Ed25519 key, known locally (never taken from the server); "" when not known. */
   readonly deviceEd25519: string
   /** Our identity per `/keys/query`; None when the query failed. */
   readonly identity: Option.Option<OwnIdentity>
@@ -114,9 +114,10 @@ export const verifyAuthData = (
   ctx: TrustContext,
 ): Pick<TrustVerdict, "deviceSignature" | "userIdentitySignature" | "otherSignatures"> => {
   const ownKeyId = `ed25519:${ctx.deviceId}`
-  const deviceSignature = judge(authData, ctx.userId, ownKeyId, ctx.deviceEd25519, () =>
-    check(ownKeyId, "ValidAndTrusted", "Trusted"),
-  )
+  // Without our device key known locally its signature cannot be checked: trust then rests on other signers or the held key.
+  const deviceSignature = ctx.deviceEd25519 === ""
+    ? check(ownKeyId, "Missing", "DeviceKeyUnknown")
+    : judge(authData, ctx.userId, ownKeyId, ctx.deviceEd25519, () => check(ownKeyId, "ValidAndTrusted", "Trusted"))
   const otherSignatures: Record<string, SignatureCheck> = {}
   for (const id of otherSignerIds(authData, ctx)) otherSignatures[id] = otherDeviceCheck(authData, ctx, id)
   return { deviceSignature, userIdentitySignature: masterCheck(authData, ctx), otherSignatures }
