@@ -13,6 +13,8 @@ export type DisabledReason =
   | "Requested"
   | "WrongBackupVersion"
   | "BackupNotFound"
+  /** The account chose no key storage (`m.key_backup {enabled: false}`, MSC4287). */
+  | "KeyStorageOff"
 
 /** Why the engine could not do what it tried (it keeps trying where that makes sense). */
 export type ErrorReason = "CheckFailed" | "UploadFailed" | "RateLimited" | "Storage"

@@ -1,12 +1,13 @@
 /**
  * `checkKeyBackupAndEnable` (PROTOCOL.md §8.1): one check at a time, shared by concurrent callers. No backup (404)
  * → None and uploads off; any other failure → None and nothing changes; a backup we neither trust nor hold the key
- * of → uploads off; otherwise enable or switch to it. Switching never rewrites rows: pending is per version.
+ * of, or an account that chose no key storage (MSC4287) → uploads off; otherwise enable or switch to it. Switching never rewrites rows: pending is per version.
  */
 import { Effect, Either, Fiber, Option, Ref, SynchronizedRef } from "effect"
 import { isUsablePublicKey } from "../crypto/MegolmBackupV1.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import type { BackupVersion } from "../schema/Ids.js"
+import { isOff, readKeyStoragePreference } from "../key-storage/KeyStoragePreference.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
 import { BackupTrust } from "../trust/BackupTrust.js"
 import type { Activation } from "./Activation.js"
@@ -30,6 +31,12 @@ export const makeChecker = (activation: Activation) =>
     // Checks and resets exclude each other, so a check never enables a version a reset is deleting.
     const exclusive = (yield* Effect.makeSemaphore(1)).withPermits(1)
 
+    /** MSC4287: the account chose no key storage. Unreadable counts as not chosen, so a flaky read never stops uploads. */
+    const accountTurnedKeyStorageOff = readKeyStoragePreference(api).pipe(
+      Effect.map(isOff),
+      Effect.catchAll((error) => Effect.as(Effect.logWarning(`Could not read the key storage preference: ${error._tag}`), false)),
+    )
+
     /** Acts on a fetched backup: enable/switch when trusted or matching our key, otherwise disable. */
     const apply = (info: KeyBackupInfo & { readonly version: BackupVersion }) =>
       Effect.gen(function* () {
@@ -44,6 +51,8 @@ export const makeChecker = (activation: Activation) =>
           yield* activation.disable("NotTrusted", info.version)
         } else if (!isUsablePublicKey(info.auth_data.public_key)) {
           yield* activation.disable("UnusablePublicKey", info.version)
+        } else if (yield* accountTurnedKeyStorageOff) {
+          yield* activation.disable("KeyStorageOff", info.version)
         } else {
           yield* activation.enable(info, info.auth_data.public_key)
         }

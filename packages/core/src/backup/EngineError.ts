@@ -9,7 +9,7 @@ import type { StorageError } from "../store/StorageError.js"
 export class EngineError extends Data.TaggedError("EngineError")<{
   /** `NoSigningKey`: a new backup must be signed, and the app gave no device signing key (nothing was changed). */
   readonly reason: "Homeserver" | "Storage" | "SecretStorage" | "NotFound" | "ServerMisbehaves" | "NoSigningKey"
-  readonly step: "deleteOldVersions" | "createVersion" | "cacheKey" | "storeInSecretStorage" | "deleteVersion"
+  readonly step: "deleteOldVersions" | "createVersion" | "cacheKey" | "storeInSecretStorage" | "deleteVersion" | "recordPreference"
   /** The port error's tag (e.g. "RateLimited"). */
   readonly cause?: string
   readonly errcode?: string

@@ -11,7 +11,8 @@ import { BackupStore } from "../services/BackupStore.js"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { DeviceKeys } from "../services/DeviceKeys.js"
 import type { Entropy } from "../services/Entropy.js"
-import type { HomeserverApi } from "../services/HomeserverApi.js"
+import { HomeserverApi } from "../services/HomeserverApi.js"
+import { writeKeyStoragePreference } from "../key-storage/KeyStoragePreference.js"
 import * as BackupTrust from "../trust/BackupTrust.js"
 import { makeActivation } from "./Activation.js"
 import { makeChecker } from "./Check.js"
@@ -25,7 +26,7 @@ import type { UpsertCounts } from "../store/Encoded.js"
 import type { StorageError } from "../store/StorageError.js"
 import type { BackupTrustInfo, BackupTrustResult } from "../trust/TrustVerdict.js"
 import { type BackupState, type DisabledReason } from "./BackupState.js"
-import type { EngineError, SteadyStateError } from "./EngineError.js"
+import { type EngineError, fromHomeserver, type SteadyStateError } from "./EngineError.js"
 
 export type { BackupTrustInfo, BackupTrustResult, TrustVerdict } from "../trust/TrustVerdict.js"
 export { BackupState, type DisabledReason, type ErrorReason } from "./BackupState.js"
@@ -106,6 +107,8 @@ export const make = (options: UploadOptions = {}) =>
     )
     const publishFailed = (errcode: string) => events.publish({ name: CryptoEvent.KeyBackupFailed, errcode })
     const reset = yield* makeReset(activation, checker)
+    const api = yield* HomeserverApi
+    const recordKeyStorageOn = Effect.mapError(writeKeyStoragePreference(api, true), (error) => fromHomeserver("recordPreference", error))
     const steady = yield* makeSteadyState(activation, settings.steadyStateTimeout, loop.wake, checker.isChecking)
 
     return {
@@ -113,7 +116,8 @@ export const make = (options: UploadOptions = {}) =>
       getKeyBackupInfo: () => Effect.map(checker.check(false), Option.map((c) => c.backupInfo)),
       isKeyBackupTrusted: trust.isKeyBackupTrusted,
       getActiveSessionBackupVersion: () => Effect.map(activation.current, Option.map((a): string => a.version)),
-      resetKeyBackup: () => reset.resetKeyBackup,
+      // A new backup is the user turning key storage on: record it (MSC4287) so other clients and our checks agree.
+      resetKeyBackup: () => Effect.tap(reset.resetKeyBackup, () => recordKeyStorageOn),
       deleteKeyBackupVersion: reset.deleteKeyBackupVersion,
       disable: (reason) => activation.disable(reason),
       addRoomKeys: (keys) => Effect.tap(store.upsertRoomKeys(keys), () => loop.wake),

@@ -4,7 +4,8 @@
  */
 import { Effect, Option } from "effect"
 import type { EngineError } from "../backup/EngineError.js"
-import { BACKUP_DISABLED_EVENT_TYPE, CROSS_SIGNING_SECRETS, KEY_BACKUP_EVENT_TYPE, keyEventType, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import { writeKeyStoragePreference } from "../key-storage/KeyStoragePreference.js"
+import { CROSS_SIGNING_SECRETS, keyEventType, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
 import { loadSessionBackupPrivateKeyFromSecretStorage, localKeyMatches, saveBackupKeyToStorage } from "./BackupKeyOps.js"
 import { type Deps, serverBackup } from "./RecoveryDeps.js"
@@ -74,8 +75,7 @@ export const disableKeyStorage = (deps: Deps): Effect.Effect<void, Failure | Rec
     const defaultKeyId = yield* deps.secretStorage.getDefaultKeyId()
     if (Option.isSome(defaultKeyId)) yield* deps.api.putAccountData(keyEventType(defaultKeyId.value), {})
     yield* deps.secretStorage.setDefaultKeyId(null)
-    yield* deps.api.putAccountData(KEY_BACKUP_EVENT_TYPE, { enabled: false })
-    yield* deps.api.putAccountData(BACKUP_DISABLED_EVENT_TYPE, { disabled: true })
+    yield* writeKeyStoragePreference(deps.api, false)
     yield* deps.secretStorage.forgetKeys()
     yield* Effect.mapError(deps.store.clearBackupDecryptionKey(), (error) => new RecoveryError({ reason: "Storage", detail: error.reason }))
   }).pipe(Effect.withSpan("Recovery.disableKeyStorage"))

@@ -1,0 +1,138 @@
+/**
+ * `diagnoseKeyStorage`: gathers the facts from the account (backup, 4S, MSC4287 preference), the store and the
+ * engine, and reads the drifts from them. Reads only; asks for the 4S key only when `prompt` is set.
+ */
+import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
+import type { KeyBackupEngine } from "../backup/KeyBackupEngine.js"
+import { activeVersionOf } from "../backup/BackupState.js"
+import { decodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
+import type { KeyBackupInfo } from "../schema/BackupInfo.js"
+import { BackupVersion } from "../schema/Ids.js"
+import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import type { Recovery } from "../secret-storage/Recovery.js"
+import type { Failure, SecretStorage } from "../secret-storage/SecretStorage.js"
+import type { BackupStore } from "../services/BackupStore.js"
+import type { HomeserverApi } from "../services/HomeserverApi.js"
+import type { HomeserverApiError } from "../services/HomeserverError.js"
+import type { StorageError } from "../store/StorageError.js"
+import { allChecks } from "../trust/TrustVerdict.js"
+import { driftsOf } from "./Drifts.js"
+import type { CachedKeyFacts, KeyStorageDiagnosis, SecretStorageFacts, ServerBackupFacts, StoredBackupKey, UploadFacts } from "./KeyStorageDiagnosis.js"
+import { readKeyStoragePreference } from "./KeyStoragePreference.js"
+
+/** The services a diagnosis reads. */
+export interface DiagnoseDeps {
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly engine: Context.Tag.Service<KeyBackupEngine>
+  readonly store: Context.Tag.Service<BackupStore>
+  readonly secretStorage: Context.Tag.Service<SecretStorage>
+  readonly recovery: Context.Tag.Service<Recovery>
+}
+
+/** Options of a diagnosis. */
+export interface DiagnoseOptions {
+  /** Ask the app's callbacks for the 4S key when it is not open yet (default false: report `Locked`). */
+  readonly prompt?: boolean
+}
+
+/** What can stop a diagnosis: the server or the store could not be read. */
+export type DiagnoseError = Failure | StorageError
+
+const decodeVersion = Schema.decodeUnknownEither(BackupVersion)
+
+type CurrentBackup = KeyBackupInfo & { readonly version: BackupVersion }
+
+/** The server's current backup, None on 404. */
+const currentBackup = (deps: DiagnoseDeps): Effect.Effect<Option.Option<CurrentBackup>, HomeserverApiError> =>
+  deps.api.getBackupVersion().pipe(
+    Effect.map((info) => (info.version === undefined ? Option.none() : Option.some({ ...info, version: info.version }))),
+    Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
+  )
+
+const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<ServerBackupFacts> =>
+  Option.match(backup, {
+    onNone: () => Effect.succeed({ _tag: "None" as const }),
+    onSome: (info) =>
+      Effect.map(deps.engine.isKeyBackupTrusted(info), (result) => ({
+        _tag: "Backup" as const,
+        version: info.version,
+        algorithm: info.algorithm,
+        trusted: result.trusted,
+        matchesDecryptionKey: result.matchesDecryptionKey,
+        trustReasons: allChecks(result.details).map((check) => `${check.keyId || "(none)"}: ${check.reason}`),
+        decryptionKey: result.details.decryptionKey,
+        unsupportedAlgorithm: result.details.unsupportedAlgorithm,
+      })),
+  })
+
+/** Whether `key` opens `info`; an algorithm we cannot check counts as no. */
+const opens = (key: Uint8Array, info: KeyBackupInfo): boolean => Either.getOrElse(matchesBackup(key, info), () => false)
+
+/** The cached key and the live version it opens: the current one, or the (older) version it was cached for. */
+const cachedKeyFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<CachedKeyFacts, DiagnoseError> =>
+  Effect.gen(function* () {
+    const cached = yield* deps.store.getBackupDecryptionKey()
+    if (Option.isNone(cached)) return { _tag: "None" as const }
+    const key = Redacted.value(cached.value.key)
+    const { version } = cached.value
+    const matchesCurrent = Option.exists(backup, (info) => info.version === version && opens(key, info))
+    if (matchesCurrent) return { _tag: "Cached" as const, version, matchesCurrent, opensLiveVersion: version }
+    const own = Either.getRight(decodeVersion(version))
+    const live = Option.isNone(own)
+      ? Option.none()
+      : yield* deps.api.getBackupVersion(own.value).pipe(Effect.map(Option.some), Effect.catchTag("BackupNotFound", () => Effect.succeedNone))
+    const opensLive = Option.exists(live, (info) => opens(key, info))
+    return { _tag: "Cached" as const, version, matchesCurrent, ...(opensLive ? { opensLiveVersion: version } : {}) }
+  })
+
+/** The backup key in 4S under the default key, compared with the current backup. */
+const storedBackupKey = (deps: DiagnoseDeps, defaultKeyId: string, backup: Option.Option<CurrentBackup>, prompt: boolean): Effect.Effect<StoredBackupKey, Failure> =>
+  Effect.gen(function* () {
+    const stored = yield* deps.secretStorage.isStored(MEGOLM_BACKUP_SECRET)
+    if (!Option.exists(stored, (keys) => defaultKeyId in keys)) return "NotStored"
+    const secret = yield* Effect.either(deps.secretStorage.get(MEGOLM_BACKUP_SECRET, { prompt }))
+    if (Either.isLeft(secret)) {
+      const error = secret.left
+      if (error._tag !== "SecretStorageError") return yield* Effect.fail(error)
+      return error.reason === "BadMac" || error.reason === "Malformed" ? "Malformed" : "Locked"
+    }
+    if (Option.isNone(secret.right)) return "NotStored"
+    const key = decodeBackupKeySecret(Redacted.value(secret.right.value))
+    if (Either.isLeft(key)) return "Malformed"
+    return Option.match(backup, { onNone: () => "Stored", onSome: (info) => (opens(key.right, info) ? "MatchesCurrent" : "Differs") })
+  })
+
+const secretStorageFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>, prompt: boolean): Effect.Effect<SecretStorageFacts, Failure> =>
+  Effect.gen(function* () {
+    const defaultKeyId = yield* deps.secretStorage.getDefaultKeyId()
+    if (Option.isNone(defaultKeyId)) return { defaultKey: "NotSet", backupKey: "NotStored" }
+    const keyId = defaultKeyId.value
+    const description = yield* deps.secretStorage.getKey(keyId)
+    if (Option.isNone(description)) return { defaultKey: "Absent", defaultKeyId: keyId, backupKey: "NotStored" }
+    if (description.value[1]._tag === "Unknown") return { defaultKey: "Unknown", defaultKeyId: keyId, backupKey: "NotStored" }
+    return { defaultKey: "Aes", defaultKeyId: keyId, backupKey: yield* storedBackupKey(deps, keyId, backup, prompt) }
+  })
+
+const uploadFacts = (deps: DiagnoseDeps): Effect.Effect<UploadFacts, StorageError> =>
+  Effect.gen(function* () {
+    const state = yield* deps.engine.state
+    const active = activeVersionOf(state)
+    const pending = active === undefined ? 0 : yield* deps.store.countPending(active)
+    return { state: state._tag, ...(active === undefined ? {} : { activeVersion: active }), pending }
+  })
+
+/** The full report. */
+export const diagnoseKeyStorage = (deps: DiagnoseDeps, options: DiagnoseOptions = {}): Effect.Effect<KeyStorageDiagnosis, DiagnoseError> =>
+  Effect.gen(function* () {
+    const backup = yield* currentBackup(deps)
+    const facts = {
+      preference: yield* readKeyStoragePreference(deps.api),
+      server: yield* serverFacts(deps, backup),
+      cachedKey: yield* cachedKeyFacts(deps, backup),
+      secretStorage: yield* secretStorageFacts(deps, backup, options.prompt ?? false),
+      uploads: yield* uploadFacts(deps),
+      recovery: yield* deps.recovery.recoveryState,
+    }
+    const drifts = driftsOf(facts)
+    return { ...facts, drifts, healthy: drifts.length === 0 }
+  }).pipe(Effect.withSpan("KeyStorage.diagnoseKeyStorage"))

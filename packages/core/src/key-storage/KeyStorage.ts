@@ -1,0 +1,57 @@
+/**
+ * KeyStorage: one diagnosis of everything in key storage that can drift out of sync, and a repair that fixes what
+ * can be fixed without losing a key (matrix-rust-sdk's `recover_and_fix_backup`, for this library). DESIGN.md §3.
+ */
+import { Context, Effect, Layer } from "effect"
+import { KeyBackupEngine } from "../backup/KeyBackupEngine.js"
+import { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
+import { Recovery } from "../secret-storage/Recovery.js"
+import { SecretStorage } from "../secret-storage/SecretStorage.js"
+import { BackupStore } from "../services/BackupStore.js"
+import { HomeserverApi } from "../services/HomeserverApi.js"
+import { diagnoseKeyStorage, type DiagnoseError, type DiagnoseOptions } from "./Diagnose.js"
+import { repairKeyStorage, type RepairOptions, type RepairResult } from "./Repair.js"
+import type { KeyStorageDiagnosis } from "./KeyStorageDiagnosis.js"
+
+export type { DiagnoseError, DiagnoseOptions } from "./Diagnose.js"
+export { driftsOf } from "./Drifts.js"
+export type * from "./KeyStorageDiagnosis.js"
+export { type KeyStoragePreference, readKeyStoragePreference, writeKeyStoragePreference } from "./KeyStoragePreference.js"
+export type { RepairOptions, RepairResult, RepairStep } from "./Repair.js"
+
+/** The service. */
+export class KeyStorage extends Context.Tag("@matrix-backup/core/KeyStorage")<
+  KeyStorage,
+  {
+    /** Everything that can be out of sync, each drift with the action that fixes it. Reads only. */
+    readonly diagnoseKeyStorage: (options?: DiagnoseOptions) => Effect.Effect<KeyStorageDiagnosis, DiagnoseError>
+    /** Fixes the drifts in order (idempotent), reporting each step; a new version only with `allowReset`. */
+    readonly repairKeyStorage: (options?: RepairOptions) => Effect.Effect<RepairResult, DiagnoseError>
+  }
+>() {}
+
+/** The service shape. */
+export type Service = Context.Tag.Service<KeyStorage>
+
+/** Builds the service; one repair runs at a time. */
+export const make = Effect.gen(function* () {
+  const deps = {
+    api: yield* HomeserverApi,
+    engine: yield* KeyBackupEngine,
+    store: yield* BackupStore,
+    secretStorage: yield* SecretStorage,
+    recovery: yield* Recovery,
+    restore: yield* KeyBackupRestore,
+  }
+  const lock = yield* Effect.makeSemaphore(1)
+  return {
+    diagnoseKeyStorage: (options) => diagnoseKeyStorage(deps, options),
+    repairKeyStorage: (options) => lock.withPermits(1)(repairKeyStorage(deps, options)),
+  } satisfies Service
+})
+
+/** Everything KeyStorage is built from. */
+export type Requirements = HomeserverApi | KeyBackupEngine | BackupStore | SecretStorage | Recovery | KeyBackupRestore
+
+/** The service over the engine, Recovery, restore and their ports. */
+export const layer: Layer.Layer<KeyStorage, never, Requirements> = Layer.effect(KeyStorage, make)

@@ -1,0 +1,143 @@
+/**
+ * `repairKeyStorage`: fixes the drifts a diagnosis finds, in its order, each step reported, nothing lost. It never
+ * makes a new version (which deletes the others) unless the app passes `allowReset`, and then first restores the
+ * older version our key opens, so the keys it holds are carried into the new one with the keys of this device.
+ */
+import { type Context, Effect, Either, Option, Redacted } from "effect"
+import { encodeBackupKeySecret } from "../crypto/BackupKey.js"
+import type { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
+import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import type { SecretStorageKeyInput } from "../secret-storage/OpenSecretStorage.js"
+import { diagnoseKeyStorage, type DiagnoseDeps, type DiagnoseError, type DiagnoseOptions } from "./Diagnose.js"
+import type { KeyStorageDiagnosis, RepairAction } from "./KeyStorageDiagnosis.js"
+import { writeKeyStoragePreference } from "./KeyStoragePreference.js"
+
+/** Options of a repair. */
+export interface RepairOptions extends DiagnoseOptions {
+  /** Opens Secret Storage first (needed to read or write the backup key there unless the callbacks give it). */
+  readonly secretStorageKey?: SecretStorageKeyInput
+  /** May make a new backup version: every other version, and keys only they hold, are deleted. */
+  readonly allowReset?: boolean
+  /** Turns key storage back on when the account chose none (MSC4287); otherwise such an account is left alone. */
+  readonly turnOnKeyStorage?: boolean
+  /** How long to wait for pending keys to upload (default: the engine's steady-state timeout). */
+  readonly timeoutMs?: number
+}
+
+/** One step and how it went; `detail` never holds key material. */
+export interface RepairStep {
+  readonly action: RepairAction | "OpenSecretStorage" | "RestoreOlderVersion"
+  readonly outcome: "Done" | "Skipped" | "Failed"
+  readonly detail?: string
+}
+
+/** What a repair did, with the diagnosis before and after. */
+export interface RepairResult {
+  readonly before: KeyStorageDiagnosis
+  readonly steps: ReadonlyArray<RepairStep>
+  readonly after: KeyStorageDiagnosis
+}
+
+/** The services a repair uses. */
+export interface RepairDeps extends DiagnoseDeps {
+  readonly restore: Context.Tag.Service<KeyBackupRestore>
+}
+
+/** A failure's tag and reason: enough to act on, never a value. */
+const describe = (error: { readonly _tag: string; readonly reason?: unknown }): string =>
+  typeof error.reason === "string" ? `${error._tag}:${error.reason}` : error._tag
+
+/** Runs `effect` as one step: Done with its detail, or Failed with the error's tag. */
+const step = <E extends { readonly _tag: string }>(action: RepairStep["action"], effect: Effect.Effect<string | undefined, E>): Effect.Effect<RepairStep> =>
+  Effect.match(effect, {
+    onFailure: (error): RepairStep => ({ action, outcome: "Failed", detail: describe(error) }),
+    onSuccess: (detail): RepairStep => ({ action, outcome: "Done", ...(detail === undefined ? {} : { detail }) }),
+  })
+
+const skipped = (action: RepairAction, detail: string): RepairStep => ({ action, outcome: "Skipped", detail })
+
+/** Copies the cached key (the diagnosis found it is the current version's) into 4S. */
+const storeCachedKey = (deps: RepairDeps) =>
+  Effect.gen(function* () {
+    const cached = yield* deps.store.getBackupDecryptionKey()
+    if (Option.isNone(cached)) return "no cached key"
+    yield* deps.secretStorage.store(MEGOLM_BACKUP_SECRET, Redacted.make(encodeBackupKeySecret(Redacted.value(cached.value.key))))
+    return `version ${cached.value.version}`
+  })
+
+/** A new version carrying every key we hold: first those of the older live version our key opens. */
+const resetCarryingKeys = (deps: RepairDeps, before: KeyStorageDiagnosis) =>
+  Effect.gen(function* () {
+    const steps: Array<RepairStep> = []
+    const cached = before.cachedKey
+    const current = before.server._tag === "Backup" ? before.server.version : undefined
+    if (cached._tag === "Cached" && cached.opensLiveVersion !== undefined && cached.opensLiveVersion !== current) {
+      const restored = yield* step(
+        "RestoreOlderVersion",
+        Effect.map(deps.restore.restoreKeyBackup(), (result) => `version ${cached.opensLiveVersion}: ${result.imported} of ${result.total} keys`),
+      )
+      steps.push(restored)
+      // Keys we could not take out of the old version must not be deleted with it.
+      if (restored.outcome === "Failed") return [...steps, skipped("ResetBackup", "the older version could not be restored first")]
+    }
+    steps.push(yield* step("ResetBackup", Effect.map(deps.engine.resetKeyBackup(), (check) => `new version ${check.backupInfo.version ?? ""}`)))
+    return steps
+  })
+
+/** The steps for one action of the diagnosis. */
+const act = (deps: RepairDeps, options: RepairOptions, before: KeyStorageDiagnosis, action: RepairAction): Effect.Effect<ReadonlyArray<RepairStep>> => {
+  switch (action) {
+    case "CacheKeyFromSecretStorage":
+      return Effect.map(step(action, Effect.map(deps.recovery.loadSessionBackupPrivateKeyFromSecretStorage(), (v) => `version ${v}`)), (s) => [s])
+    case "StoreKeyInSecretStorage":
+      return Effect.map(step(action, storeCachedKey(deps)), (s) => [s])
+    case "ResumeUploads":
+      return Effect.map(step(action, Effect.map(deps.engine.checkKeyBackupAndEnable(true), () => undefined)), (s) => [s])
+    case "ResetBackup":
+      return options.allowReset === true
+        ? resetCarryingKeys(deps, before)
+        : Effect.succeed([skipped(action, "making a new version deletes the others: pass allowReset")])
+    case "UploadPendingKeys":
+      return Effect.succeed([])
+    case "TurnOnKeyStorage":
+      return Effect.succeed([skipped(action, "the account chose no key storage: pass turnOnKeyStorage")])
+    case "EnterRecoveryKey":
+      return Effect.succeed([skipped(action, "Secret Storage is locked or lacks the key: give the recovery key")])
+    case "SetUpSecretStorage":
+      return Effect.succeed([skipped(action, "set up Secret Storage (bootstrapSecretStorage)")])
+  }
+}
+
+/** Lets uploads catch up with the active version; says how many keys went up. */
+const uploadPending = (deps: RepairDeps, options: RepairOptions) =>
+  Effect.gen(function* () {
+    yield* deps.engine.checkKeyBackupAndEnable(true)
+    const active = yield* deps.engine.getActiveSessionBackupVersion()
+    if (Option.isNone(active)) return Option.none<RepairStep>()
+    const pending = yield* Effect.either(deps.store.countPending(active.value))
+    const waited = yield* step(
+      "UploadPendingKeys",
+      Effect.as(deps.engine.waitForBackupSteadyState(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), `version ${active.value}`),
+    )
+    const count = Either.isRight(pending) ? `${pending.right} keys to ` : ""
+    return Option.some(waited.outcome === "Done" ? { ...waited, detail: `${count}${waited.detail ?? ""}` } : waited)
+  })
+
+/** The repair: open 4S if given a key, diagnose, act on each distinct action in order, upload, diagnose again. */
+export const repairKeyStorage = (deps: RepairDeps, options: RepairOptions = {}): Effect.Effect<RepairResult, DiagnoseError> =>
+  Effect.gen(function* () {
+    const steps: Array<RepairStep> = []
+    const input = options.secretStorageKey
+    if (input !== undefined) steps.push(yield* step("OpenSecretStorage", Effect.map(deps.recovery.openSecretStorage(input), ({ keyId }) => `key ${keyId}`)))
+    const before = yield* diagnoseKeyStorage(deps, options)
+    let drifts = before.drifts
+    if (before.preference._tag === "Off" && options.turnOnKeyStorage === true) {
+      steps.push(yield* step("TurnOnKeyStorage", Effect.as(writeKeyStoragePreference(deps.api, true), "m.key_backup enabled")))
+      drifts = before.server._tag === "Backup" ? [{ kind: "UploadsStopped", action: "ResumeUploads" }] : [{ kind: "NoBackup", action: "ResetBackup" }]
+    }
+    const actions = [...new Set(drifts.map((drift) => drift.action))]
+    for (const action of actions) steps.push(...(yield* act(deps, options, before, action)))
+    const uploadsOff = before.preference._tag === "Off" && options.turnOnKeyStorage !== true
+    if (!uploadsOff) Option.map(yield* uploadPending(deps, options), (s) => steps.push(s))
+    return { before, steps, after: yield* diagnoseKeyStorage(deps, options) }
+  }).pipe(Effect.withSpan("KeyStorage.repairKeyStorage"))

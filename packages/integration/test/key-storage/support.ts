@@ -1,0 +1,81 @@
+// Harness for the key-storage drift scenarios: one of our devices (engine, 4S, Recovery, restore, KeyStorage) over
+// the fake homeserver, whose HomeserverApi counts every session it uploads per version, so a test can prove each
+// pending key went up exactly once; and helpers that compare the server's keys with what the devices held.
+import { Effect, Layer, Option, Redacted, Ref } from "effect"
+import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, HomeserverApi, KeyBackupEngine, KeyBackupRestore, KeyStorage, Recovery, RoomKey, SecretStorage, SecretStorageCallbacks } from "@matrix-backup/core"
+import { generateRoomKeys } from "@matrix-backup/testkit"
+import { apiLayer, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
+
+export { accountData, newDevice, newUser, setAccountData, withServer } from "../secret-storage/support.js"
+export type { Server, TestUser }
+
+
+/** Counts uploaded sessions per version at the port, under the real HTTP adapter. */
+const counting = (uploads: Ref.Ref<Map<string, Array<string>>>) =>
+  Layer.effect(
+    HomeserverApi.HomeserverApi,
+    Effect.map(HomeserverApi.HomeserverApi, (api): HomeserverApi.Service => ({
+      ...api,
+      putRoomKeys: (version, request) =>
+        Effect.tap(api.putRoomKeys(version, request), () =>
+          Ref.update(uploads, (map) => {
+            const sent = Object.entries(request.rooms).flatMap(([roomId, room]) => Object.keys(room.sessions).map((sessionId) => `${roomId}|${sessionId}`))
+            return new Map(map).set(version, [...(map.get(version) ?? []), ...sent])
+          }),
+        ),
+    })),
+  )
+
+/** One of our devices with KeyStorage; `uploads` records what its engine sent. */
+export const ourDevice = (server: Server, user: TestUser, uploads: Ref.Ref<Map<string, Array<string>>>) => {
+  const base = Layer.mergeAll(
+    counting(uploads).pipe(Layer.provide(apiLayer(server, user))),
+    BackupStore.layerMemory,
+    BackupEvents.layer,
+    CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer)),
+    DeviceKeys.layerFromSeeds({ userId: user.userId, deviceId: user.deviceId, deviceSeed: randomKey() }),
+    SecretStorageCallbacks.layerNone,
+  )
+  return KeyStorage.layer.pipe(
+    Layer.provideMerge(Layer.merge(Recovery.layerWith({ passphraseIterations: 1000 }), KeyBackupRestore.layer)),
+    Layer.provideMerge(KeyBackupEngine.layer({ maxStartJitter: 0 })),
+    Layer.provideMerge(SecretStorage.layer),
+    Layer.provideMerge(base),
+  )
+}
+
+/** `count` room keys with a seed, as the domain record. */
+export const roomKeys = (count: number, seed: string): Array<RoomKey.RoomKey> =>
+  generateRoomKeys(count, { rooms: 3, seed }).map((k) => RoomKey.fromExported(k, { imported: false, source: "direct" }))
+
+/** `roomId|sessionId` of each key. */
+export const ids = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>): Array<string> =>
+  keys.map((k) => `${k.roomId}|${k.sessionId}`).sort()
+
+/** The sessions the server holds for `version`. */
+export const serverSessions = (server: Server, user: TestUser, version: string) =>
+  Effect.promise(async () => ids(await server.admin.roomKeys(user.userId, version)))
+
+/** Bootstraps 4S with a new recovery key and a new backup on this device; returns the encoded recovery key. */
+export const bootstrap = Effect.gen(function* () {
+  const recovery = yield* Recovery.Recovery
+  const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+  yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+  return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
+})
+
+/** The cached backup key and the one in 4S (the 4S key must be open), as base64 text, for "they agree". */
+export const cachedAndStored = Effect.gen(function* () {
+  const recovery = yield* Recovery.Recovery
+  const ssss = yield* SecretStorage.SecretStorage
+  const cached = Option.map(yield* recovery.getSessionBackupPrivateKey(), (key) => Buffer.from(Redacted.value(key)).toString("base64").replace(/=+$/, ""))
+  const stored = Option.map(yield* ssss.get("m.megolm_backup.v1", { prompt: false }), Redacted.value)
+  return { cached: Option.getOrNull(cached), stored: Option.getOrNull(stored) }
+})
+
+/** Each session uploaded to `version`, and whether any went up twice. */
+export const uploadedTo = (uploads: Ref.Ref<Map<string, Array<string>>>, version: string) =>
+  Effect.map(Ref.get(uploads), (map) => {
+    const sent = map.get(version) ?? []
+    return { sessions: [...new Set(sent)].sort(), duplicates: sent.length - new Set(sent).size }
+  })
