@@ -1,22 +1,40 @@
 /* global process, performance, Buffer */
-// Benchmark client: a new js-sdk device (Rust crypto, in memory) holding the backup key restores the whole backup,
-// either with js-sdk's own `restoreKeyBackup` or through this package's built bridge. Prints one JSON line.
+// Benchmark client: a new js-sdk device (Rust crypto, in memory) holding the backup key restores the whole backup
+// with js-sdk's own `restoreKeyBackup` ("js-sdk"), through this package's built bridge ("bridge"), or measures the
+// import-only ceiling ("ceiling": the bridge decrypts every key into memory untimed, then only js-sdk's
+// `importBackedUpRoomKeys` is timed, in batches of `batch`). Prints one JSON line.
 import "@matrix-backup/testkit/PromiseWithResolvers"
 import { loginNewDevice } from "@matrix-backup/testkit"
 import * as sdk from "matrix-js-sdk"
 import { restoreKeyBackup } from "../dist/index.js"
 
-const [side, threads] = process.argv.slice(2)
+const [side, threads, batch] = process.argv.slice(2)
 const server = JSON.parse(process.env.BRIDGE_BENCH_SERVER ?? "{}")
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => silent }
+const opts = { decryptionThreads: Number(threads), ...(batch ? { batchSize: Number(batch) } : {}) }
 
 const device = await loginNewDevice(server.url, { userId: server.userId, password: server.password })
 const client = sdk.createClient({ baseUrl: server.url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId, logger: silent })
 await client.initRustCrypto({ useIndexedDB: false })
 const crypto = client.getCrypto()
 await crypto.storeSessionBackupPrivateKey(new Uint8Array(Buffer.from(server.privateKey, "base64")), server.version)
-const started = performance.now()
-const result = side === "js-sdk" ? await crypto.restoreKeyBackup() : await restoreKeyBackup(client, { decryptionThreads: Number(threads) })
+
+/** Decrypts the backup into memory through the bridge (untimed), then times importing it in batches of `size`. */
+const ceiling = async (size) => {
+  const importKeys = crypto.importBackedUpRoomKeys.bind(crypto)
+  const decrypted = []
+  crypto.importBackedUpRoomKeys = async (keys) => void decrypted.push(...keys)
+  await restoreKeyBackup(client, opts)
+  crypto.importBackedUpRoomKeys = importKeys
+  const started = performance.now()
+  for (let i = 0; i < decrypted.length; i += size) await importKeys(decrypted.slice(i, i + size), server.version)
+  return { result: { total: decrypted.length, imported: decrypted.length }, started }
+}
+
+let started = performance.now()
+let result
+if (side === "ceiling") ({ result, started } = await ceiling(Number(batch ?? 1000)))
+else result = side === "js-sdk" ? await crypto.restoreKeyBackup() : await restoreKeyBackup(client, opts)
 const ms = performance.now() - started
 client.stopClient()
 process.stdout.write(`${JSON.stringify({ side, total: result.total, imported: result.imported, ms, rssMb: process.resourceUsage().maxRSS / 1024 })}\n`)

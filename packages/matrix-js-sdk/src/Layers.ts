@@ -1,42 +1,38 @@
 /**
- * The services a bridge restore runs on: the fetch HomeserverApi with the client's URL and token, and node:crypto
- * decryption on worker threads (or on the calling thread). Browsers would need a Web Crypto backend instead.
+ * The services a bridge restore runs on: the fetch HomeserverApi with the client's URL and token, and the platform's
+ * decryption backend (node:crypto on worker threads in Node, Web Crypto on Web Workers in browsers), which each
+ * entry point (`index.ts`, `index.browser.ts`) supplies.
  */
 import type { CryptoBackend, HomeserverApi } from "@matrix-backup/core"
-import { Entropy, Ids } from "@matrix-backup/core"
-import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
+import { Ids } from "@matrix-backup/core"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { Layer, Redacted } from "effect"
-import { availableParallelism } from "node:os"
 import type { ClientAccess } from "./ClientAccess.js"
 import type { RestoreKeyBackupOpts } from "./Options.js"
 
 /** Everything a restore needs. */
 export type BridgeServices = HomeserverApi.HomeserverApi | CryptoBackend.CryptoBackend
 
+/** The platform's decryption backend for a restore's options. */
+export type BackendFor = (opts: RestoreKeyBackupOpts) => Layer.Layer<CryptoBackend.CryptoBackend>
+
 /**
- * Default worker threads: the cores available, at most 4. A restore keeps at most 4 batches in decryption at once
- * (core's `DEFAULT_CONCURRENCY`), so more threads would sit idle.
+ * Default worker threads for `cores` cores: all of them, at most 4. A restore keeps at most 4 batches in decryption
+ * at once (core's `DEFAULT_CONCURRENCY`), so more threads would sit idle.
  */
-export const DEFAULT_DECRYPTION_THREADS = Math.min(4, availableParallelism())
+export const defaultDecryptionThreads = (cores: number): number => Math.max(1, Math.min(4, cores))
 
-/** The backend: a worker pool of `decryptionThreads`, or in-thread for 0. */
-const backendLayer = (opts: RestoreKeyBackupOpts): Layer.Layer<CryptoBackend.CryptoBackend> => {
-  const threads = Math.max(0, Math.floor(opts.decryptionThreads ?? DEFAULT_DECRYPTION_THREADS))
-  const backend =
-    threads === 0
-      ? NodeCryptoBackend.layer
-      : NodeDecryptPool.layer({ size: threads, ...(opts.workerEntry === undefined ? {} : { entry: opts.workerEntry }) })
-  return Layer.provide(backend, Entropy.layer)
-}
+/** The worker count `opts` asks for (0: decrypt on the calling thread), given the platform's default. */
+export const decryptionThreads = (opts: RestoreKeyBackupOpts, platformDefault: number): number =>
+  Math.max(0, Math.floor(opts.decryptionThreads ?? platformDefault))
 
-/** The services for `access` and `opts`. */
-export const bridgeLayer = (access: ClientAccess, opts: RestoreKeyBackupOpts): Layer.Layer<BridgeServices> =>
+/** The services for `access`, decrypting with `backend`. */
+export const bridgeLayer = (access: ClientAccess, backend: Layer.Layer<CryptoBackend.CryptoBackend>): Layer.Layer<BridgeServices> =>
   Layer.merge(
     FetchHomeserverApi.layerFetch({
       baseUrl: access.baseUrl,
       accessToken: Redacted.make(access.accessToken),
       userId: Ids.UserId.make(access.userId),
     }),
-    backendLayer(opts),
+    backend,
   )

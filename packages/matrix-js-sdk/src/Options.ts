@@ -20,17 +20,24 @@ export interface RestoreKeyBackupOpts {
   /** Aborting stops the restore promptly; the error reports what was imported until then. */
   readonly signal?: AbortSignal
   /**
-   * Worker threads that decrypt (node:crypto on each). Default: the cores available, at most 4. 0 decrypts on the
-   * calling thread, still with node:crypto.
+   * Threads that decrypt: worker threads with node:crypto in Node, Web Workers with Web Crypto in browsers. Default:
+   * the cores available, at most 4. 0 decrypts on the calling thread.
    */
   readonly decryptionThreads?: number
   /** Called with each backed-up key that is skipped (corrupt, undecryptable, unknown algorithm...). */
   readonly onFailure?: (failure: FailedKey) => void
   /** The backup version to restore; default the server's current one. */
   readonly backupVersion?: string
-  /** Sessions per batch (decryption call, import into the crypto store, progress report); default 200, as js-sdk. */
+  /**
+   * Sessions per batch (decryption call, `importBackedUpRoomKeys` call, progress report); default 1,000, the size at
+   * which js-sdk 43's import measured fastest (README's benchmark).
+   */
   readonly batchSize?: number
-  /** The decryption worker script, for bundlers that move it; default the one next to `@matrix-backup/crypto-node`. */
+  /**
+   * The decryption worker script, for bundlers that move it. Default in Node: the one next to
+   * `@matrix-backup/crypto-node`; in browsers: `DecryptWorkerBrowser.js` next to this package's browser entry
+   * (`@matrix-backup/matrix-js-sdk/DecryptWorkerBrowser`).
+   */
   readonly workerEntry?: URL
 }
 

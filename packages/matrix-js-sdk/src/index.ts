@@ -1,6 +1,16 @@
-/** @matrix-backup/matrix-js-sdk: restores a Matrix key backup into a matrix-js-sdk client's crypto, fast and streaming. */
-export { restoreKeyBackup, restoreKeyBackupWithPassphrase } from "./RestoreKeyBackup.js"
-export type { FailedKey, RestoreKeyBackupOpts, RestoreKeyBackupResult } from "./Options.js"
-export { RestoreKeyBackupError } from "./RestoreKeyBackupError.js"
-export type { RestoreKeyBackupFailure, RestoreProgress } from "./RestoreKeyBackupError.js"
-export { toSessionData } from "./JsSdkRoomKeySink.js"
+/**
+ * @matrix-backup/matrix-js-sdk: restores a Matrix key backup into a matrix-js-sdk client's crypto, fast and streaming.
+ * This is the Node entry (node:crypto on worker threads); browsers get `index.browser.ts` (Web Crypto on Web Workers).
+ */
+import * as NodeBackend from "./NodeBackend.js"
+import { makeRestorers } from "./RestoreKeyBackup.js"
+
+export * from "./Exports.js"
+
+const restorers = makeRestorers(NodeBackend.layer)
+
+/** Restores the backup into the client's crypto with the key it holds; see {@link Restorers.restoreKeyBackup}. */
+export const restoreKeyBackup = restorers.restoreKeyBackup
+
+/** Restores a legacy passphrase backup; see {@link Restorers.restoreKeyBackupWithPassphrase}. */
+export const restoreKeyBackupWithPassphrase = restorers.restoreKeyBackupWithPassphrase
