@@ -16,18 +16,18 @@ const rel = (path) => relative(root, path).split(sep).join("/")
 const lineOf = (text, index) => text.slice(0, index).split("\n").length
 const inside = (dir, path) => path === dir || path.startsWith(dir + sep)
 
-/** The workspace packages: every packages/* and apps/* folder with a package.json. */
+/** The workspace packages: every packages/* and apps/* folder with a package.json, and examples/. */
+const packageAt = (folder) => {
+  const manifestPath = join(folder, "package.json")
+  return { folder, manifestPath, manifestText: readFileSync(manifestPath, "utf8"), manifest: readJson(manifestPath) }
+}
 const packages = ["packages", "apps"].flatMap((group) => {
   const dir = join(root, group)
   if (!existsSync(dir)) return []
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, "package.json")))
-    .map((entry) => {
-      const folder = join(dir, entry.name)
-      const manifestPath = join(folder, "package.json")
-      return { folder, manifestPath, manifestText: readFileSync(manifestPath, "utf8"), manifest: readJson(manifestPath) }
-    })
-})
+    .map((entry) => packageAt(join(dir, entry.name)))
+}).concat(existsSync(join(root, "examples", "package.json")) ? [packageAt(join(root, "examples"))] : [])
 const byName = new Map(packages.map((p) => [p.manifest.name, p]))
 
 /** Root files turbo hashes for a package's tasks: globalDependencies, and $TURBO_ROOT$ inputs of its turbo.json. */

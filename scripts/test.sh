@@ -7,6 +7,6 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 TURBO_NO_UPDATE_NOTIFIER=1
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
 bash scripts/setup.sh
 export PATH="$PWD/.tools/bin:$PATH"
-rm -f packages/*/.vitest-report.json apps/*/.vitest-report.json
+rm -f packages/*/.vitest-report.json apps/*/.vitest-report.json examples/.vitest-report.json
 node scripts/check-package-graph.mjs   # turbo hashes only declared inputs: no path into another package, no cycle
 CI="${CI:-true}" pnpm test
