@@ -8,6 +8,7 @@ import { Ids, KeyBackupData } from "@matrix-backup/core"
 import { HomeserverApi, HomeserverError } from "@matrix-backup/core"
 import { Chunk, Either, Schema, Stream } from "effect"
 import { ShapeChecker } from "./JsonShape.js"
+import { RoomKeySplitter } from "./RoomKeySplitter.js"
 import type { Shape } from "./JsonShape.js"
 
 const decodeEntry = Schema.decodeUnknownEither(KeyBackupData.KeyBackupData)
@@ -24,8 +25,14 @@ export interface Parsed {
   readonly failure: string | undefined
 }
 
-/** A push parser: `write` returns the entries completed by a chunk; `end` checks the document ended. */
-export class RoomKeyParser {
+/** A push parser over a body: `write` returns the entries completed by a chunk; `end` checks the document ended. */
+export interface PushParser {
+  readonly write: (bytes: Uint8Array) => Parsed
+  readonly end: () => Parsed
+}
+
+/** A push parser on @streamparser/json's tokenizer, token by token. */
+export class RoomKeyParser implements PushParser {
   private readonly tokenizer = new Tokenizer()
   private readonly parser: TokenParser
   private readonly checker: ShapeChecker
@@ -97,9 +104,10 @@ export const parseRoomKeys = <E>(
   bytes: Stream.Stream<Uint8Array, E>,
   scope: Scope,
   endpoint: string,
+  makeParser: (scope: Scope) => PushParser = (scope) => new RoomKeySplitter(scope),
 ): Stream.Stream<HomeserverApi.RoomKeyEntry, E | HomeserverError.MalformedResponse> =>
   Stream.suspend(() => {
-    const parser = new RoomKeyParser(scope)
+    const parser = makeParser(scope)
     const emit = ({ entries, failure }: Parsed) => {
       const complete = Stream.fromChunk(Chunk.unsafeFromArray(entries))
       if (failure === undefined) return complete
