@@ -4,6 +4,7 @@
  */
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { BackupInfo, DeviceKeysSchema, HomeserverApi, HomeserverError, Json, KeyBackupData } from "@matrix-backup/core"
+import { ParseErrorSummary } from "@matrix-backup/core/adapter"
 import type { Ids } from "@matrix-backup/core"
 import { Config, Effect, Layer, Option, Schema, Stream } from "effect"
 import type { ConfigError } from "effect"
@@ -51,7 +52,7 @@ const withBody = <A, I, B>(
   Effect.flatMap(
     Effect.orDieWith(
       Schema.encode(schema)(value),
-      (error) => new Error(`HomeserverApi: invalid request body (${HomeserverError.summarizeParseError(error)})`),
+      (error) => new Error(`HomeserverApi: invalid request body (${ParseErrorSummary.summarizeParseError(error)})`),
     ),
     f,
   )
@@ -103,9 +104,10 @@ export const make = (config: FetchHomeserverApiConfig, client: HttpClient.HttpCl
     updateBackupVersion: (version, body) =>
       withBody(BackupInfo.UpdateBackupVersionRequest, body, (wire) => unit(versionCall("PUT", version, wire))),
     deleteBackupVersion: (version) => unit(versionCall("DELETE", version)),
+    // Sent once: core's upload loop owns these retries (it re-checks the version between them), so none stack here.
     putRoomKeys: (version, request) =>
       withBody(KeyBackupData.KeysBackupRequest, request, (body) =>
-        t.json({ ...keysCall("PUT", version), body }, KeyBackupData.RoomKeysUpdateResponse),
+        t.once({ ...keysCall("PUT", version), body }, KeyBackupData.RoomKeysUpdateResponse),
       ),
     putRoomKeysForRoom: (version, roomId, backup) =>
       withBody(KeyBackupData.RoomKeyBackup, backup, (body) =>

@@ -95,6 +95,21 @@ describe("errors and retries over HTTP", () => {
     ),
   )
 
+  it.live("sends the bulk PUT /room_keys/keys once, even on 5xx or 429: core's upload loop owns those retries", () =>
+    withHarness(({ api, admin, user }) =>
+      Effect.gen(function* () {
+        const version = yield* newVersion(admin, user.userId)
+        const request = { rooms: { [ROOM]: { sessions: { [SESSION]: keyBackupData() } } } }
+        yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 503, times: 1, match: { method: "PUT" } }))
+        expect(yield* Effect.flip(api.putRoomKeys(version, request))).toMatchObject({ _tag: "HomeserverError", reason: "ServerError", status: 503 })
+        yield* Effect.promise(() => admin.injectFault({ kind: "rateLimit", retryAfterMs: 5, times: 1, match: { method: "PUT" } }))
+        expect(yield* Effect.flip(api.putRoomKeys(version, request))).toMatchObject({ _tag: "RateLimited", retryAfterMs: 5 })
+        const puts = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.method === "PUT")
+        expect(statuses(puts)).toEqual([503, 429])
+      }),
+    ),
+  )
+
   it.effect("times out an unanswered request after exactly the request timeout with TransportError Timeout", () =>
     withHarness(
       ({ api, admin }) =>

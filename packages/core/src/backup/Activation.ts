@@ -64,13 +64,16 @@ export const makeActivation = Effect.gen(function* () {
     )
 
   /** Turns uploads off; `KeyBackupStatus(false)` only when they were on. */
-  const disable = (reason: DisabledReason, version?: string) =>
+  const disable = (reason: DisabledReason, version?: string, currentVersion?: string) =>
     lock.withPermits(1)(
       Effect.gen(function* () {
         const previous = yield* Ref.getAndSet(active, Option.none())
         yield* Ref.update(epochs, (n) => n + 1)
         if (Option.isSome(previous)) yield* persist(Option.none())
-        yield* SubscriptionRef.set(state, BackupState.Disabled({ reason, ...(version === undefined ? {} : { version }) }))
+        yield* SubscriptionRef.set(
+          state,
+          BackupState.Disabled({ reason, ...(version === undefined ? {} : { version }), ...(currentVersion === undefined ? {} : { currentVersion }) }),
+        )
         if (Option.isSome(previous)) yield* status(false)
         yield* changed
       }),

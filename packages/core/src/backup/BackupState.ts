@@ -16,8 +16,11 @@ export type DisabledReason =
   /** The account chose no key storage (`m.key_backup {enabled: false}`, MSC4287). */
   | "KeyStorageOff"
 
-/** Why the engine could not do what it tried (it keeps trying where that makes sense). */
-export type ErrorReason = "CheckFailed" | "UploadFailed" | "RateLimited" | "Storage"
+/**
+ * Why the engine could not do what it tried. It keeps trying where that makes sense; after `UploadRejected` (the
+ * server kept refusing uploads to a version it still calls current) it waits for new keys or a new check.
+ */
+export type ErrorReason = "CheckFailed" | "UploadFailed" | "RateLimited" | "Storage" | "UploadRejected"
 
 /** `Unknown → Checking → Enabled ⇄ Uploading`, `Disabled {reason}`, `Error {reason}`. */
 export type BackupState = Data.TaggedEnum<{
@@ -29,10 +32,24 @@ export type BackupState = Data.TaggedEnum<{
   Enabled: { readonly version: string }
   /** A batch was just sent; `remaining` keys are still pending for `version` (exact, from the store's counters). */
   Uploading: { readonly version: string; readonly remaining: number }
-  /** Uploads are off; `version` is the backup that was refused or left, when there is one. */
-  Disabled: { readonly reason: DisabledReason; readonly version?: string }
-  /** A failure; uploads (if enabled for `version`) retry after `retryInMs`. `errcode` is the Matrix code, if any. */
-  Error: { readonly reason: ErrorReason; readonly version?: string; readonly errcode?: string; readonly retryInMs?: number }
+  /**
+   * Uploads are off; `version` is the backup that was refused or left, when there is one. After a version error,
+   * `currentVersion` is the version the server named as current, when it named one.
+   */
+  Disabled: { readonly reason: DisabledReason; readonly version?: string; readonly currentVersion?: string }
+  /**
+   * A failure; uploads (if enabled for `version`) retry after `retryInMs`. `errcode`, `status` and `serverMessage`
+   * are the server's last answer, when there was one; `failures` counts consecutive failed uploads.
+   */
+  Error: {
+    readonly reason: ErrorReason
+    readonly version?: string
+    readonly errcode?: string
+    readonly status?: number
+    readonly serverMessage?: string
+    readonly failures?: number
+    readonly retryInMs?: number
+  }
 }>
 
 /** Constructors and matchers (`BackupState.Enabled({ version })`, `$is("Disabled")`, `$match`). */

@@ -16,10 +16,21 @@ export class EngineError extends Data.TaggedError("EngineError")<{
   readonly message: string
 }> {}
 
-/** Why `waitForBackupSteadyState` gave up. `remaining` is the number of keys still pending, when known. */
+/**
+ * Why `waitForBackupSteadyState` gave up. `remaining` is the number of keys still pending, when known.
+ * `VersionReplaced` / `VersionDeleted`: the backup uploads went to (`version`) was replaced by `currentVersion` or
+ * deleted, and no usable backup took its place; `remaining` counts the keys not on `version`.
+ * `Rejected`: the server kept refusing uploads to a version it still calls current; `errcode`/`status`/`serverMessage`
+ * are its last answer.
+ */
 export class SteadyStateError extends Data.TaggedError("SteadyStateError")<{
-  readonly reason: "BackupDisabled" | "NotTrusted" | "NoBackup" | "Unknown" | "Timeout" | "Storage"
+  readonly reason: "BackupDisabled" | "NotTrusted" | "NoBackup" | "Unknown" | "Timeout" | "Storage" | "VersionReplaced" | "VersionDeleted" | "Rejected"
   readonly remaining?: number
+  readonly version?: string
+  readonly currentVersion?: string
+  readonly errcode?: string
+  readonly status?: number
+  readonly serverMessage?: string
   readonly message: string
 }> {}
 

@@ -100,7 +100,8 @@ export const make = (options: UploadOptions = {}) =>
         // Only act if the failing version is still the active one; a switch may have happened meanwhile.
         if (!(yield* activation.isCurrent(backup.epoch))) return
         const tag = outcome.error._tag
-        yield* activation.disable(tag, backup.version)
+        const current = outcome.error._tag === "WrongBackupVersion" ? outcome.error.currentVersion : undefined
+        yield* activation.disable(tag, backup.version, current)
         yield* publishFailed(tag === "WrongBackupVersion" ? "M_WRONG_ROOM_KEYS_VERSION" : "M_NOT_FOUND")
         yield* Effect.asVoid(checker.check(true))
       }),

@@ -7,9 +7,16 @@ import { BackupStore } from "../services/BackupStore.js"
 import type { Activation } from "./Activation.js"
 import type { BackupState } from "./BackupState.js"
 import { SteadyStateError } from "./EngineError.js"
+import { BackupVersion } from "../schema/Ids.js"
 import type { SteadyStateOptions } from "./KeyBackupEngine.js"
 
 type Verdict = Either.Either<boolean, SteadyStateError>
+
+/** The version a version error took away during this wait, with what the server named as current. */
+interface Lost {
+  readonly version: string
+  readonly currentVersion: string | undefined
+}
 
 const refusal = (state: BackupState): SteadyStateError | undefined => {
   if (state._tag !== "Disabled") return undefined
@@ -17,6 +24,38 @@ const refusal = (state: BackupState): SteadyStateError | undefined => {
   if (state.reason === "WrongBackupVersion" || state.reason === "BackupNotFound") return undefined
   const reason = state.reason === "NoBackup" ? "NoBackup" : state.reason === "NotTrusted" ? "NotTrusted" : "BackupDisabled"
   return new SteadyStateError({ reason, message: `Key backup is disabled (${state.reason})` })
+}
+
+/**
+ * A refusal after the backup in use went away. Replaced: the keys not on the old version are still waiting here.
+ * Deleted: its copies went with it, so every key this device holds is backed up nowhere.
+ */
+const afterLoss = (lost: Lost, state: BackupState, counts: { readonly pending?: number; readonly total?: number }): SteadyStateError => {
+  const named = state._tag === "Disabled" && state.version !== undefined && state.version !== lost.version ? state.version : lost.currentVersion
+  const replaced = named !== undefined && !(state._tag === "Disabled" && state.reason === "NoBackup")
+  const remaining = replaced ? counts.pending : counts.total
+  const tail = remaining === undefined ? "" : replaced ? `; ${remaining} keys are still waiting on this device` : `; ${remaining} keys are backed up nowhere`
+  return new SteadyStateError({
+    reason: replaced ? "VersionReplaced" : "VersionDeleted",
+    version: lost.version,
+    ...(replaced ? { currentVersion: named } : {}),
+    ...(remaining === undefined ? {} : { remaining }),
+    message: `Backup version ${lost.version} was ${replaced ? "replaced" : "deleted"} on the server${tail}`,
+  })
+}
+
+/** The server kept refusing uploads to a version it still calls current. */
+const rejected = (state: BackupState & { readonly _tag: "Error" }, remaining: number | undefined): SteadyStateError => {
+  const answer = [state.status === undefined ? undefined : `HTTP ${state.status}`, state.errcode, state.serverMessage].filter((part) => part !== undefined)
+  return new SteadyStateError({
+    reason: "Rejected",
+    ...(state.version === undefined ? {} : { version: state.version }),
+    ...(state.errcode === undefined ? {} : { errcode: state.errcode }),
+    ...(state.status === undefined ? {} : { status: state.status }),
+    ...(state.serverMessage === undefined ? {} : { serverMessage: state.serverMessage }),
+    ...(remaining === undefined ? {} : { remaining }),
+    message: `The homeserver keeps refusing uploads to backup version ${state.version ?? "?"} (${answer.join(" ")})`,
+  })
 }
 
 /** Builds the wait over the activation holder; `wake` nudges the upload loop. */
@@ -29,16 +68,31 @@ export const makeSteadyState = (
   Effect.gen(function* () {
     const store = yield* BackupStore
 
-    /** True when done, false to keep waiting, Left to give up. */
-    const judge = (state: BackupState): Effect.Effect<Verdict> =>
+    const pendingFor = (version: string) => Effect.map(Effect.option(store.countPending(BackupVersion.make(version))), Option.getOrUndefined)
+    const countsFor = (lost: Lost) =>
+      Effect.map(
+        Effect.all([pendingFor(lost.version), Effect.map(Effect.option(store.countTotal()), Option.getOrUndefined)]),
+        ([pending, total]) => ({ ...(pending === undefined ? {} : { pending }), ...(total === undefined ? {} : { total }) }),
+      )
+
+    /** True when done, false to keep waiting, Left to give up. `memory` carries a version lost during this wait. */
+    const judge = (state: BackupState, memory: { lost: Lost | undefined }): Effect.Effect<Verdict> =>
       Effect.gen(function* () {
+        if (state._tag === "Disabled" && (state.reason === "WrongBackupVersion" || state.reason === "BackupNotFound") && state.version !== undefined) {
+          memory.lost = { version: state.version, currentVersion: state.currentVersion }
+        }
+        if (state._tag === "Error" && state.reason === "UploadRejected" && state.version !== undefined) {
+          return Either.left(rejected(state, yield* pendingFor(state.version)))
+        }
         const refused = refusal(state)
-        if (refused !== undefined) return Either.left(refused)
+        const lost = memory.lost
+        if (refused !== undefined) return Either.left(lost === undefined ? refused : afterLoss(lost, state, yield* countsFor(lost)))
         if (state._tag === "Checking" || state._tag === "Disabled") return Either.right(false)
         const current = yield* activation.current
         if (Option.isNone(current)) {
           // A check in flight (e.g. the one at start-up) decides; its end changes the state.
           if (yield* isChecking) return Either.right(false)
+          if (lost !== undefined) return Either.left(afterLoss(lost, state, yield* countsFor(lost)))
           // Unchecked, or the check failed with uploads off: nothing will change on its own.
           return Either.left(new SteadyStateError({ reason: "Unknown", message: "Key backup state is unknown (not checked, or the check failed)" }))
         }
@@ -63,8 +117,9 @@ export const makeSteadyState = (
 
     return (options: SteadyStateOptions = {}): Effect.Effect<void, SteadyStateError> => {
       const timeout = options.timeoutMs === undefined ? defaultTimeout : Duration.millis(Math.max(0, options.timeoutMs))
+      const memory: { lost: Lost | undefined } = { lost: undefined }
       const waitLoop = activation.state.changes.pipe(
-        Stream.mapEffect(judge),
+        Stream.mapEffect((state) => judge(state, memory)),
         Stream.filter((verdict) => Either.isLeft(verdict) || verdict.right),
         Stream.runHead,
         Effect.flatMap(

@@ -2,8 +2,11 @@
  * The upload loop (PROTOCOL.md §8.2): one worker fiber, woken by new keys or an enable. Each run waits a random
  * start delay, then uploads batches until nothing is pending for its version. A key leaves "pending" only after
  * the server accepted it (`markBackedUp` with the revisions read), so a crash or fault never loses one.
+ * The loop owns upload retries (the adapter sends each PUT once). A refusal (non-transient 4xx) or two 5xx in a row
+ * make it re-check the version: gone or replaced stops the run as a version error; the same refusal again for a
+ * version the server still calls current stops it as `Rejected`, instead of re-sending every 16 s.
  */
-import { Duration, Effect, Either, Fiber, Option, Queue, Ref } from "effect"
+import { type Context, Duration, Effect, Either, Fiber, Option, Queue, Ref } from "effect"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import { BackupEvents, CryptoEvent } from "../services/BackupEvents.js"
 import { BackupStore } from "../services/BackupStore.js"
@@ -13,15 +16,17 @@ import { HomeserverApi } from "../services/HomeserverApi.js"
 import { type BackoffStepper, stepper } from "../retry/Backoff.js"
 import type { Activation, ActiveBackup } from "./Activation.js"
 import { BackupState } from "./BackupState.js"
-import { matrixErrcode } from "./EngineError.js"
 import { encryptBatch, type UploadBatch } from "./UploadBatch.js"
+import { isRejection, isServerError, sameAnswer, serverAnswer, type ServerAnswer } from "./UploadFailure.js"
+import { recheckVersion } from "./VersionRecheck.js"
 import type { RoomKeyRef } from "../store/Encoded.js"
 import { uploadBackoff, type UploadSettings } from "./UploadOptions.js"
 
-/** How a run ended: done, or stopped by a version error the engine must act on. */
+/** How a run ended: done, stopped by a version error the engine must act on, or by a refusal that persists. */
 export type RunOutcome =
   | { readonly _tag: "Done" }
   | { readonly _tag: "VersionError"; readonly error: HomeserverApiError & { readonly _tag: "WrongBackupVersion" | "BackupNotFound" } }
+  | { readonly _tag: "Rejected"; readonly answer: ServerAnswer }
 
 const done: RunOutcome = { _tag: "Done" }
 const NOTHING: ReadonlySet<string> = new Set()
@@ -32,11 +37,11 @@ const refId = (ref: RoomKeyRef): string => `${ref.revision}\u0000${ref.roomId}\u
 interface LoopDeps {
   readonly settings: UploadSettings
   readonly activation: Activation
-  readonly api: HomeserverApi["Type"]
-  readonly store: BackupStore["Type"]
-  readonly crypto: CryptoBackend["Type"]
-  readonly entropy: Entropy["Type"]
-  readonly events: BackupEvents["Type"]
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly store: Context.Tag.Service<BackupStore>
+  readonly crypto: Context.Tag.Service<CryptoBackend>
+  readonly entropy: Context.Tag.Service<Entropy>
+  readonly events: Context.Tag.Service<BackupEvents>
 }
 
 /** What one run carries from batch to batch. */
@@ -46,10 +51,15 @@ interface RunState {
   next: UploadBatch | undefined
   /** Consecutive failures: reset by an accepted batch. */
   readonly backoff: BackoffStepper
+  failures: number
+  /** Consecutive 5xx answers. */
+  serverErrors: number
+  /** A refusal already seen after a re-check found the version unchanged. */
+  refusedAfterRecheck: ServerAnswer | undefined
 }
 
 /** A uniformly random duration in [0, max], from the Entropy port. */
-const jitter = (entropy: Entropy["Type"], max: Duration.Duration) =>
+const jitter = (entropy: Context.Tag.Service<Entropy>, max: Duration.Duration) =>
   Duration.toMillis(max) <= 0
     ? Effect.succeed(Duration.zero)
     : Effect.map(entropy.randomBytes(4), (bytes) => {
@@ -64,15 +74,52 @@ const pause = (deps: LoopDeps, backup: ActiveBackup, state: BackupState, delay: 
   Effect.zipRight(deps.activation.setStateFor(backup.epoch, state), Effect.sleep(delay))
 
 /** A failed upload: 429 waits what the server asks (or the default), anything else the backoff's next delay. */
-const onUploadFailure = (deps: LoopDeps, backup: ActiveBackup, error: HomeserverApiError, delay: Duration.Duration) => {
-  const errcode = matrixErrcode(error)
-  const code = errcode === undefined ? {} : { errcode }
-  if (error._tag === "RateLimited") {
-    const wait = error.retryAfterMs === undefined ? deps.settings.rateLimitDefault : Duration.millis(error.retryAfterMs)
-    return pause(deps, backup, BackupState.Error({ reason: "RateLimited", version: backup.version, ...code, retryInMs: Duration.toMillis(wait) }), wait)
-  }
-  return pause(deps, backup, BackupState.Error({ reason: "UploadFailed", version: backup.version, ...code, retryInMs: Duration.toMillis(delay) }), delay)
-}
+const onUploadFailure = (deps: LoopDeps, backup: ActiveBackup, run: RunState, error: HomeserverApiError) =>
+  Effect.gen(function* () {
+    run.failures += 1
+    const answer = { ...serverAnswer(error), failures: run.failures }
+    const delay = yield* run.backoff.next
+    if (error._tag === "RateLimited") {
+      const wait = error.retryAfterMs === undefined ? deps.settings.rateLimitDefault : Duration.millis(error.retryAfterMs)
+      return yield* pause(deps, backup, BackupState.Error({ reason: "RateLimited", version: backup.version, ...answer, retryInMs: Duration.toMillis(wait) }), wait)
+    }
+    yield* pause(deps, backup, BackupState.Error({ reason: "UploadFailed", version: backup.version, ...answer, retryInMs: Duration.toMillis(delay) }), delay)
+  })
+
+/**
+ * After a refusal or a second 5xx in a row: is the version still current? An outcome when the run must stop (gone,
+ * replaced, or the same refusal twice for a version the server still calls current).
+ */
+const afterSuspectFailure = (deps: LoopDeps, backup: ActiveBackup, run: RunState, error: HomeserverApiError) =>
+  Effect.gen(function* () {
+    const found = yield* recheckVersion(deps.api, backup.version)
+    if (found._tag === "Gone" || found._tag === "Replaced") return Option.some<RunOutcome>({ _tag: "VersionError", error: found.error })
+    if (found._tag === "Unchanged" && isRejection(error)) {
+      const answer = serverAnswer(error)
+      if (sameAnswer(answer, run.refusedAfterRecheck)) {
+        yield* deps.activation.setStateFor(backup.epoch, BackupState.Error({ reason: "UploadRejected", version: backup.version, ...answer, failures: run.failures + 1 }))
+        return Option.some<RunOutcome>({ _tag: "Rejected", answer })
+      }
+      run.refusedAfterRecheck = answer
+    }
+    return Option.none<RunOutcome>()
+  })
+
+/** A failed PUT: version errors stop the run, suspect ones re-check the version, the rest back off and retry. */
+const onSendFailure = (deps: LoopDeps, backup: ActiveBackup, run: RunState, error: HomeserverApiError) =>
+  Effect.gen(function* () {
+    if (error._tag === "WrongBackupVersion" || error._tag === "BackupNotFound") return Option.some<RunOutcome>({ _tag: "VersionError", error })
+    // A body too large for the server: halve the batch rather than retrying the same one forever.
+    if (error._tag === "TooLarge" && run.batchSize > 1) run.batchSize = Math.ceil(run.batchSize / 2)
+    run.serverErrors = isServerError(error) ? run.serverErrors + 1 : 0
+    if (isRejection(error) || run.serverErrors >= 2) {
+      const outcome = yield* afterSuspectFailure(deps, backup, run, error)
+      if (Option.isSome(outcome)) return outcome
+      run.serverErrors = 0
+    }
+    yield* onUploadFailure(deps, backup, run, error)
+    return Option.none<RunOutcome>()
+  })
 
 /** Reads up to `size` pending keys not in `exclude` (a batch in flight) and encrypts them; None when none are left. */
 const prepare = (deps: LoopDeps, backup: ActiveBackup, size: number, exclude: ReadonlySet<string>) =>
@@ -102,15 +149,11 @@ const send = (deps: LoopDeps, backup: ActiveBackup, run: RunState, batch: Upload
       [Effect.either(deps.api.putRoomKeys(backup.version, batch.request)), Effect.option(prepare(deps, backup, run.batchSize, inFlight))],
       { concurrency: 2 },
     )
-    if (Either.isLeft(sent)) {
-      const error = sent.left
-      if (error._tag === "WrongBackupVersion" || error._tag === "BackupNotFound") return Option.some<RunOutcome>({ _tag: "VersionError", error })
-      // A body too large for the server: halve the batch rather than retrying the same one forever.
-      if (error._tag === "TooLarge" && run.batchSize > 1) run.batchSize = Math.ceil(run.batchSize / 2)
-      yield* onUploadFailure(deps, backup, error, yield* run.backoff.next)
-      return Option.none<RunOutcome>()
-    }
+    if (Either.isLeft(sent)) return yield* onSendFailure(deps, backup, run, sent.left)
     yield* run.backoff.reset
+    run.failures = 0
+    run.serverErrors = 0
+    run.refusedAfterRecheck = undefined
     yield* accepted(deps, backup, batch)
     run.next = Option.getOrUndefined(Option.flatten(following))
     if (Duration.toMillis(deps.settings.batchDelay) > 0) yield* Effect.sleep(deps.settings.batchDelay)
@@ -137,7 +180,14 @@ const step = (deps: LoopDeps, backup: ActiveBackup, run: RunState) =>
 const runUploads = (deps: LoopDeps, backup: ActiveBackup): Effect.Effect<RunOutcome> =>
   Effect.gen(function* () {
     yield* Effect.sleep(yield* jitter(deps.entropy, deps.settings.maxStartJitter))
-    const run: RunState = { batchSize: deps.settings.batchSize, next: undefined, backoff: yield* stepper(uploadBackoff(deps.settings)) }
+    const run: RunState = {
+      batchSize: deps.settings.batchSize,
+      next: undefined,
+      backoff: yield* stepper(uploadBackoff(deps.settings)),
+      failures: 0,
+      serverErrors: 0,
+      refusedAfterRecheck: undefined,
+    }
     while (yield* deps.activation.isCurrent(backup.epoch)) {
       const outcome = yield* step(deps, backup, run)
       if (Option.isSome(outcome)) return outcome.value

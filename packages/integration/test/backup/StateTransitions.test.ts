@@ -68,8 +68,17 @@ describe("engine state transitions", () => {
         yield* engine.addRoomKeys(roomKeys(10))
         yield* engine.waitForBackupSteadyState()
         const errors = r.seen.filter((s) => s._tag === "Error")
-        expect(errors[0]).toEqual({ _tag: "Error", reason: "RateLimited", version: "1", errcode: "M_LIMIT_EXCEEDED", retryInMs: 7 })
-        // Both faults count the first three requests (the 429 wins); the next three get 500s: the adapter gives up, the engine backs off.
+        expect(errors[0]).toEqual({
+          _tag: "Error",
+          reason: "RateLimited",
+          version: "1",
+          errcode: "M_LIMIT_EXCEEDED",
+          status: 429,
+          serverMessage: "Too Many Requests",
+          failures: 1,
+          retryInMs: 7,
+        })
+        // Both faults count the first three requests (the 429 wins); the next three get 500s, which the loop retries itself.
         expect(errors.some((s) => s._tag === "Error" && s.reason === "UploadFailed" && s.errcode === "M_UNKNOWN")).toBe(true)
         expect(r.seen.at(-1)).toMatchObject({ _tag: "Enabled" })
       }),

@@ -1,0 +1,133 @@
+// The upload loop on every server profile the testkit imitates: another device replacing or deleting the backup
+// mid-upload stops the upload with its own reason, within a few requests and at most two backoff waits, and
+// every key the server does not hold stays pending on this device. A refusal that persists for a version the
+// server still calls current stops the loop instead of re-sending forever.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Stream } from "effect"
+import type { Scope } from "effect"
+import type { FakeHomeserverAdmin, ServerProfileName, TestIdentity } from "@matrix-backup/testkit"
+import { randomBackupPublicKey, SERVER_PROFILES } from "@matrix-backup/testkit"
+import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
+import { deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
+
+const KEYS = 400
+const BATCH = 50
+const PUT_KEYS = { method: "PUT", path: "/room_keys/keys" } as const
+
+type Ctx = { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly identity: TestIdentity }
+
+type Needs = KeyBackupEngine.KeyBackupEngine | BackupStore.BackupStore | Scope.Scope
+
+const run = <A, E>(profile: ServerProfileName, f: (ctx: Ctx) => Effect.Effect<A, E, Needs>) =>
+  withServer(
+    (ctx) =>
+      f(ctx).pipe(
+        Effect.provide(
+          engineLayer(Layer.mergeAll(homeserverLayer(ctx.url, ctx.identity), deviceKeysLayer(ctx.identity), BackupStore.layerMemory), {
+            ...FAST_UPLOAD,
+            batchSize: BATCH,
+          }),
+        ),
+      ),
+    { profile },
+  )
+
+/** Starts an upload of KEYS keys to a new backup and returns once its third PUT is held at the server. */
+const uploadUntilThirdBatch = (admin: FakeHomeserverAdmin) =>
+  Effect.gen(function* () {
+    const engine = yield* KeyBackupEngine.KeyBackupEngine
+    const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+    const hold = yield* Effect.promise(() => admin.injectFault({ kind: "hold", nth: 3, match: PUT_KEYS }))
+    const keys = roomKeys(KEYS, { rooms: 7 })
+    const states: Array<KeyBackupEngine.BackupState> = []
+    yield* Effect.forkScoped(Stream.runForEach(engine.stateChanges, (state) => Effect.sync(() => void states.push(state))))
+    /** Failed uploads announced (each followed by a backoff wait) since the start. */
+    const failures = () => states.filter((state) => state._tag === "Error" && state.reason === "UploadFailed").length
+    yield* engine.addRoomKeys(keys)
+    yield* Effect.promise(() => admin.awaitHeld(hold))
+    yield* Effect.promise(() => admin.clearRequestLog())
+    return { engine, version, hold, keys, failures }
+  })
+
+/** Nothing lost, nothing duplicated: the server's copy of `version` and this device's pending keys make up `keys`. */
+const expectSplit = (admin: FakeHomeserverAdmin, userId: string, version: string, keys: ReadonlyArray<RoomKey.RoomKey>, onServer: number) =>
+  Effect.gen(function* () {
+    const store = yield* BackupStore.BackupStore
+    const stored = onServer === 0 ? [] : yield* Effect.promise(() => admin.roomKeys(userId, version))
+    expect(stored).toHaveLength(onServer)
+    expect(new Set(stored.map((s) => `${s.roomId}|${s.sessionId}`)).size).toBe(onServer)
+    expect(yield* store.countPending(version)).toBe(keys.length - onServer)
+    expect(yield* store.countTotal()).toBe(keys.length)
+  })
+
+/** Requests to the room_keys API since the log was cleared, other than the other device's own. */
+const roomKeysRequests = (admin: FakeHomeserverAdmin) =>
+  Effect.map(Effect.promise(() => admin.requestLog()), (log) => log.filter((e) => e.path.includes("/room_keys/") && e.method !== "DELETE"))
+
+/** Deletes a version as another device of the same user would. */
+const deleteAsOtherDevice = (url: string, token: string, version: string) =>
+  Effect.promise(() => fetch(`${url}/_matrix/client/v3/room_keys/version/${version}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } }))
+
+describe.each(SERVER_PROFILES)("upload on the %s profile", (profile) => {
+  it.scopedLive("another device replaces the backup mid-upload: VersionReplaced, the rest pending, a bounded number of requests", () =>
+    run(profile, ({ admin, identity }) =>
+      Effect.gen(function* () {
+        const { engine, version, hold, keys, failures } = yield* uploadUntilThirdBatch(admin)
+        // Signed by nobody this device trusts, so uploads cannot move to it.
+        const replacement = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, { public_key: randomBackupPublicKey() }))
+        yield* Effect.promise(() => admin.releaseHeld(hold))
+        const error = yield* Effect.flip(engine.waitForBackupSteadyState())
+        expect(error).toMatchObject({ reason: "VersionReplaced", version, currentVersion: replacement, remaining: KEYS - 2 * BATCH })
+        expect(error.message).toBe(`Backup version ${version} was replaced on the server; ${KEYS - 2 * BATCH} keys are still waiting on this device`)
+        yield* expectSplit(admin, identity.userId, version, keys, 2 * BATCH)
+        const log = yield* roomKeysRequests(admin)
+        // The held PUT, a re-check where the answer was ambiguous (2 GETs) and the engine's check (1 GET); no backoff.
+        expect(log.filter((e) => e.method === "PUT").length).toBe(1)
+        expect(log.length).toBe(profile === "conduwuit" ? 4 : 2)
+        expect(failures()).toBe(0)
+      }),
+    ),
+  )
+
+  it.scopedLive("another device deletes the backup mid-upload: VersionDeleted, every key counted as backed up nowhere", () =>
+    run(profile, ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const { engine, version, hold, keys, failures } = yield* uploadUntilThirdBatch(admin)
+        yield* deleteAsOtherDevice(url, identity.accessToken, version)
+        yield* Effect.promise(() => admin.releaseHeld(hold))
+        const error = yield* Effect.flip(engine.waitForBackupSteadyState())
+        expect(error).toMatchObject({ reason: "VersionDeleted", version, remaining: KEYS })
+        expect(error.message).toBe(`Backup version ${version} was deleted on the server; ${KEYS} keys are backed up nowhere`)
+        const store = yield* BackupStore.BackupStore
+        expect(yield* store.countTotal()).toBe(keys.length)
+        const log = yield* roomKeysRequests(admin)
+        // Dendrite answers 500 to its deleted latest version: a second PUT after one backoff wait (1 s with the
+        // default settings), then the re-check finds the version gone. The others say 404 at once.
+        expect(log.filter((e) => e.method === "PUT").length).toBe(profile === "dendrite" ? 2 : 1)
+        expect(log.length).toBe(profile === "dendrite" ? 4 : 2)
+        expect(failures()).toBe(profile === "dendrite" ? 1 : 0)
+      }),
+    ),
+  )
+})
+
+describe("a refusal that persists", () => {
+  it.scopedLive("the same 400 twice for a version the server still calls current: Rejected with the server's answer, keys pending", () =>
+    run("synapse", ({ admin, identity }) =>
+      Effect.gen(function* () {
+        const { engine, version, hold, keys, failures } = yield* uploadUntilThirdBatch(admin)
+        yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 400, match: PUT_KEYS }))
+        yield* Effect.promise(() => admin.releaseHeld(hold))
+        const error = yield* Effect.flip(engine.waitForBackupSteadyState())
+        // The held PUT had passed the fault check before the fault existed: it is stored.
+        expect(error).toMatchObject({ reason: "Rejected", version, status: 400, errcode: "M_UNKNOWN", remaining: KEYS - 3 * BATCH })
+        yield* expectSplit(admin, identity.userId, version, keys, 3 * BATCH)
+        const log = yield* roomKeysRequests(admin)
+        // Two refused PUTs, each followed by a re-check that finds the version unchanged; one backoff wait between.
+        expect(log.filter((e) => e.method === "PUT" && e.status === 400).length).toBe(2)
+        expect(log.filter((e) => e.method === "GET").length).toBe(4)
+        expect(failures()).toBe(1)
+      }),
+    ),
+  )
+})
