@@ -6,6 +6,7 @@ import { Layer } from "effect"
 import * as KeyBackupEngine from "../backup/KeyBackupEngine.js"
 import type { UploadOptions } from "../backup/UploadOptions.js"
 import * as KeyBackupRestore from "../restore/KeyBackupRestore.js"
+import * as KeyStorage from "../key-storage/KeyStorage.js"
 import * as Recovery from "../secret-storage/Recovery.js"
 import * as SecretStorage from "../secret-storage/SecretStorage.js"
 import * as BackupEvents from "../services/BackupEvents.js"
@@ -44,6 +45,7 @@ export type ClientServices =
   | SecretStorage.SecretStorage
   | BackupEvents.BackupEvents
   | BackupStore
+  | KeyStorage.KeyStorage
 
 const cryptoLayer = (choice: CryptoChoice = "auto") =>
   choice === "noble" ? CryptoBackend.layerNoble : choice === "webcrypto" ? CryptoBackend.layerWebCrypto : CryptoBackend.layer
@@ -63,5 +65,5 @@ export const clientLayer = (options: KeyBackupClientOptions): Layer.Layer<Client
   const secretStorage = SecretStorage.layer.pipe(Layer.provideMerge(callbacks.pipe(Layer.provideMerge(ports))))
   const engine = KeyBackupEngine.layer(options.uploadOptions).pipe(Layer.provideMerge(secretStorage))
   const recovery = options.recoveryOptions === undefined ? Recovery.layer : Recovery.layerWith(options.recoveryOptions)
-  return Layer.mergeAll(recovery, KeyBackupRestore.layer).pipe(Layer.provideMerge(engine))
+  return KeyStorage.layer.pipe(Layer.provideMerge(Layer.mergeAll(recovery, KeyBackupRestore.layer).pipe(Layer.provideMerge(engine))))
 }

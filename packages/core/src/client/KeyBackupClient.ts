@@ -14,6 +14,7 @@ import { unwrapExit } from "./ClientError.js"
 import { type ClientServices, clientLayer, type KeyBackupClientOptions } from "./ClientLayer.js"
 import { type CryptoEventListeners, makeListeners } from "./Listeners.js"
 import { makeRecoveryMethods, type RecoveryMethods } from "./RecoveryMethods.js"
+import { makeKeyStorageMethods, type KeyStorageMethods } from "./KeyStorageMethods.js"
 import { type AddRoomKeysOptions, type BackupTrustInfo, fromExportedKeys, fromJsInfo, type KeyBackupCheck, type KeyBackupInfo, toJsCheck, toJsInfo } from "./Shapes.js"
 
 export { CryptoEvent }
@@ -24,6 +25,7 @@ export type { DeviceIdentityOptions } from "./DeviceIdentity.js"
 export type { CryptoEventListeners } from "./Listeners.js"
 export { decodeRecoveryKey, encodeRecoveryKey } from "./RecoveryKeyText.js"
 export type { BootstrapSecretStorageOpts, GeneratedSecretStorageKeyJs, SecretStorageAccess } from "./RecoveryMethods.js"
+export type { KeyStorageDiagnosis, RepairKeyStorageOpts, RepairResult, SecretStorageKeyJs } from "./KeyStorageMethods.js"
 export type { AddRoomKeysOptions, BackupTrustInfo, KeyBackupCheck, KeyBackupInfo } from "./Shapes.js"
 
 /** matrix-js-sdk's `KeyBackupRestoreOpts`, plus an abort signal and an observer of skipped keys. */
@@ -35,7 +37,7 @@ export interface KeyBackupRestoreOpts {
 }
 
 /** The client. */
-export interface KeyBackupClient extends RecoveryMethods {
+export interface KeyBackupClient extends RecoveryMethods, KeyStorageMethods {
   /** The server's backup and our trust in it (null: no backup); enables or disables uploads accordingly. */
   readonly checkKeyBackupAndEnable: () => Promise<KeyBackupCheck | null>
   readonly getKeyBackupInfo: () => Promise<KeyBackupInfo | null>
@@ -96,6 +98,7 @@ export const createKeyBackupClient = async (options: KeyBackupClientOptions): Pr
         ),
       ),
     ...makeRecoveryMethods(call),
+    ...makeKeyStorageMethods(call),
     on: listeners.on,
     off: listeners.off,
     stop: () =>

@@ -1,0 +1,63 @@
+/**
+ * The facade's key-storage methods: `diagnoseKeyStorage` and `repairKeyStorage` over the KeyStorage service, with
+ * plain values in and out (a recovery key or passphrase as a string, wrapped as a secret before it goes further).
+ */
+import { Effect, Redacted } from "effect"
+import { KeyStorage, type KeyStorageDiagnosis, type RepairResult } from "../key-storage/KeyStorage.js"
+import type { SecretStorageKeyInput } from "../secret-storage/OpenSecretStorage.js"
+
+export type { Drift, DriftKind, KeyStorageDiagnosis, RepairAction, RepairResult, RepairStep } from "../key-storage/KeyStorage.js"
+
+/** What opens Secret Storage for a repair: the recovery key, the passphrase, either, or the raw key. */
+export type SecretStorageKeyJs =
+  | { readonly recoveryKey: string }
+  | { readonly passphrase: string }
+  | { readonly recoveryKeyOrPassphrase: string }
+  | { readonly key: Uint8Array }
+
+/** Options of `repairKeyStorage`. */
+export interface RepairKeyStorageOpts {
+  /** Opens Secret Storage first, so the backup key can be read from it or written to it. */
+  readonly secretStorageKey?: SecretStorageKeyJs
+  /** May make a new backup version (the others, and keys only they hold, are deleted). */
+  readonly allowReset?: boolean
+  /** Turns key storage back on when the account chose none (MSC4287 `m.key_backup`). */
+  readonly turnOnKeyStorage?: boolean
+  /** How long to wait for pending keys to upload. */
+  readonly timeoutMs?: number
+}
+
+/** The methods this module adds to the client. */
+export interface KeyStorageMethods {
+  /** Everything in key storage that is out of sync, each drift with the action that fixes it. Reads only. */
+  readonly diagnoseKeyStorage: (opts?: { readonly prompt?: boolean }) => Promise<KeyStorageDiagnosis>
+  /** Fixes what can be fixed without losing a key, in order, each step reported; idempotent. */
+  readonly repairKeyStorage: (opts?: RepairKeyStorageOpts) => Promise<RepairResult>
+}
+
+type Call = <A, E>(effect: Effect.Effect<A, E, KeyStorage>) => Promise<A>
+
+const toInput = (key: SecretStorageKeyJs): SecretStorageKeyInput =>
+  "recoveryKey" in key
+    ? { recoveryKey: Redacted.make(key.recoveryKey) }
+    : "passphrase" in key
+      ? { passphrase: Redacted.make(key.passphrase) }
+      : "recoveryKeyOrPassphrase" in key
+        ? { recoveryKeyOrPassphrase: Redacted.make(key.recoveryKeyOrPassphrase) }
+        : { key: Redacted.make(Uint8Array.from(key.key)) }
+
+/** Builds the methods over the client's `call`. */
+export const makeKeyStorageMethods = (call: Call): KeyStorageMethods => ({
+  diagnoseKeyStorage: (opts = {}) => call(Effect.flatMap(KeyStorage, (k) => k.diagnoseKeyStorage(opts.prompt === undefined ? {} : { prompt: opts.prompt }))),
+  repairKeyStorage: (opts = {}) =>
+    call(
+      Effect.flatMap(KeyStorage, (k) =>
+        k.repairKeyStorage({
+          ...(opts.secretStorageKey === undefined ? {} : { secretStorageKey: toInput(opts.secretStorageKey) }),
+          ...(opts.allowReset === undefined ? {} : { allowReset: opts.allowReset }),
+          ...(opts.turnOnKeyStorage === undefined ? {} : { turnOnKeyStorage: opts.turnOnKeyStorage }),
+          ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        }),
+      ),
+    ),
+})

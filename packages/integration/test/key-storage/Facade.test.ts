@@ -1,0 +1,65 @@
+// The Promise facade's diagnoseKeyStorage / repairKeyStorage: a new device whose backup key is only in Secret
+// Storage is told so (4S locked until it gets the recovery key), and the repair with the recovery key caches it.
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import { Redacted } from "effect"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver, type TestUser } from "@matrix-backup/testkit"
+import { BackupStore, Ids, KeyBackupClient } from "@matrix-backup/core"
+import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
+
+let server: RunningFakeHomeserver | undefined
+const clients: Array<KeyBackupClient.KeyBackupClient> = []
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.stop()
+  await server?.stop()
+})
+
+const clientFor = async (url: string, device: TestUser) => {
+  const client = await KeyBackupClient.createKeyBackupClient({
+    homeserver: FetchHomeserverApi.layerFetch({ baseUrl: url, accessToken: Redacted.make(device.accessToken), userId: Ids.UserId.make(device.userId), retry: FAST_RETRY }),
+    store: BackupStore.layerMemory,
+    deviceKeys: { userId: device.userId, deviceId: device.deviceId, deviceSeed: Redacted.make(globalThis.crypto.getRandomValues(new Uint8Array(32))) },
+    uploadOptions: FAST_UPLOAD,
+    recoveryOptions: { passphraseIterations: 1000 },
+    checkOnStart: false,
+  })
+  clients.push(client)
+  return client
+}
+
+describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
+  it("a device without the backup key learns it must give the recovery key; the repair then caches it from 4S", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const user = await registerUser(server.url)
+    const first = await clientFor(server.url, user)
+    let recoveryKey = ""
+    await first.bootstrapSecretStorage({
+      createSecretStorageKey: async () => {
+        const key = await first.createRecoveryKeyFromPassphrase()
+        recoveryKey = key.encodedPrivateKey ?? ""
+        return key
+      },
+      setupNewKeyBackup: true,
+    })
+    await first.addRoomKeys(generateRoomKeys(7, { rooms: 2, seed: "facade" }), { imported: false })
+    await first.waitForBackupSteadyState()
+    expect((await first.diagnoseKeyStorage()).healthy).toBe(true)
+
+    const second = await clientFor(server.url, await loginNewDevice(server.url, user))
+    const before = await second.diagnoseKeyStorage()
+    expect(before.secretStorage.backupKey).toBe("Locked")
+    expect(before.drifts.map((d) => [d.kind, d.action])).toEqual([["BackupNotTrusted", "EnterRecoveryKey"], ["BackupKeyNotCached", "EnterRecoveryKey"]])
+    const declined = await second.repairKeyStorage()
+    expect(declined.steps.map((s) => [s.action, s.outcome])).toEqual([["EnterRecoveryKey", "Skipped"]])
+
+    const repaired = await second.repairKeyStorage({ secretStorageKey: { recoveryKey } })
+    expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
+      ["OpenSecretStorage", "Done"],
+      ["CacheKeyFromSecretStorage", "Done"],
+      ["UploadPendingKeys", "Done"],
+    ])
+    expect(repaired.after.healthy).toBe(true)
+    expect(await second.getSessionBackupPrivateKey()).toEqual(await first.getSessionBackupPrivateKey())
+    expect(JSON.stringify(repaired)).not.toContain(recoveryKey)
+  })
+})
