@@ -2,7 +2,8 @@
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import * as BrowserRuntime from "@effect/platform-browser/BrowserRuntime"
 import * as BrowserWorkerRunner from "@effect/platform-browser/BrowserWorkerRunner"
-import { CryptoBackend, DecryptWorker, Entropy } from "@matrix-backup/core"
+import { CryptoBackend, Entropy } from "@matrix-backup/core"
+import { DecryptWorker } from "@matrix-backup/core/adapter"
 import { Layer } from "effect"
 
 WorkerRunner.launch(

@@ -7,7 +7,6 @@ import type { BackupStore } from "@matrix-backup/core"
 import {
   BackupEvents,
   CryptoBackend,
-  DecryptWorker,
   DeviceKeys,
   Entropy,
   Ids,
@@ -17,6 +16,7 @@ import {
   SecretStorageCallbacks,
   SecretStorage,
 } from "@matrix-backup/core"
+import { DecryptWorker } from "@matrix-backup/core/adapter"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { IndexedDbBackupStore } from "@matrix-backup/store-indexeddb"
 import { Layer, ManagedRuntime, Redacted, Schema } from "effect"

@@ -2,7 +2,8 @@
  * Realistic Megolm room keys made in the page: a session export (version, index 0, a random 128-byte ratchet,
  * the session's Ed25519 signing key) whose signing key is the session id, from a few sender devices.
  */
-import { Base64, Curve25519, Ed25519, RoomKey, SessionExport } from "@matrix-backup/core"
+import { Base64, Ed25519, RoomKey, SessionExport } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 
 const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n))
 

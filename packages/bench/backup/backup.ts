@@ -6,7 +6,8 @@
 import * as W from "@matrix-org/matrix-sdk-crypto-wasm"
 import type { Context } from "effect"
 import { Effect, Either, Redacted } from "effect"
-import { Base64, Bytes, CryptoBackend, Curve25519, Entropy, type MegolmBackupV1, RoomKey, SessionExport, WebCryptoX25519 } from "@matrix-backup/core"
+import { Base64, CryptoBackend, Entropy, type MegolmBackupV1, RoomKey, SessionExport } from "@matrix-backup/core"
+import { Bytes, Curve25519, WebCryptoX25519 } from "@matrix-backup/core/adapter"
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 10_000)
 const NOBLE_KEYS = Number(process.env.BENCH_NOBLE_KEYS ?? KEYS)

@@ -2,7 +2,8 @@
 // @matrix-backup/crypto-node's own worker entry).
 import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
 import { WorkerRunner } from "@effect/platform"
-import { CryptoBackend, DecryptWorker, Entropy } from "@matrix-backup/core"
+import { CryptoBackend, Entropy } from "@matrix-backup/core"
+import { DecryptWorker } from "@matrix-backup/core/adapter"
 import { Layer } from "effect"
 
 WorkerRunner.launch(

@@ -2,7 +2,8 @@
 // Prints one JSON line: keys restored, wall time of the restore and the process' peak RSS.
 import { FetchHttpClient, HttpClient } from "@effect/platform"
 import * as NodeWorker from "@effect/platform-node/NodeWorker"
-import { BackupEvents, CryptoBackend, DecryptWorker, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
+import { BackupEvents, CryptoBackend, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
+import { DecryptWorker } from "@matrix-backup/core/adapter"
 import { Worker } from "node:worker_threads"
 import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"

@@ -10,7 +10,8 @@ import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { connectAdmin, createUserWithCrossSigning, generateRoomKeys } from "@matrix-backup/testkit"
-import { BackupEvents, BackupStore, CryptoBackend, Curve25519, DeviceKeys, Entropy, Ids, KeyBackupEngine, MegolmBackupV1, RoomKey, UploadBatch } from "@matrix-backup/core"
+import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, Ids, KeyBackupEngine, MegolmBackupV1, RoomKey } from "@matrix-backup/core"
+import { Curve25519, UploadBatch } from "@matrix-backup/core/adapter"
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 100)

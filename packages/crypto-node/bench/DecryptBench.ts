@@ -3,7 +3,8 @@
  * backend, on this thread and on a 2-thread pool (batches of 200, 4 in flight, as a restore sends them), next to
  * matrix-sdk-crypto-wasm's decryptV1 in the same run. Medians of 5. Run: pnpm --filter @matrix-backup/crypto-node bench
  */
-import { Curve25519, Entropy, type MegolmBackupV1 } from "@matrix-backup/core"
+import { Entropy, type MegolmBackupV1 } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 import { CryptoBackend } from "@matrix-backup/core"
 import * as W from "@matrix-org/matrix-sdk-crypto-wasm"
 import { Effect, Layer, Redacted } from "effect"

@@ -4,7 +4,8 @@
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
-import { DecryptWorker, Entropy } from "@matrix-backup/core"
+import { Entropy } from "@matrix-backup/core"
+import { DecryptWorker } from "@matrix-backup/core/adapter"
 import { Layer } from "effect"
 import * as NodeCryptoBackend from "./NodeCryptoBackend.js"
 

@@ -3,7 +3,8 @@
  * promise or `CryptoKey` overhead per session. It classifies every failure exactly as core's @noble functions do
  * (PROTOCOL.md §3.3–§3.5); DESIGN.md §4 explains why this lives outside the portable core.
  */
-import { Bytes, CryptoBackend, Entropy, MegolmBackupV1, Passphrase } from "@matrix-backup/core"
+import { CryptoBackend, Entropy, MegolmBackupV1, Passphrase } from "@matrix-backup/core"
+import { Bytes, Chunks } from "@matrix-backup/core/adapter"
 import { Effect, Either, Layer, Redacted } from "effect"
 import type { Context } from "effect"
 import {
@@ -155,13 +156,13 @@ export const make = (entropy: Context.Tag.Service<Entropy.Entropy>): Service => 
       Effect.suspend(() => {
         if (items.length === 0) return Effect.succeed([])
         const key = privateKeyOf(Redacted.value(privateKey))
-        return CryptoBackend.inChunks(items, CHUNK, (item) => decryptOne(key, item))
+        return Chunks.inChunks(items, CHUNK, (item) => decryptOne(key, item))
       }),
     encryptSessions: (publicKey, plaintexts) =>
       Effect.flatMap(ephemeralKeyPairs(entropy, plaintexts.length), (ephemeralKeyPair) =>
         Effect.suspend(() => {
           const recipient = publicKeyObject(publicKey)
-          return CryptoBackend.inChunks(plaintexts, CHUNK, (plaintext, i) => encryptOne(recipient, ephemeralKeyPair(i), plaintext))
+          return Chunks.inChunks(plaintexts, CHUNK, (plaintext, i) => encryptOne(recipient, ephemeralKeyPair(i), plaintext))
         }),
       ),
     pbkdf2Sha512: (passphrase, salt, iterations, bits) =>

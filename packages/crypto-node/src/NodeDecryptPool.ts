@@ -4,7 +4,7 @@
  * caller's thread with the node:crypto backend.
  */
 import * as NodeWorker from "@effect/platform-node/NodeWorker"
-import { DecryptWorker } from "@matrix-backup/core"
+import { DecryptWorker } from "@matrix-backup/core/adapter"
 import type { CryptoBackend, Entropy } from "@matrix-backup/core"
 import { Effect, Layer } from "effect"
 import { existsSync } from "node:fs"

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { CryptoBackend, Curve25519, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
+import { CryptoBackend, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 import { BackupDecryptionKey } from "@matrix-org/matrix-sdk-crypto-wasm"
 import * as wasm from "@matrix-org/matrix-sdk-crypto-wasm"
+import type { Context } from "effect"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { cryptoBackendSuite } from "@matrix-backup/testkit/CryptoBackendSuite"
@@ -9,7 +11,7 @@ import { NodeCryptoBackend } from "../src/index.js"
 
 cryptoBackendSuite("node", NodeCryptoBackend.layer)
 
-const run = <A>(f: (b: CryptoBackend.CryptoBackend["Type"]) => Effect.Effect<A>, entropy = Entropy.layer) =>
+const run = <A>(f: (b: Context.Tag.Service<CryptoBackend.CryptoBackend>) => Effect.Effect<A>, entropy = Entropy.layer) =>
   Effect.runPromise(Effect.flatMap(CryptoBackend.CryptoBackend, f).pipe(Effect.provide(NodeCryptoBackend.layer.pipe(Layer.provide(entropy)))))
 
 describe("node:crypto backend", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { CryptoBackend, Curve25519, DecryptWorker, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
+import { CryptoBackend, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
+import { Curve25519, DecryptWorker } from "@matrix-backup/core/adapter"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { threadId } from "node:worker_threads"

@@ -3,7 +3,8 @@
  * version (and make the first read-only). After a 5xx or transport failure we GET the latest version
  * and adopt it only if its algorithm and canonical `auth_data` equal what we sent; otherwise POST again.
  */
-import { BackupInfo, CanonicalJson } from "@matrix-backup/core"
+import { BackupInfo } from "@matrix-backup/core"
+import { CanonicalJson } from "@matrix-backup/core/adapter"
 import type { HomeserverError, Ids } from "@matrix-backup/core"
 import { Effect, Either, Option, Schema } from "effect"
 import type { Settings } from "./Config.js"

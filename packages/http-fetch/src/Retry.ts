@@ -2,7 +2,8 @@
  * Bounded retries: 429 waits what the server asks, 5xx and network failures back off exponentially
  * (core's `Backoff` schedule) with jitter, everything else fails at once (PROTOCOL.md §8.2).
  */
-import { Backoff, HomeserverError } from "@matrix-backup/core"
+import { HomeserverError } from "@matrix-backup/core"
+import { Backoff } from "@matrix-backup/core/adapter"
 import { Duration, Effect, Option, Random } from "effect"
 import type { RetryPolicy } from "./Config.js"
 

@@ -5,6 +5,7 @@
 import { TokenParser, Tokenizer } from "@streamparser/json"
 import type { ParsedElementInfo } from "@streamparser/json"
 import { Ids, KeyBackupData } from "@matrix-backup/core"
+import { ParseErrorSummary } from "@matrix-backup/core/adapter"
 import { HomeserverApi, HomeserverError } from "@matrix-backup/core"
 import { Chunk, Either, Schema, Stream } from "effect"
 import { ShapeChecker } from "./JsonShape.js"
@@ -90,7 +91,7 @@ export class RoomKeyParser implements PushParser {
     const data = Either.mapLeft(
       decodeEntry(value),
       (error) =>
-        new HomeserverApi.MalformedEntry({ roomId, sessionId, summary: HomeserverError.summarizeParseError(error) }),
+        new HomeserverApi.MalformedEntry({ roomId, sessionId, summary: ParseErrorSummary.summarizeParseError(error) }),
     )
     this.pending.push({ roomId, sessionId, data })
   }

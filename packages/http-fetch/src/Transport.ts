@@ -5,6 +5,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import type { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { HomeserverError } from "@matrix-backup/core"
+import { HomeserverResponse, ParseErrorSummary } from "@matrix-backup/core/adapter"
 import type { Ids } from "@matrix-backup/core"
 import { Effect, Predicate, Schema } from "effect"
 import type { Settings } from "./Config.js"
@@ -76,7 +77,7 @@ export const makeTransport = (settings: Settings, client: HttpClient.HttpClient)
 
   const failure = (call: Call, response: HttpClientResponse.HttpClientResponse) =>
     Effect.flatMap(Effect.orElseSucceed(response.text, () => ""), (text) => {
-      const error = HomeserverError.fromResponse(response.status, parseJson(text), {
+      const error = HomeserverResponse.fromResponse(response.status, parseJson(text), {
         roomKeys: call.roomKeys,
         ...(call.version === undefined ? {} : { version: call.version }),
       })
@@ -108,7 +109,7 @@ export const makeTransport = (settings: Settings, client: HttpClient.HttpClient)
           (error) =>
             new HomeserverError.MalformedResponse({
               endpoint: call.endpoint,
-              summary: HomeserverError.summarizeParseError(error),
+              summary: ParseErrorSummary.summarizeParseError(error),
             }),
         )
       }),

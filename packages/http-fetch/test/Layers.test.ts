@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Backoff, HomeserverApi, HomeserverError } from "@matrix-backup/core"
+import { HomeserverApi, HomeserverError } from "@matrix-backup/core"
+import { Backoff } from "@matrix-backup/core/adapter"
 import { createInProcessHomeserver, FakeHomeserver, registerUser } from "@matrix-backup/testkit"
 import { Config, ConfigProvider, Duration, Effect, Layer, Option, Random, Redacted } from "effect"
 import { DEFAULT_RETRY, resolve } from "../src/Config.js"

@@ -3,6 +3,7 @@
  * the keys count as backed up to that version and the client never uploads them again (PROTOCOL.md §8.4).
  */
 import { RoomKey, RoomKeySink } from "@matrix-backup/core"
+import type { Context } from "effect"
 import { Effect } from "effect"
 import type { IMegolmSessionData } from "matrix-js-sdk/lib/@types/crypto.js"
 import type { BridgeCrypto } from "./ClientAccess.js"
@@ -19,7 +20,7 @@ export const toSessionData = (key: RoomKey.RoomKey): IMegolmSessionData => {
 }
 
 /** The sink; `tally.imported` grows only once js-sdk has accepted a batch. */
-export const make = (crypto: BridgeCrypto, tally: Tally): RoomKeySink.RoomKeySink["Type"] =>
+export const make = (crypto: BridgeCrypto, tally: Tally): Context.Tag.Service<RoomKeySink.RoomKeySink> =>
   RoomKeySink.make(({ keys, version }) =>
     Effect.tryPromise({
       try: () => crypto.importBackedUpRoomKeys(keys.map(toSessionData), version),

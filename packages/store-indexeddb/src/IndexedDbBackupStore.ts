@@ -3,6 +3,7 @@
  * index for pending queries, counters updated in the same transaction, DOMExceptions mapped.
  */
 import { BackupStore } from "@matrix-backup/core"
+import { EncodedStore } from "@matrix-backup/core/adapter"
 import { Effect, Layer, type Redacted, type Scope } from "effect"
 import { makeIndexedDbEncoded } from "./IndexedDbEncoded.js"
 import { openDatabase } from "./IndexedDbSchema.js"
@@ -20,7 +21,7 @@ export interface Options {
 const missing = new BackupStore.StorageError({ reason: "Open", message: "IndexedDB is not available here" })
 
 /** The adapter's `Encoded` over the database, closed with the scope. */
-export const openEncoded = (options: Options): Effect.Effect<BackupStore.Encoded, BackupStore.StorageError, Scope.Scope> =>
+export const openEncoded = (options: Options): Effect.Effect<EncodedStore.Encoded, BackupStore.StorageError, Scope.Scope> =>
   Effect.gen(function* () {
     const factory = options.indexedDB ?? globalThis.indexedDB
     const keyRange = options.IDBKeyRange ?? globalThis.IDBKeyRange
@@ -33,5 +34,5 @@ export const openEncoded = (options: Options): Effect.Effect<BackupStore.Encoded
 export const layer = (options: Options): Layer.Layer<BackupStore.BackupStore, BackupStore.StorageError> =>
   Layer.scoped(
     BackupStore.BackupStore,
-    Effect.map(openEncoded(options), (encoded) => BackupStore.makeEncoded(encoded, options)),
+    Effect.map(openEncoded(options), (encoded) => EncodedStore.makeEncoded(encoded, options)),
   )

@@ -2,7 +2,9 @@
  * The `Encoded` interface of the BackupStore port over IndexedDB. Each method is one short
  * transaction; writes update the counters in the same transaction (upsert: IndexedDbUpsert.ts).
  */
-import { BackupStore } from "@matrix-backup/core"
+import type { BackupStore } from "@matrix-backup/core"
+import type { EncodedStore } from "@matrix-backup/core/adapter"
+import { StoreMark } from "@matrix-backup/core/adapter"
 import type { Effect } from "effect"
 import { onResult, transact, type Guard } from "./IndexedDbRequest.js"
 import { applyDelta, counterValue, id, readAll, stateOf, toRow } from "./IndexedDbRows.js"
@@ -13,7 +15,7 @@ const markBody = (version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) 
   const store = tx.objectStore(ROOM_KEYS)
   let changed = 0
   readAll(store, guard, refs, (found) => {
-    const result = BackupStore.applyMark(
+    const result = StoreMark.applyMark(
       {
         get: (roomId, sessionId) => {
           const record = found.get(id(roomId, sessionId))
@@ -38,7 +40,7 @@ const markBody = (version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) 
 
 const pendingBody = (keyRange: typeof IDBKeyRange, version: string, limit: number) => (tx: IDBTransaction, guard: Guard) => {
   const index = tx.objectStore(ROOM_KEYS).index(PENDING_INDEX)
-  const rows: Array<BackupStore.EncodedRow> = []
+  const rows: Array<EncodedStore.EncodedRow> = []
   const take = (value: unknown) => {
     if (Array.isArray(value)) for (const v of value) rows.push(toRow(toKeyRecord(v)))
   }
@@ -60,7 +62,7 @@ const countBody = (version: string | null) => (tx: IDBTransaction, guard: Guard)
 }
 
 /** Builds the adapter over an open database. */
-export const makeIndexedDbEncoded = (db: IDBDatabase, keyRange: typeof IDBKeyRange): BackupStore.Encoded => {
+export const makeIndexedDbEncoded = (db: IDBDatabase, keyRange: typeof IDBKeyRange): EncodedStore.Encoded => {
   const run = <A>(stores: ReadonlyArray<string>, mode: IDBTransactionMode, operation: string, body: (tx: IDBTransaction, guard: Guard) => () => A): Effect.Effect<A, BackupStore.StorageError> =>
     transact(db, stores, mode, operation, body)
   const readOne = <A>(store: string, key: IDBValidKey, map: (value: unknown) => A) =>
@@ -80,7 +82,7 @@ export const makeIndexedDbEncoded = (db: IDBDatabase, keyRange: typeof IDBKeyRan
       readOne(ROOM_KEYS, [roomId, sessionId], (value) => (value === undefined ? undefined : toRow(toKeyRecord(value)))),
     exportPage: (after, limit, room) =>
       run([ROOM_KEYS], "readonly", "export", (tx, guard) => {
-        const rows: Array<BackupStore.EncodedRow> = []
+        const rows: Array<EncodedStore.EncodedRow> = []
         const range =
           room === null
             ? after === null ? null : keyRange.lowerBound([after.roomId, after.sessionId], true)

@@ -2,16 +2,16 @@
  * Row helpers shared by the IndexedDB adapter's transactions: record keys and conversions, counter
  * updates inside a transaction, and reading the stored copies of a batch.
  */
-import type { BackupStore } from "@matrix-backup/core"
+import type { EncodedStore, StoreMerge } from "@matrix-backup/core/adapter"
 import { onResult, type Guard } from "./IndexedDbRequest.js"
 import { backedUpName, COUNTERS, type KeyRecord, NONE, toKeyRecord, TOTAL } from "./IndexedDbSchema.js"
 
 /** A Map key for one session. */
 export const id = (roomId: string, sessionId: string) => `${roomId}\u0000${sessionId}`
 /** A stored record as the port's row (NONE becomes null). */
-export const toRow = (r: KeyRecord): BackupStore.EncodedRow => ({ ...r, backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo })
+export const toRow = (r: KeyRecord): EncodedStore.EncodedRow => ({ ...r, backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo })
 /** What the merge rule looks at in a stored record. */
-export const stateOf = (r: KeyRecord): BackupStore.StoredState => ({
+export const stateOf = (r: KeyRecord): StoreMerge.StoredState => ({
   firstKnownIndex: r.firstKnownIndex,
   backedUpTo: r.backedUpTo === NONE ? null : r.backedUpTo,
   revision: r.revision,
@@ -23,7 +23,7 @@ export const counterValue = (value: unknown): number => {
 }
 
 /** Adds the deltas to the counters store (read-modify-write inside the caller's transaction). */
-export const applyDelta = (tx: IDBTransaction, guard: Guard, delta: BackupStore.CounterDelta) => {
+export const applyDelta = (tx: IDBTransaction, guard: Guard, delta: StoreMerge.CounterDelta) => {
   const counters = tx.objectStore(COUNTERS)
   const changes: Array<[string, number]> = [[TOTAL, delta.total]]
   for (const [version, by] of delta.backedUp) changes.push([backedUpName(version), by])

@@ -2,7 +2,9 @@
  * The IndexedDB upsert: one transaction that adds new sessions, merges existing ones with core's rule
  * and updates counters and the restore checkpoint.
  */
-import { BackupStore } from "@matrix-backup/core"
+import type { BackupStore } from "@matrix-backup/core"
+import type { EncodedStore } from "@matrix-backup/core/adapter"
+import { StoreMerge } from "@matrix-backup/core/adapter"
 import { onResult, type Guard } from "./IndexedDbRequest.js"
 import { applyDelta, id, readAll, stateOf } from "./IndexedDbRows.js"
 import { CHECKPOINTS, type KeyRecord, NONE, ROOM_KEYS, toKeyRecord } from "./IndexedDbSchema.js"
@@ -11,7 +13,7 @@ import { CHECKPOINTS, type KeyRecord, NONE, ROOM_KEYS, toKeyRecord } from "./Ind
 const mergeInto = (
   store: IDBObjectStore,
   found: Map<string, KeyRecord>,
-  keys: ReadonlyArray<BackupStore.EncodedRoomKey>,
+  keys: ReadonlyArray<EncodedStore.EncodedRoomKey>,
   backedUpTo: string | null,
 ) => {
   const flag = backedUpTo ?? NONE
@@ -19,7 +21,7 @@ const mergeInto = (
     found.set(id(record.roomId, record.sessionId), record)
     store.put(record)
   }
-  return BackupStore.applyUpsert(
+  return StoreMerge.applyUpsert(
     {
       get: (roomId, sessionId) => {
         const record = found.get(id(roomId, sessionId))
@@ -43,14 +45,14 @@ const mergeInto = (
  * Keys repeated in the batch are read first and merged in batch order.
  */
 export const upsertBody =
-  (keys: ReadonlyArray<BackupStore.EncodedRoomKey>, backedUpTo: string | null, checkpoint: BackupStore.Checkpoint | null) =>
+  (keys: ReadonlyArray<EncodedStore.EncodedRoomKey>, backedUpTo: string | null, checkpoint: BackupStore.Checkpoint | null) =>
   (tx: IDBTransaction, guard: Guard) => {
     const store = tx.objectStore(ROOM_KEYS)
     const times = new Map<string, number>()
     for (const k of keys) times.set(id(k.roomId, k.sessionId), (times.get(id(k.roomId, k.sessionId)) ?? 0) + 1)
     const once = keys.filter((k) => times.get(id(k.roomId, k.sessionId)) === 1)
     const repeated = keys.filter((k) => times.get(id(k.roomId, k.sessionId)) !== 1)
-    const delta = new BackupStore.CounterDelta()
+    const delta = new StoreMerge.CounterDelta()
     const counts = { inserted: 0, replaced: 0, kept: 0 }
     const account = (result: ReturnType<typeof mergeInto>) => {
       counts.inserted += result.counts.inserted
@@ -77,14 +79,14 @@ export const upsertBody =
 const addOrMerge = (
   store: IDBObjectStore,
   guard: Guard,
-  key: BackupStore.EncodedRoomKey,
+  key: EncodedStore.EncodedRoomKey,
   backedUpTo: string | null,
   account: (result: ReturnType<typeof mergeInto>) => void,
   finish: () => void,
 ) => {
   const request = store.add({ ...key, backedUpTo: backedUpTo ?? NONE, revision: 1 })
   request.onsuccess = guard(() => {
-    const delta = new BackupStore.CounterDelta()
+    const delta = new StoreMerge.CounterDelta()
     delta.insert(backedUpTo)
     account({ counts: { inserted: 1, replaced: 0, kept: 0 }, delta })
     finish()

@@ -1,6 +1,6 @@
 // Runs the conformance suite over whatever `indexedDB` the environment has (fake-indexeddb in Node,
 // the real one in Chromium), with the reopen and previous-schema hooks.
-import { BackupStore } from "@matrix-backup/core"
+import { RecordCodec } from "@matrix-backup/core/adapter"
 import * as BackupStoreSuite from "@matrix-backup/testkit/BackupStoreSuite"
 import { Effect } from "effect"
 import { layer } from "../src/IndexedDbBackupStore.js"
@@ -16,7 +16,7 @@ export const writeVersion1 = (name: string, rows: ReadonlyArray<BackupStoreSuite
     Effect.async<void>((resume) => {
       const tx = db.transaction([ROOM_KEYS], "readwrite")
       for (const { key, backedUpTo } of rows) {
-        tx.objectStore(ROOM_KEYS).put({ ...BackupStore.encodeRoomKey(key), backedUpTo, revision: 1 })
+        tx.objectStore(ROOM_KEYS).put({ ...RecordCodec.encodeRoomKey(key), backedUpTo, revision: 1 })
       }
       tx.oncomplete = () => {
         db.close()

@@ -3,6 +3,7 @@
  * one transaction per batch, versioned migrations. A damaged or foreign file is a typed error.
  */
 import { BackupStore } from "@matrix-backup/core"
+import { EncodedStore } from "@matrix-backup/core/adapter"
 import { Effect, Layer, type Redacted, type Scope } from "effect"
 import { makeSqliteEncoded } from "./SqliteEncoded.js"
 import { openDatabase, runOn } from "./SqliteOpen.js"
@@ -18,7 +19,7 @@ export interface Options {
 }
 
 /** The adapter's `Encoded` over a file, closed with the scope. */
-export const openEncoded = (options: Options): Effect.Effect<BackupStore.Encoded, StorageError, Scope.Scope> =>
+export const openEncoded = (options: Options): Effect.Effect<EncodedStore.Encoded, StorageError, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(openDatabase(options.filename), (db) => Effect.sync(() => db.close())),
     (db) => makeSqliteEncoded(db, runOn(db)),
@@ -28,5 +29,5 @@ export const openEncoded = (options: Options): Effect.Effect<BackupStore.Encoded
 export const layer = (options: Options): Layer.Layer<BackupStore.BackupStore, StorageError> =>
   Layer.scoped(
     BackupStore.BackupStore,
-    Effect.map(openEncoded(options), (encoded) => BackupStore.makeEncoded(encoded, options)),
+    Effect.map(openEncoded(options), (encoded) => EncodedStore.makeEncoded(encoded, options)),
   )

@@ -2,12 +2,14 @@
  * The `Encoded` interface of the BackupStore port over one better-sqlite3 connection: prepared
  * statements, one immediate transaction per write, counters updated in the same transaction.
  */
-import { BackupStore } from "@matrix-backup/core"
+import type { BackupStore } from "@matrix-backup/core"
+import type { EncodedStore } from "@matrix-backup/core/adapter"
+import { StoreMark, StoreMerge } from "@matrix-backup/core/adapter"
 import type { DatabaseType } from "better-sqlite3"
 import type { Effect } from "effect"
 
-type Encoded = BackupStore.Encoded
-type EncodedRow = BackupStore.EncodedRow
+type Encoded = EncodedStore.Encoded
+type EncodedRow = EncodedStore.EncodedRow
 
 const COLUMNS = "room_id, session_id, first_known_index, backed_up_to, revision, data"
 const TOTAL = "total"
@@ -30,7 +32,7 @@ const toRow = (value: unknown): EncodedRow => {
   return { roomId, sessionId, firstKnownIndex, backedUpTo, revision, data }
 }
 
-const toState = (value: unknown): BackupStore.StoredState | undefined => {
+const toState = (value: unknown): StoreMerge.StoredState | undefined => {
   if (value === undefined) return undefined
   if (!Array.isArray(value)) throw new TypeError("room key state")
   const [firstKnownIndex, backedUpTo, revision] = value
@@ -78,11 +80,11 @@ export const makeSqliteEncoded = (
     const value = s.counter.get(name)
     return typeof value === "number" ? value : 0
   }
-  const applyDelta = (delta: BackupStore.CounterDelta) => {
+  const applyDelta = (delta: StoreMerge.CounterDelta) => {
     if (delta.total !== 0) s.bump.run(TOTAL, delta.total)
     for (const [version, by] of delta.backedUp) if (by !== 0) s.bump.run(backedUpName(version), by)
   }
-  const target: BackupStore.UpsertTarget = {
+  const target: StoreMerge.UpsertTarget = {
     tryInsert: (k, b) => s.tryInsert.run(k.roomId, k.sessionId, k.firstKnownIndex, b, k.data).changes === 1,
     get: (roomId, sessionId) => toState(s.state.get(roomId, sessionId)),
     insert: (k, b) => void s.tryInsert.run(k.roomId, k.sessionId, k.firstKnownIndex, b, k.data),
@@ -90,15 +92,15 @@ export const makeSqliteEncoded = (
     mark: (roomId, sessionId, b) => void s.mark.run(b, roomId, sessionId),
   }
   const upsert = db.transaction(
-    (keys: ReadonlyArray<BackupStore.EncodedRoomKey>, backedUpTo: string | null, checkpoint: BackupStore.Checkpoint | null) => {
-      const { counts, delta } = BackupStore.applyUpsert(target, keys, backedUpTo)
+    (keys: ReadonlyArray<EncodedStore.EncodedRoomKey>, backedUpTo: string | null, checkpoint: BackupStore.Checkpoint | null) => {
+      const { counts, delta } = StoreMerge.applyUpsert(target, keys, backedUpTo)
       applyDelta(delta)
       if (checkpoint !== null) for (const room of checkpoint.rooms) s.addCheckpoint.run(checkpoint.version, room)
       return counts
     },
   )
   const markBackedUp = db.transaction((version: string, refs: ReadonlyArray<BackupStore.RoomKeyRef>) => {
-    const { changed, delta } = BackupStore.applyMark(target, version, refs)
+    const { changed, delta } = StoreMark.applyMark(target, version, refs)
     applyDelta(delta)
     return changed
   })

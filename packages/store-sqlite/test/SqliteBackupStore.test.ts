@@ -1,5 +1,5 @@
 // The BackupStore conformance suite over real SQLite files, with the reopen and migration hooks.
-import { BackupStore } from "@matrix-backup/core"
+import { RecordCodec } from "@matrix-backup/core/adapter"
 import * as BackupStoreSuite from "@matrix-backup/testkit/BackupStoreSuite"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
@@ -28,7 +28,7 @@ BackupStoreSuite.run("sqlite", () => layer({ filename: freshFile() }), {
       )
       db.transaction(() => {
         for (const { key, backedUpTo } of rows) {
-          const e = BackupStore.encodeRoomKey(key)
+          const e = RecordCodec.encodeRoomKey(key)
           insert.run(e.roomId, e.sessionId, e.firstKnownIndex, backedUpTo, e.data)
         }
       })()

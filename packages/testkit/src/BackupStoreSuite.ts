@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { BackupStore } from "@matrix-backup/core"
-import { Effect, type Layer, Option } from "effect"
+import type { Context } from "effect"
+import { Effect, Option, type Layer } from "effect"
 import { countsOf, exportAll, manyKeys, Model, modelCounts, roomKey, seeded, uploadAll } from "./BackupStoreSuiteFixtures.js"
 import { runConcurrency, runLifecycle, type Hooks } from "./BackupStoreSuiteLifecycle.js"
 
@@ -16,7 +17,7 @@ type MakeLayer = () => Layer.Layer<BackupStore.BackupStore, BackupStore.StorageE
 /** Registers the suite under `name`; `makeLayer` must give a fresh, empty store on every call. */
 export const run = (name: string, makeLayer: MakeLayer, hooks: Hooks = {}): void => {
   describe(`BackupStore conformance: ${name}`, () => {
-    const withStore = <A, E>(body: (store: BackupStore.BackupStore["Type"]) => Effect.Effect<A, E>) =>
+    const withStore = <A, E>(body: (store: Context.Tag.Service<BackupStore.BackupStore>) => Effect.Effect<A, E>) =>
       Effect.flatMap(BackupStore.BackupStore, body).pipe(Effect.provide(makeLayer()))
     for (const group of [runMerge, runBatchAndRestore, runRestoreMarking, runInputChecks]) group(withStore)
     for (const group of [runPending, runRevisionGuard, runCheckpoints, runExport]) group(withStore)
@@ -26,7 +27,7 @@ export const run = (name: string, makeLayer: MakeLayer, hooks: Hooks = {}): void
 }
 
 type WithStore = <A, E>(
-  body: (store: BackupStore.BackupStore["Type"]) => Effect.Effect<A, E>,
+  body: (store: Context.Tag.Service<BackupStore.BackupStore>) => Effect.Effect<A, E>,
 ) => Effect.Effect<A, E | BackupStore.StorageError>
 
 const runMerge = (withStore: WithStore) => {

@@ -4,10 +4,12 @@
  * failure reasons equal to the @noble functions', round trips, PBKDF2 and key-export keys.
  */
 import { describe, expect, it } from "@effect/vitest"
+import type { Context } from "effect"
 import { Effect, Either, Layer, Redacted } from "effect"
 import fc from "fast-check"
 import { pbkdf2Sync } from "node:crypto"
-import { Base64, Bytes, CryptoBackend, Curve25519, Entropy, KeyExportFile, MegolmBackupV1 as M } from "@matrix-backup/core"
+import { Base64, CryptoBackend, Entropy, KeyExportFile, MegolmBackupV1 as M } from "@matrix-backup/core"
+import { Bytes, Curve25519 } from "@matrix-backup/core/adapter"
 import keyExports from "./vectors/key-export.json" with { type: "json" }
 import vectors from "./vectors/megolm-backup-v1.json" with { type: "json" }
 
@@ -33,7 +35,7 @@ const lowOrder = [
 
 export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>) =>
   describe(`CryptoBackend (${name})`, () => {
-    const run = <A>(f: (b: CryptoBackend.CryptoBackend["Type"]) => Effect.Effect<A>) =>
+    const run = <A>(f: (b: Context.Tag.Service<CryptoBackend.CryptoBackend>) => Effect.Effect<A>) =>
       Effect.runPromise(Effect.flatMap(CryptoBackend.CryptoBackend, f).pipe(Effect.provide(backend.pipe(Layer.provide(Entropy.layerSeeded(name))))))
 
     it("decrypts the known-answer vectors", async () => {

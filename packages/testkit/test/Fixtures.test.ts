@@ -1,7 +1,8 @@
 // Fixtures cross-checked against @matrix-backup/core (an independent implementation): seeded entries
 // decrypt with core, broken entries fail the way they should, identities carry valid signatures.
 import { describe, expect, it } from "@effect/vitest"
-import { BackupInfo, Curve25519, Ed25519, MegolmBackupV1, SessionExport, SignedJson } from "@matrix-backup/core"
+import { BackupInfo, Ed25519, MegolmBackupV1, SessionExport, SignedJson } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 import { Either } from "effect"
 import { randomBytes } from "node:crypto"
 import {

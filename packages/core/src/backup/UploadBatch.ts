@@ -3,6 +3,7 @@
  * session at its first known index (PROTOCOL.md §3.6), encrypted in one `CryptoBackend` batch call, wrapped in the
  * `KeyBackupData` envelope as matrix-rust-sdk fills it (§3.7).
  */
+import type { Context } from "effect"
 import { Effect, Redacted } from "effect"
 import { utf8Encode, wipe } from "../crypto/Bytes.js"
 import type { BackedUpSessionData } from "../schema/BackedUpRoomKey.js"
@@ -45,7 +46,7 @@ export interface UploadBatch {
 
 /** Encrypts `keys` to `publicKey` in one batch call and groups them by room. */
 export const encryptBatch = (
-  crypto: CryptoBackend["Type"],
+  crypto: Context.Tag.Service<CryptoBackend>,
   publicKey: Uint8Array,
   keys: ReadonlyArray<PendingRoomKey>,
 ): Effect.Effect<UploadBatch> =>

@@ -4,7 +4,7 @@
  * downloader otherwise, PROTOCOL.md §8.3). Re-checked on KeyBackupDecryptionKeyCached / KeyBackupStatus.
  */
 import { Effect, Either, Option, Queue, Redacted, Ref, Stream } from "effect"
-import type { Scope } from "effect"
+import type { Context, Scope } from "effect"
 import type { BackupEvents } from "../services/BackupEvents.js"
 import { CryptoEvent } from "../services/BackupEvents.js"
 import type { BackupStore } from "../services/BackupStore.js"
@@ -22,7 +22,7 @@ export type Usability =
 const unusable: Usability = { _tag: "Unusable" }
 
 /** One check against the store and the server's current version. */
-export const checkUsability = (api: HomeserverApi["Type"], store: BackupStore["Type"]): Effect.Effect<Usability> =>
+export const checkUsability = (api: Context.Tag.Service<HomeserverApi>, store: Context.Tag.Service<BackupStore>): Effect.Effect<Usability> =>
   Effect.gen(function* () {
     const cached = yield* Effect.either(store.getBackupDecryptionKey())
     if (Either.isLeft(cached)) return { _tag: "Unknown" } as const
@@ -47,9 +47,9 @@ export interface UsabilityMonitor {
 
 /** Starts the monitor in the scope: checks now, on backup events, on request, and every `retryMs` while unknown. */
 export const startMonitor = (
-  api: HomeserverApi["Type"],
-  store: BackupStore["Type"],
-  events: BackupEvents["Type"],
+  api: Context.Tag.Service<HomeserverApi>,
+  store: Context.Tag.Service<BackupStore>,
+  events: Context.Tag.Service<BackupEvents>,
   retryMs: number,
 ): Effect.Effect<UsabilityMonitor, never, Scope.Scope> =>
   Effect.gen(function* () {

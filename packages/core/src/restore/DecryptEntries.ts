@@ -2,6 +2,7 @@
  * Turns one batch of downloaded backup entries into room keys ready to import, with a typed reason for
  * each entry that fails (PROTOCOL.md §3.5, §3.6). One bad entry never affects the others.
  */
+import type { Context } from "effect"
 import { Effect, Either, Predicate, Redacted } from "effect"
 import type { BackupDecryptionError, SessionData } from "../crypto/MegolmBackupV1.js"
 import { parseSessionExport } from "../crypto/SessionExport.js"
@@ -79,7 +80,7 @@ export const roomKeyFromPlaintext = (
 
 /** Decrypts a batch with one `decryptSessions` call and classifies every entry. */
 export const decryptEntries = (
-  backend: CryptoBackend["Type"],
+  backend: Context.Tag.Service<CryptoBackend>,
   privateKey: Redacted.Redacted<Uint8Array>,
   entries: ReadonlyArray<RoomKeyEntry>,
 ): Effect.Effect<DecryptedBatch> => {

@@ -80,7 +80,7 @@ export const layerPool = (options: PoolOptions) => {
       const pool = yield* DecryptPool
       const request = (privateKey: Uint8Array, items: ReadonlyArray<DecryptBatch["items"][number]>) =>
         Effect.map(pool.executeEffect(new DecryptBatch({ privateKey, items })), (outcomes) => outcomes.map(fromOutcome))
-      const service: CryptoBackend["Type"] = {
+      const service: Context.Tag.Service<CryptoBackend> = {
         ...local,
         decryptSessions: (privateKey, items) => {
           if (items.length === 0) return Effect.succeed([])

@@ -3,7 +3,8 @@
  * are grouped into bounded batches and decrypted with bounded concurrency, in server order. Memory does not grow
  * with the backup. The restore pipeline imports these batches; an export writes them to a file.
  */
-import { Chunk, Effect, type Redacted, Stream } from "effect"
+import type { Context } from "effect"
+import { Chunk, Effect, Stream, type Redacted } from "effect"
 import { type BackupVersion, RoomIdKey } from "../schema/Ids.js"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
@@ -28,7 +29,7 @@ export interface BatchOptions {
 }
 
 /** The raw entries of version `version`: the whole backup, or only `rooms` (one request each, in the order given). */
-export const backupEntries = (api: HomeserverApi["Type"], version: BackupVersion, rooms?: ReadonlyArray<string>) =>
+export const backupEntries = (api: Context.Tag.Service<HomeserverApi>, version: BackupVersion, rooms?: ReadonlyArray<string>) =>
   rooms === undefined
     ? api.streamRoomKeys(version)
     : Stream.flatMap(Stream.fromIterable([...new Set(rooms)]), (roomId) =>
@@ -37,7 +38,7 @@ export const backupEntries = (api: HomeserverApi["Type"], version: BackupVersion
 
 /** Groups entries into batches and decrypts them with `privateKey`, `concurrency` batches at once, order kept. */
 export const decryptInBatches =
-  (backend: CryptoBackend["Type"], privateKey: Redacted.Redacted<Uint8Array>, options: BatchOptions = {}) =>
+  (backend: Context.Tag.Service<CryptoBackend>, privateKey: Redacted.Redacted<Uint8Array>, options: BatchOptions = {}) =>
   <E, R>(entries: Stream.Stream<RoomKeyEntry, E, R>): Stream.Stream<DecryptedChunk, E, R> =>
     entries.pipe(
       Stream.grouped(Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE))),

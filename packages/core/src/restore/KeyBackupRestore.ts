@@ -23,7 +23,7 @@ export interface RestoreOptions extends PipelineOptions {
   /** Aborting stops the restore promptly with `RestoreError { reason: "Aborted" }`; it stays resumable. */
   readonly signal?: AbortSignal
   /** Where this run delivers its keys; default the layer's `RoomKeySink` if one is provided, else the BackupStore. */
-  readonly sink?: RoomKeySink["Type"]
+  readonly sink?: Context.Tag.Service<RoomKeySink>
 }
 
 /** One element of `restoreKeyBackupStream`: progress, then the result. */
@@ -96,7 +96,7 @@ export const make = Effect.gen(function* () {
     Effect.tap(deriveFromPassphrase(api, store, backend, passphrase), (target) =>
       events.publish({ name: CryptoEvent.KeyBackupDecryptionKeyCached, version: target.version }),
     )
-  const service: KeyBackupRestore["Type"] = {
+  const service: Context.Tag.Service<KeyBackupRestore> = {
     restoreKeyBackup: (options = {}) => run(resolveTarget(api, store), options, safely(options.onProgress)),
     restoreKeyBackupWithPassphrase: (passphrase, options = {}) => run(fromPassphrase(passphrase), options, safely(options.onProgress)),
     restoreKeyBackupStream: (options = {}) =>

@@ -67,9 +67,9 @@ const settingsOf = (options: LazyKeyDownloaderOptions) => ({
 
 /** What the steps below share: the ports, the settings, the bookkeeping and the shared hold. */
 interface Downloader {
-  readonly api: HomeserverApi["Type"]
-  readonly store: BackupStore["Type"]
-  readonly backend: CryptoBackend["Type"]
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly store: Context.Tag.Service<BackupStore>
+  readonly backend: Context.Tag.Service<CryptoBackend>
   readonly settings: ReturnType<typeof settingsOf>
   readonly requests: LazyRequests
   readonly rooms: Queue.Queue<string>
@@ -191,7 +191,7 @@ export const make = (options: LazyKeyDownloaderOptions = {}) =>
     }
     const serve = serveRoom(d)
     for (let i = 0; i < settings.workers; i++) yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(d.rooms), serve)))
-    const service: LazyKeyDownloader["Type"] = {
+    const service: Context.Tag.Service<LazyKeyDownloader> = {
       requestKey: requestKey(d),
       pendingCount: Effect.sync(() => d.requests.size),
     }

@@ -4,6 +4,7 @@
  * keeps them as a checkpoint in the same transaction; DESIGN.md §3, PROTOCOL.md §8.3, §8.4). Nothing holds the
  * whole backup in memory.
  */
+import type { Context } from "effect"
 import { Effect, Stream } from "effect"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
@@ -30,9 +31,9 @@ export interface PipelineOptions {
 
 /** The services one run uses. */
 export interface PipelineDeps {
-  readonly api: HomeserverApi["Type"]
-  readonly sink: RoomKeySink["Type"]
-  readonly backend: CryptoBackend["Type"]
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly sink: Context.Tag.Service<RoomKeySink>
+  readonly backend: Context.Tag.Service<CryptoBackend>
 }
 
 const homeserverFailure = (version: string) => (cause: HomeserverApiError) =>

@@ -2,6 +2,7 @@
  * What a restore needs before any download: the cached decryption key and a server backup version
  * whose public key it matches (PROTOCOL.md §8.3 steps 1–2), and the legacy passphrase derivation (§5.3).
  */
+import type { Context } from "effect"
 import { Effect, Option, Redacted } from "effect"
 import { isBackupKeyFor } from "../crypto/BackupKey.js"
 import type { Curve25519AuthData, KeyBackupInfo } from "../schema/BackupInfo.js"
@@ -43,7 +44,7 @@ const mismatch = (version: string) =>
  * reasons of §8.3.
  */
 export const checkVersion = (
-  api: HomeserverApi["Type"],
+  api: Context.Tag.Service<HomeserverApi>,
   version: string | undefined,
   privateKey: Redacted.Redacted<Uint8Array>,
 ): Effect.Effect<RestoreTarget, RestoreError> =>
@@ -60,8 +61,8 @@ export const checkVersion = (
 
 /** The cached key and its version, checked against the server. */
 export const resolveTarget = (
-  api: HomeserverApi["Type"],
-  store: BackupStore["Type"],
+  api: Context.Tag.Service<HomeserverApi>,
+  store: Context.Tag.Service<BackupStore>,
 ): Effect.Effect<RestoreTarget, RestoreError> =>
   Effect.gen(function* () {
     const cached = yield* Effect.mapError(store.getBackupDecryptionKey(), storeFailure)
@@ -76,8 +77,8 @@ export const resolveTarget = (
  * `private_key_bits` or 256) for the latest server version and checks it against the public key. Keeps nothing.
  */
 export const derivePassphraseKey = (
-  api: HomeserverApi["Type"],
-  backend: CryptoBackend["Type"],
+  api: Context.Tag.Service<HomeserverApi>,
+  backend: Context.Tag.Service<CryptoBackend>,
   passphrase: Redacted.Redacted<string>,
 ): Effect.Effect<RestoreTarget, RestoreError> =>
   Effect.gen(function* () {
@@ -98,9 +99,9 @@ export const derivePassphraseKey = (
 
 /** `derivePassphraseKey`, then caches the key in the store. */
 export const deriveFromPassphrase = (
-  api: HomeserverApi["Type"],
-  store: BackupStore["Type"],
-  backend: CryptoBackend["Type"],
+  api: Context.Tag.Service<HomeserverApi>,
+  store: Context.Tag.Service<BackupStore>,
+  backend: Context.Tag.Service<CryptoBackend>,
   passphrase: Redacted.Redacted<string>,
 ): Effect.Effect<RestoreTarget, RestoreError> =>
   Effect.tap(derivePassphraseKey(api, backend, passphrase), (target) =>

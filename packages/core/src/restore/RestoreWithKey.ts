@@ -3,7 +3,7 @@
  * backup before any download, then keys stream, are decrypted and go to the host's `RoomKeySink` (PROTOCOL.md §8.3).
  */
 import { Effect } from "effect"
-import type { Redacted } from "effect"
+import type { Context, Redacted } from "effect"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import type { RoomKeySink } from "../services/RoomKeySink.js"
@@ -19,9 +19,9 @@ export type { RestoreTarget } from "./RestoreTarget.js"
 
 /** The ports the restore uses; none of them needs a BackupStore. */
 export interface RestoreWithKeyDeps {
-  readonly api: HomeserverApi["Type"]
-  readonly backend: CryptoBackend["Type"]
-  readonly sink: RoomKeySink["Type"]
+  readonly api: Context.Tag.Service<HomeserverApi>
+  readonly backend: Context.Tag.Service<CryptoBackend>
+  readonly sink: Context.Tag.Service<RoomKeySink>
 }
 
 /** Options: the pipeline's, the version to restore (default the server's current one), progress and abort. */

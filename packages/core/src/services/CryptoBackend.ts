@@ -8,6 +8,7 @@ import { pbkdf2Async } from "@noble/hashes/pbkdf2.js"
 import { sha512 } from "@noble/hashes/sha2.js"
 import { Context, Effect, Either, Layer, Redacted } from "effect"
 import { utf8Encode, wipe } from "../crypto/Bytes.js"
+import { inChunks } from "../crypto/Chunks.js"
 import {
   BackupDecryptionError,
   decodeSessionData,
@@ -70,19 +71,6 @@ const ephemeralKeys = (entropy: Context.Tag.Service<Entropy>, count: number) =>
 
 /** @noble work runs in chunks of this many items, so a long batch yields to the scheduler and can be interrupted. */
 const NOBLE_CHUNK = 32
-
-/**
- * Maps a synchronous `f` over `items` in chunks of `chunkSize`, yielding to the scheduler between chunks so a long
- * batch neither starves other fibers nor ignores interruption. For backends whose per-item work is synchronous.
- */
-export const inChunks = <A, B>(items: ReadonlyArray<A>, chunkSize: number, f: (item: A, index: number) => B): Effect.Effect<Array<B>> =>
-  Effect.map(
-    Effect.forEach(
-      Array.from({ length: Math.ceil(items.length / chunkSize) }, (_, c) => c * chunkSize),
-      (start) => Effect.sync(() => items.slice(start, start + chunkSize).map((item, i) => f(item, start + i))),
-    ),
-    (chunks) => chunks.flat(),
-  )
 
 /** The pure @noble implementation: synchronous per item, in small chunks; portable everywhere. */
 export const makeNoble = (entropy: Context.Tag.Service<Entropy>): Context.Tag.Service<CryptoBackend> => ({

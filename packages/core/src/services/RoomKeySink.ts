@@ -36,7 +36,7 @@ export class RoomKeySink extends Context.Tag("@matrix-backup/core/RoomKeySink")<
 >() {}
 
 /** The store-backed sink: keys, "backed up to V" flags and per-room checkpoints in one transaction per batch. */
-export const fromBackupStore = (store: BackupStore["Type"]): RoomKeySink["Type"] => ({
+export const fromBackupStore = (store: Context.Tag.Service<BackupStore>): Context.Tag.Service<RoomKeySink> => ({
   completedRooms: (version) => store.getRestoreCheckpoint(version),
   importBatch: ({ version, keys, completedRooms }) => {
     if (keys.length === 0 && completedRooms.length === 0) return Effect.void
@@ -47,7 +47,7 @@ export const fromBackupStore = (store: BackupStore["Type"]): RoomKeySink["Type"]
 })
 
 /** A sink with no checkpoints that hands each non-empty batch to `importKeys`. */
-export const make = (importKeys: (batch: RoomKeyBatch) => Effect.Effect<void, SinkError>): RoomKeySink["Type"] => ({
+export const make = (importKeys: (batch: RoomKeyBatch) => Effect.Effect<void, SinkError>): Context.Tag.Service<RoomKeySink> => ({
   completedRooms: () => Effect.succeed(new Set<string>()),
   importBatch: (batch) => (batch.keys.length === 0 ? Effect.void : importKeys(batch)),
   restoreFinished: () => Effect.void,

@@ -4,6 +4,9 @@ import { webcrypto } from "node:crypto"
 import { decodeBase64 } from "../../src/schema/Base64.js"
 import type { RoomKey } from "../../src/schema/RoomKey.js"
 import * as BackupStore from "../../src/services/BackupStore.js"
+import * as EncodedStore from "../../src/store/EncodedStore.js"
+import * as MemoryEncoded from "../../src/store/MemoryEncoded.js"
+import * as StoreMerge from "../../src/store/Merge.js"
 import { open, seal } from "../../src/store/AtRest.js"
 import { decodeRoomKey, encodeRoomKey } from "../../src/store/RecordCodec.js"
 
@@ -23,18 +26,18 @@ const key = (sessionId: string, firstKnownIndex: number, sessionKey = `AQAAAA-${
 describe("BackupStore merge rule", () => {
   const stored = (firstKnownIndex: number, backedUpTo: string | null) => ({ firstKnownIndex, backedUpTo, revision: 1 })
   it("inserts new keys, replaces on a lower index, keeps ties and higher indices", () => {
-    expect(BackupStore.decideMerge(undefined, 5, null)).toBe("insert")
-    expect(BackupStore.decideMerge(stored(5, null), 4, null)).toBe("replace")
-    expect(BackupStore.decideMerge(stored(5, "1"), 5, null)).toBe("keep")
-    expect(BackupStore.decideMerge(stored(5, null), 6, "1")).toBe("keep")
+    expect(StoreMerge.decideMerge(undefined, 5, null)).toBe("insert")
+    expect(StoreMerge.decideMerge(stored(5, null), 4, null)).toBe("replace")
+    expect(StoreMerge.decideMerge(stored(5, "1"), 5, null)).toBe("keep")
+    expect(StoreMerge.decideMerge(stored(5, null), 6, "1")).toBe("keep")
   })
   it("marks a stored equal copy as backed up to the version an equal restored copy came from", () => {
-    expect(BackupStore.decideMerge(stored(5, null), 5, "1")).toBe("mark")
-    expect(BackupStore.decideMerge(stored(5, "2"), 5, "1")).toBe("mark")
-    expect(BackupStore.decideMerge(stored(5, "1"), 5, "1")).toBe("keep")
+    expect(StoreMerge.decideMerge(stored(5, null), 5, "1")).toBe("mark")
+    expect(StoreMerge.decideMerge(stored(5, "2"), 5, "1")).toBe("mark")
+    expect(StoreMerge.decideMerge(stored(5, "1"), 5, "1")).toBe("keep")
   })
   it("counter deltas: insert counts the version, a move takes from one and gives to the other", () => {
-    const delta = new BackupStore.CounterDelta()
+    const delta = new StoreMerge.CounterDelta()
     delta.insert(null)
     delta.insert("1")
     delta.move(null, "2")
@@ -42,7 +45,7 @@ describe("BackupStore merge rule", () => {
     delta.move("2", "2")
     expect(delta.total).toBe(2)
     expect(Object.fromEntries(delta.backedUp)).toEqual({ "1": 0, "2": 2 })
-    const other = new BackupStore.CounterDelta()
+    const other = new StoreMerge.CounterDelta()
     other.insert("1")
     other.move("2", null)
     delta.merge(other)
@@ -124,10 +127,10 @@ describe("BackupStore secrets and the at-rest check value", () => {
   const atRestKey = Redacted.make(new Uint8Array(32).fill(3))
   it.effect("a store written without a key stays readable when a key is added, and new writes are sealed", () =>
     Effect.gen(function* () {
-      const tables = BackupStore.makeMemoryEncoded()
-      const plain = BackupStore.makeEncoded(tables)
+      const tables = MemoryEncoded.makeMemoryEncoded()
+      const plain = EncodedStore.makeEncoded(tables)
       yield* plain.cacheSecretStorageKey("k", Redacted.make(new Uint8Array([1, 2, 3])))
-      const sealed = BackupStore.makeEncoded(tables, { atRestKey })
+      const sealed = EncodedStore.makeEncoded(tables, { atRestKey })
       const read = yield* sealed.getCachedSecretStorageKey("k")
       expect(Option.map(read, (r) => [...Redacted.value(r)])).toEqual(Option.some([1, 2, 3]))
       yield* sealed.storeBackupDecryptionKey(Redacted.make(new Uint8Array(32).fill(4)), "5")
@@ -137,8 +140,8 @@ describe("BackupStore secrets and the at-rest check value", () => {
     }))
   it.effect("a damaged backup state or sealed value is Corrupt, not a crash", () =>
     Effect.gen(function* () {
-      const tables = BackupStore.makeMemoryEncoded()
-      const store = BackupStore.makeEncoded(tables)
+      const tables = MemoryEncoded.makeMemoryEncoded()
+      const store = EncodedStore.makeEncoded(tables)
       yield* tables.setValue("backup.state", "{not json")
       expect((yield* Effect.flip(store.getBackupState())).reason).toBe("Corrupt")
       yield* tables.setValue("backup.decryptionKey", JSON.stringify({ v: 1, alg: "none", data: "AAA" }))

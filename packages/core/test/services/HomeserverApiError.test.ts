@@ -2,13 +2,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
 import { BackupVersion } from "../../src/schema/Ids.js"
 import { KeyBackupData } from "../../src/schema/KeyBackupData.js"
-import { fromResponse, isHomeserverApiError, isTransient, summarizeParseError } from "../../src/services/HomeserverError.js"
+import { summarizeParseError } from "../../src/schema/ParseErrorSummary.js"
+import { isHomeserverApiError, isTransient } from "../../src/services/HomeserverError.js"
+import { fromResponse } from "../../src/services/HomeserverResponse.js"
 
 const V = BackupVersion.make("3")
 const keys = { roomKeys: true, version: V } as const
 const other = { roomKeys: false } as const
 
-describe("HomeserverError.fromResponse", () => {
+describe("HomeserverResponse.fromResponse", () => {
   it("maps M_NOT_FOUND under /room_keys to BackupNotFound and elsewhere to NotFound", () => {
     const body = { errcode: "M_NOT_FOUND", error: "No backup found" }
     expect(fromResponse(404, body, keys)).toMatchObject({ _tag: "BackupNotFound", version: "3", message: "No backup found" })

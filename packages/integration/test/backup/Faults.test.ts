@@ -9,7 +9,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { FakeHomeserverAdmin, TestIdentity } from "@matrix-backup/testkit"
 import { createUserWithCrossSigning, signBackupAuthData, startFakeHomeserver } from "@matrix-backup/testkit"
-import { BackupEvents, BackupStore, Base64, Curve25519, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
+import { BackupEvents, BackupStore, Base64, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 import { collectEvents, deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
 type Ctx = { readonly url: string; readonly admin: FakeHomeserverAdmin; readonly identity: TestIdentity }

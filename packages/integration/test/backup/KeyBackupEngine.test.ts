@@ -3,7 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import type { Scope } from "effect"
 import { signBackupAuthData } from "@matrix-backup/testkit"
-import { BackupEvents, BackupStore, Base64, Curve25519, KeyBackupEngine, MegolmBackupV1 } from "@matrix-backup/core"
+import { BackupEvents, BackupStore, Base64, KeyBackupEngine, MegolmBackupV1 } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 import { collectEvents, deviceKeysLayer, eventually, engineLayer, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
 const run = <A, E>(

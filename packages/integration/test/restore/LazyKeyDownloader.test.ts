@@ -2,6 +2,7 @@
 // room for a burst of misses, backoff under a 429 storm, and pausing until a matching key is cached.
 // Waits run on the TestClock: the tests move it (`driven`) while the real HTTP exchanges take their turns.
 import { describe, expect, it } from "@effect/vitest"
+import type { Context } from "effect"
 import { Clock, Effect, Fiber, Layer, TestClock } from "effect"
 import { BackupEvents, BackupStore, LazyKeyDownloader } from "@matrix-backup/core"
 import { drivenByTestClock, ioTurn } from "@matrix-backup/testkit"
@@ -9,7 +10,7 @@ import { cacheKey, seed } from "./fixtures.js"
 import type { Harness } from "./support.js"
 import { portsLayer, withServer } from "./support.js"
 
-type Downloader = LazyKeyDownloader.LazyKeyDownloader["Type"]
+type Downloader = Context.Tag.Service<LazyKeyDownloader.LazyKeyDownloader>
 
 const withDownloader = <A, E>(
   options: LazyKeyDownloader.LazyKeyDownloaderOptions,

@@ -3,6 +3,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { BackupEvents, BackupStore, HomeserverApi, KeyBackupRestore, RestoreError } from "@matrix-backup/core"
+import type { EncodedStore } from "@matrix-backup/core/adapter"
+import { MemoryEncoded } from "@matrix-backup/core/adapter"
 import { cacheKey, seed } from "./fixtures.js"
 import { cryptoLayer, STORE_KINDS, withRestore, withServer } from "./support.js"
 
@@ -109,10 +111,10 @@ describe("a store failure", () => {
   it.effect("stops the restore with StoreFailure; the next run resumes and adds up", () =>
     withServer((h) =>
       Effect.gen(function* () {
-        const encoded = BackupStore.makeMemoryEncoded()
+        const encoded = MemoryEncoded.makeMemoryEncoded()
         let calls = 0
         let broken = true
-        const flaky: BackupStore.Encoded = {
+        const flaky: EncodedStore.Encoded = {
           ...encoded,
           upsertRoomKeys: (keys, backedUpTo, checkpoint) =>
             broken && keys.length > 0 && ++calls === 6

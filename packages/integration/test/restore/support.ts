@@ -1,6 +1,7 @@
 // Restore test harness: the testkit fake homeserver over real loopback HTTP, the fetch HomeserverApi and a real
 // store (memory or SQLite).
 import { FetchHttpClient, HttpClient } from "@effect/platform"
+import type { Context } from "effect"
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -70,7 +71,7 @@ export const newBackupKey = (): Uint8Array => new Uint8Array(randomBytes(32))
 /** Runs `f` with the restore service over the harness' API and a fresh store of `kind`. */
 export const withRestore = <A, E>(
   kind: StoreKind,
-  f: (h: Harness, restore: KeyBackupRestore.KeyBackupRestore["Type"]) => Effect.Effect<A, E, BackupStore.BackupStore>,
+  f: (h: Harness, restore: Context.Tag.Service<KeyBackupRestore.KeyBackupRestore>) => Effect.Effect<A, E, BackupStore.BackupStore>,
 ) =>
   withServer((h) =>
     Effect.flatMap(KeyBackupRestore.KeyBackupRestore, (restore) => f(h, restore)).pipe(

@@ -5,6 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Redacted } from "effect"
 import { deriveRecoveryKeyFromPassphrase } from "matrix-js-sdk/lib/crypto-api/key-passphrase.js"
 import { BackupStore, CryptoBackend, Entropy, Recovery, RecoveryKey, SecretStorageCallbacks as Callbacks, SecretStorage } from "@matrix-backup/core"
+import { EncodedStore, MemoryEncoded } from "@matrix-backup/core/adapter"
 import { deviceLayer, newUser, randomKey, type Server, secretStorageLayer, type TestUser, withServer } from "./support.js"
 
 const SECRET = "m.cross_signing.master"
@@ -74,7 +75,7 @@ describe("SecretStorageCallbacks layers", () => {
         const user = yield* newUser(server)
         const key = randomKey()
         const keyId = yield* setUp(server, user, key)
-        const store = BackupStore.makeEncoded(BackupStore.makeMemoryEncoded())
+        const store = EncodedStore.makeEncoded(MemoryEncoded.makeMemoryEncoded())
         const storeLayer = Layer.succeed(BackupStore.BackupStore, store)
         let asked = 0
         const app = Callbacks.layerFromPromises({ getSecretStorageKey: async ({ keys }) => (asked++, [Object.keys(keys)[0] ?? "", Uint8Array.from(Redacted.value(key))]) })

@@ -2,6 +2,7 @@
 // bootstrapped open with this library and js-sdk's recovery key (or passphrase), and 4S this library bootstrapped
 // opens in js-sdk (`loadSessionBackupPrivateKeyFromSecretStorage` with our recovery key or passphrase).
 import { afterEach, describe, expect, it } from "@effect/vitest"
+import type { Context } from "effect"
 import { Effect, Option, Redacted } from "effect"
 import type { RecoveryKeyCell, SecretStorageKeyAnswer } from "@matrix-backup/testkit/JsSdk"
 import { bootstrapJsSdkSecretStorage, jsSdkSecondDevice, recoveryKeyCell, startJsSdkClient, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
@@ -21,7 +22,7 @@ const jsSecondDevice = (server: Server, user: TestUser, answer: SecretStorageKey
   Effect.promise(async () => (await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: answer, sync: false })).crypto)
 
 /** On a new device of `user`, this library opens 4S with `input` and loads the backup key. */
-const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Recovery.Recovery["Type"]["openSecretStorage"]>[0]) =>
+const ourDeviceLoads = (server: Server, user: TestUser, input: Parameters<Context.Tag.Service<Recovery.Recovery>["openSecretStorage"]>[0]) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     return yield* Effect.gen(function* () {

@@ -2,8 +2,10 @@
 // bootstrap with a recovery key or passphrase, a second device opens 4S and loads the key, rotation updates 4S,
 // an existing local key is copied into 4S, and disableKeyStorage blanks everything.
 import { describe, expect, it } from "@effect/vitest"
+import type { Context } from "effect"
 import { Effect, Fiber, Layer, Option, Redacted, Stream } from "effect"
-import { BackupEvents, Base64, Curve25519, KeyBackupEngine, Recovery, SecretStorageSchema, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
+import { BackupEvents, Base64, KeyBackupEngine, Recovery, SecretStorageSchema, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
+import { Curve25519 } from "@matrix-backup/core/adapter"
 import { accountData, deviceLayer, newDevice, newUser, type Server, type TestUser, withServer } from "./support.js"
 
 const serverPublicKey = (server: Server, user: TestUser) =>
@@ -21,7 +23,7 @@ const bootstrapFirstDevice = (server: Server, user: TestUser, passphrase?: strin
   }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
 
 /** On a new device of `user`: open 4S with `input`, load the backup key; returns the key, version, state and events. */
-const restoreOnNewDevice = (server: Server, user: TestUser, input: Parameters<Recovery.Recovery["Type"]["openSecretStorage"]>[0]) =>
+const restoreOnNewDevice = (server: Server, user: TestUser, input: Parameters<Context.Tag.Service<Recovery.Recovery>["openSecretStorage"]>[0]) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     return yield* Effect.gen(function* () {

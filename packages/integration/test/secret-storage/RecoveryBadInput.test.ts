@@ -3,6 +3,7 @@
 // any request at all.
 import { describe, expect, it } from "@effect/vitest"
 import { base58 } from "@scure/base"
+import type { Context } from "effect"
 import { Effect, Option, Redacted } from "effect"
 import { Recovery, RecoveryKey, SecretStorageSchema, SecretStorageCallbacks as Callbacks, SecretStorage } from "@matrix-backup/core"
 import { accountData, accountDataWrites, deviceLayer, newDevice, newUser, randomKey, type Server, setAccountData, type TestUser, withServer, bootstrapWithRecoveryKey } from "./support.js"
@@ -23,7 +24,7 @@ const snapshot = (server: Server, user: TestUser) =>
   })
 
 /** Runs `f` with Recovery.Recovery on a new device of `user`, after clearing the request log; returns its failure and what was written. */
-const failOnNewDevice = <E>(server: Server, user: TestUser, f: (recovery: Recovery.Recovery["Type"]) => Effect.Effect<unknown, E>) =>
+const failOnNewDevice = <E>(server: Server, user: TestUser, f: (recovery: Context.Tag.Service<Recovery.Recovery>) => Effect.Effect<unknown, E>) =>
   Effect.gen(function* () {
     const device = yield* newDevice(server, user)
     const before = yield* snapshot(server, user)

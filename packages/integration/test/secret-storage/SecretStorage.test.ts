@@ -2,7 +2,8 @@
 // another device, padded/unpadded base64, `{}` as absent, and each bad input as a typed error that writes nothing.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
-import { AesHmacSha2, RecoveryKey, SecretStorageSchema, SecretStorageCallbacks as Callbacks, SecretStorage } from "@matrix-backup/core"
+import { RecoveryKey, SecretStorageSchema, SecretStorageCallbacks as Callbacks, SecretStorage } from "@matrix-backup/core"
+import { AesHmacSha2 } from "@matrix-backup/core/adapter"
 import { accountData, accountDataWrites, newDevice, newUser, randomKey, secretStorageLayer, setAccountData, withServer } from "./support.js"
 
 const secretText = "c2VjcmV0IGJhY2t1cCBrZXkgYnl0ZXMgZm9yIHRlc3Q"
