@@ -1,6 +1,6 @@
 /**
  * `resetKeyBackup` and `deleteKeyBackupVersion` (PROTOCOL.md §8.5): delete every version (GET latest / DELETE
- * until 404), create a new one signed by our device (and master key when held), cache its key, put it in 4S when
+ * until 404, then the versions a server's "latest" hides), create a new one signed by our device (and master key when held), cache its key, put it in 4S when
  * 4S has a default key, and enable it, which re-uploads every key to it.
  */
 import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
@@ -21,11 +21,9 @@ import { HomeserverApi } from "../services/HomeserverApi.js"
 import { BackupTrust } from "../trust/BackupTrust.js"
 import type { Activation } from "./Activation.js"
 import type { Checker } from "./Check.js"
+import { deleteAllVersions } from "./DeleteAllVersions.js"
 import { EngineError, fromHomeserver, fromStorage } from "./EngineError.js"
 import type { KeyBackupCheck } from "./KeyBackupEngine.js"
-
-/** A server that still answers after this many deletes is not behaving like Synapse. */
-const MAX_DELETES = 1000
 
 /** What the steps below share: the ports, the optional 4S service, the activation holder and the checker. */
 interface Deps {
@@ -40,23 +38,12 @@ interface Deps {
   readonly checker: Checker
 }
 
-/** GET latest / DELETE until the server says there is none (it resurfaces older versions after a delete). */
-const deleteAllVersions = (d: Deps) =>
-  Effect.gen(function* () {
-    for (let i = 0; i < MAX_DELETES; i++) {
-      const latest = yield* Effect.either(d.api.getBackupVersion())
-      if (Either.isLeft(latest)) {
-        if (latest.left._tag === "BackupNotFound") return
-        return yield* Effect.fail(fromHomeserver("deleteOldVersions", latest.left))
-      }
-      const version = latest.right.version
-      if (version === undefined) break
-      yield* Effect.mapError(d.api.deleteBackupVersion(version), (e) => fromHomeserver("deleteOldVersions", e))
-    }
-    return yield* Effect.fail(
-      new EngineError({ reason: "ServerMisbehaves", step: "deleteOldVersions", message: "deleteOldVersions: the server keeps reporting a backup" }),
-    )
-  })
+/** The version this device holds a key for, if it can tell (a hint for servers whose "latest" hides versions). */
+const heldKeyVersion = (d: Deps) =>
+  d.store.getBackupDecryptionKey().pipe(
+    Effect.map(Option.map((held) => held.version)),
+    Effect.orElseSucceed(() => Option.none<string>()),
+  )
 
 /** Puts the backup key in 4S when 4S is there and has a default key. */
 const storeInSecretStorage = (d: Deps, key: Uint8Array) =>
@@ -129,7 +116,7 @@ const resetKeyBackup = (d: Deps): Effect.Effect<KeyBackupCheck, EngineError> =>
       const message = "createVersion: a new backup needs the device's signing key (createKeyBackupClient's deviceSigningKey)"
       return yield* Effect.fail(new EngineError({ reason: "NoSigningKey", step: "createVersion", message }))
     }
-    yield* deleteAllVersions(d)
+    yield* deleteAllVersions(d.api, yield* heldKeyVersion(d))
     const key = yield* d.entropy.randomBytes(32)
     return yield* Effect.ensuring(createWith(d, key), Effect.sync(() => wipe(key)))
   }).pipe(d.checker.exclusive, Effect.withSpan("KeyBackupEngine.resetKeyBackup"))

@@ -131,3 +131,35 @@ describe("a refusal that persists", () => {
     ),
   )
 })
+
+describe.each(SERVER_PROFILES)("reset on the %s profile", (profile) => {
+  /** Every version but `live` is deleted, and `live` is not. */
+  const expectOnlyLive = (admin: FakeHomeserverAdmin, userId: string, live: string) =>
+    Effect.map(Effect.promise(() => admin.backupVersions(userId)), (rows) =>
+      expect(rows.map((row) => [row.version, row.deleted])).toEqual(rows.map((row) => [row.version, row.version !== live])),
+    )
+
+  it.scopedLive("deletes every version, also those a server's latest no longer shows, then creates one", () =>
+    run(profile, ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        yield* engine.resetKeyBackup()
+        for (let i = 0; i < 2; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const fresh = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        expect(fresh).toBe("4")
+        yield* expectOnlyLive(admin, identity.userId, fresh)
+        // Latest/delete for each version Synapse shows; on Dendrite the two hidden ones are found by number.
+        const versionCalls = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.path.includes("/room_keys/version"))
+        // Synapse-like: 3 × (GET latest, DELETE), the final 404, probes of versions 2 and 1, and the POST.
+        // Dendrite: GET latest, DELETE 3, 404, then GET + DELETE for 2 and for 1, and the POST.
+        expect(versionCalls.length).toBeLessThanOrEqual(10)
+        // Another device deletes the newest version; only the older one, whose key this device holds, is left.
+        yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* deleteAsOtherDevice(url, identity.accessToken, "5")
+        const last = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        yield* expectOnlyLive(admin, identity.userId, last)
+      }),
+    ),
+  )
+})
