@@ -2,7 +2,7 @@
  * Composes every service the Promise facade needs from the app's homeserver, store and device identity
  * plus its matrix-js-sdk style `cryptoCallbacks`: events, entropy, crypto backend, 4S, engine, recovery, restore.
  */
-import { Layer } from "effect"
+import { type Effect, Layer } from "effect"
 import * as KeyBackupEngine from "../backup/KeyBackupEngine.js"
 import type { UploadOptions } from "../backup/UploadOptions.js"
 import * as KeyBackupRestore from "../restore/KeyBackupRestore.js"
@@ -46,6 +46,9 @@ export type ClientServices =
   | BackupEvents.BackupEvents
   | BackupStore
   | KeyStorage.KeyStorage
+
+/** Runs an effect on the client's runtime; rejects with a `KeyBackupClientError`. */
+export type Call = <A, E>(effect: Effect.Effect<A, E, ClientServices>) => Promise<A>
 
 const cryptoLayer = (choice: CryptoChoice = "auto") =>
   choice === "noble" ? CryptoBackend.layerNoble : choice === "webcrypto" ? CryptoBackend.layerWebCrypto : CryptoBackend.layer

@@ -1,38 +1,72 @@
 /**
- * `on`/`off` for the facade: listeners per `CryptoEvent` string, called with matrix-js-sdk's payloads
- * (`enabled`, `remaining`, `errcode`, `version`). A throwing listener never stops the others or the engine.
+ * `on`/`once`/`off` for the facade: listeners per event name, called with matrix-js-sdk's payloads for its
+ * `CryptoEvent`s (`enabled`, `remaining`, `errcode`, `version`) and with the state for `RecoveryStateChanged`.
+ * A throwing listener never stops the others or the engine.
  */
 import { type BackupEvent, type CryptoEventName, payloadOf } from "../services/BackupEvents.js"
+import type { RecoveryStateJs } from "./RecoveryStateJs.js"
 
-/** The listener signature of each event, as in matrix-js-sdk. */
+/** Events of this facade that matrix-js-sdk does not have. */
+export const ClientEvent = {
+  /** The recovery state changed (see `getRecoveryState`); the listener gets the new state. */
+  RecoveryStateChanged: "keyBackup.recoveryStateChanged",
+} as const
+
+/** The listener signature of each event, as in matrix-js-sdk for its events. */
 export interface CryptoEventListeners {
   "crypto.keyBackupStatus": (enabled: boolean) => void
   "crypto.keyBackupSessionsRemaining": (remaining: number) => void
   "crypto.keyBackupFailed": (errcode: string) => void
   "crypto.keyBackupDecryptionKeyCached": (version: string) => void
+  "keyBackup.recoveryStateChanged": (state: RecoveryStateJs) => void
 }
 
-/** A listener registry. */
-export const makeListeners = () => {
-  const byName = new Map<CryptoEventName, Set<(payload: never) => void>>()
+/** Every event name a listener can be added for. */
+export type ClientEventName = keyof CryptoEventListeners
+
+/** A listener registry; `onFirst` is told when a name gets its first listener (to start a feed lazily). */
+export const makeListeners = (onFirst: (name: ClientEventName) => void = () => undefined) => {
+  const byName = new Map<ClientEventName, Set<(payload: never) => void>>()
+  /** The wrappers `once` added, by original listener, so `off(name, listener)` also removes them. */
+  const onceWrappers = new Map<(payload: never) => void, (payload: never) => void>()
+  const on = <K extends ClientEventName>(name: K, listener: CryptoEventListeners[K]): void => {
+    const set = byName.get(name) ?? new Set()
+    if (set.size === 0) onFirst(name)
+    set.add(listener)
+    byName.set(name, set)
+  }
+  const off = <K extends ClientEventName>(name: K, listener: CryptoEventListeners[K]): void => {
+    const set = byName.get(name)
+    set?.delete(listener)
+    const wrapper = onceWrappers.get(listener)
+    if (wrapper !== undefined && set?.delete(wrapper) === true) onceWrappers.delete(listener)
+  }
+  const emit = (name: ClientEventName, payload: unknown): void => {
+    for (const listener of [...(byName.get(name) ?? [])]) {
+      try {
+        Reflect.apply(listener, undefined, [payload])
+      } catch {
+        // Listener errors are the app's; the event still reaches the other listeners.
+      }
+    }
+  }
   return {
-    on: <K extends CryptoEventName>(name: K, listener: CryptoEventListeners[K]): void => {
+    on,
+    off,
+    /** Like `on`, for the next event only. */
+    once: <K extends ClientEventName>(name: K, listener: CryptoEventListeners[K]): void => {
+      const wrapper = (payload: never) => {
+        byName.get(name)?.delete(wrapper)
+        onceWrappers.delete(listener)
+        Reflect.apply(listener, undefined, [payload])
+      }
+      onceWrappers.set(listener, wrapper)
       const set = byName.get(name) ?? new Set()
-      set.add(listener)
+      if (set.size === 0) onFirst(name)
+      set.add(wrapper)
       byName.set(name, set)
     },
-    off: <K extends CryptoEventName>(name: K, listener: CryptoEventListeners[K]): void => {
-      byName.get(name)?.delete(listener)
-    },
-    dispatch: (event: BackupEvent): void => {
-      const payload = payloadOf(event)
-      for (const listener of byName.get(event.name) ?? []) {
-        try {
-          Reflect.apply(listener, undefined, [payload])
-        } catch {
-          // Listener errors are the app's; the event still reaches the other listeners.
-        }
-      }
-    },
+    emit,
+    dispatch: (event: BackupEvent): void => emit(event.name satisfies CryptoEventName, payloadOf(event)),
   }
 }

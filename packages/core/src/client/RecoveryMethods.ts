@@ -3,6 +3,7 @@
  * the low-level `secretStorage` accessor. Secrets cross into Promise land only as copies the caller owns.
  */
 import { Effect, Either, Option, Redacted, Schema } from "effect"
+import type { CrossSigningKeys } from "../secret-storage/CrossSigningSecrets.js"
 import type { GeneratedSecretStorageKey } from "../secret-storage/GeneratedKey.js"
 import { Recovery, type RecoveryError } from "../secret-storage/Recovery.js"
 import { SecretStorage, type SecretStorageError } from "../secret-storage/SecretStorage.js"
@@ -24,6 +25,8 @@ export interface BootstrapSecretStorageOpts {
   readonly createSecretStorageKey?: () => Promise<GeneratedSecretStorageKeyJs>
   readonly setupNewSecretStorage?: boolean
   readonly setupNewKeyBackup?: boolean
+  /** The cross-signing private keys to store in 4S, as js-sdk's `OlmMachine.exportCrossSigningKeys()` gives them. */
+  readonly crossSigningKeys?: CrossSigningKeys
 }
 
 /** js-sdk's `ServerSideSecretStorage` subset. */
@@ -87,6 +90,7 @@ export const makeRecoveryMethods = (call: Call): RecoveryMethods => {
             : { createSecretStorageKey: () => Effect.map(Effect.tryPromise({ try: () => create(), catch: callbackFailed }), fromJsKey) }),
           ...(opts.setupNewSecretStorage === undefined ? {} : { setupNewSecretStorage: opts.setupNewSecretStorage }),
           ...(opts.setupNewKeyBackup === undefined ? {} : { setupNewKeyBackup: opts.setupNewKeyBackup }),
+          ...(opts.crossSigningKeys === undefined ? {} : { crossSigningKeys: opts.crossSigningKeys }),
         })
       }),
     createRecoveryKeyFromPassphrase: (passphrase) =>

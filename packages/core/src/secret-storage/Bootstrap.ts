@@ -6,6 +6,7 @@ import { Effect, Option } from "effect"
 import type { EngineError } from "../backup/EngineError.js"
 import { writeKeyStoragePreference } from "../key-storage/KeyStoragePreference.js"
 import { CROSS_SIGNING_SECRETS, keyEventType, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import { checkCrossSigningKeys, type CrossSigningKeys, storeCrossSigningKeys } from "./CrossSigningSecrets.js"
 import type { GeneratedSecretStorageKey } from "./GeneratedKey.js"
 import { loadSessionBackupPrivateKeyFromSecretStorage, localKeyMatches, saveBackupKeyToStorage } from "./BackupKeyOps.js"
 import { type Deps, serverBackup } from "./RecoveryDeps.js"
@@ -20,6 +21,8 @@ export interface BootstrapOptions<E = never> {
   readonly setupNewSecretStorage?: boolean
   /** Make a new backup through the engine's `resetKeyBackup` (which stores its key in 4S). */
   readonly setupNewKeyBackup?: boolean
+  /** The cross-signing private keys to store in 4S (js-sdk's `CrossSigningKeyExport`), when the app holds them. */
+  readonly crossSigningKeys?: CrossSigningKeys
 }
 
 const hasAesDefaultKey = (deps: Deps) =>
@@ -47,9 +50,11 @@ const rescueBackupKey = (deps: Deps) =>
     yield* Effect.ignore(loadSessionBackupPrivateKeyFromSecretStorage(deps, { prompt: false }))
   })
 
-/** js-sdk `bootstrapSecretStorage` for the backup key (cross-signing keys are not held by this library). */
+/** js-sdk `bootstrapSecretStorage`: the backup key, and the cross-signing keys when the app gives them (this library does not make them). */
 export const bootstrapSecretStorage = <E>(deps: Deps, options: BootstrapOptions<E>): Effect.Effect<void, Failure | RecoveryError | EngineError | E> =>
   Effect.gen(function* () {
+    // Bad keys are refused before anything is written.
+    if (options.crossSigningKeys !== undefined) yield* checkCrossSigningKeys(options.crossSigningKeys)
     const hadAesKey = yield* hasAesDefaultKey(deps)
     const needsNewKey = options.setupNewSecretStorage === true || !hadAesKey
     if (needsNewKey) {
@@ -59,6 +64,7 @@ export const bootstrapSecretStorage = <E>(deps: Deps, options: BootstrapOptions<
       if (hadAesKey && options.setupNewKeyBackup !== true) yield* rescueBackupKey(deps)
       yield* addDefaultKey(deps, generated)
     }
+    if (options.crossSigningKeys !== undefined) yield* storeCrossSigningKeys(deps, options.crossSigningKeys, needsNewKey)
     if (options.setupNewKeyBackup === true) yield* deps.engine.resetKeyBackup()
     else yield* saveBackupKeyToStorage(deps)
   }).pipe(Effect.withSpan("Recovery.bootstrapSecretStorage"))

@@ -32,6 +32,8 @@ export class RecoveryError extends Data.TaggedError("RecoveryError")<{
     | "Storage"
     /** What the user gave opens neither Secret Storage nor the backup (a wrong recovery key or passphrase). */
     | "SecretDoesNotOpenBackup"
+    /** A cross-signing private key given to `bootstrapSecretStorage` is not base64 of 32 bytes. */
+    | "InvalidCrossSigningKeys"
   readonly detail?: string
 }> {
   override get message(): string {
