@@ -2,14 +2,14 @@
  * The facade's secret-storage and backup-key methods (matrix-js-sdk names and shapes): the Recovery service and
  * the low-level `secretStorage` accessor. Secrets cross into Promise land only as copies the caller owns.
  */
-import { Effect, Either, Option, Redacted, Schema } from "effect"
+import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
 import type { CrossSigningKeys } from "../secret-storage/CrossSigningSecrets.js"
 import type { GeneratedSecretStorageKey } from "../secret-storage/GeneratedKey.js"
 import { Recovery, type RecoveryError } from "../secret-storage/Recovery.js"
 import { SecretStorage, type SecretStorageError } from "../secret-storage/SecretStorage.js"
 import type { Pbkdf2Passphrase } from "../schema/SecretStorage.js"
 import { SecretStorageKeyDescription } from "../schema/SecretStorage.js"
-import { summarizeParseError } from "../services/HomeserverError.js"
+import { summarizeParseError } from "../schema/ParseErrorSummary.js"
 import { KeyBackupClientError } from "./ClientError.js"
 import type { ClientServices } from "./ClientLayer.js"
 
@@ -69,8 +69,8 @@ const decodeDescription = Schema.decodeUnknownEither(SecretStorageKeyDescription
 
 /** Builds the methods over the client's `call`. */
 export const makeRecoveryMethods = (call: Call): RecoveryMethods => {
-  const recovery = <A, E>(f: (r: Recovery["Type"]) => Effect.Effect<A, E>) => call(Effect.flatMap(Recovery, f))
-  const ssss = <A, E>(f: (s: SecretStorage["Type"]) => Effect.Effect<A, E>) => call(Effect.flatMap(SecretStorage, f))
+  const recovery = <A, E>(f: (r: Context.Tag.Service<Recovery>) => Effect.Effect<A, E>) => call(Effect.flatMap(Recovery, f))
+  const ssss = <A, E>(f: (s: Context.Tag.Service<SecretStorage>) => Effect.Effect<A, E>) => call(Effect.flatMap(SecretStorage, f))
   return {
     loadSessionBackupPrivateKeyFromSecretStorage: () => recovery((r) => Effect.asVoid(r.loadSessionBackupPrivateKeyFromSecretStorage())),
     storeSessionBackupPrivateKey: (key, version) =>

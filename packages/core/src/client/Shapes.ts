@@ -7,7 +7,7 @@ import type { KeyBackupCheck as EngineCheck } from "../backup/KeyBackupEngine.js
 import { parseSessionExport } from "../crypto/SessionExport.js"
 import { KeyBackupInfo as KeyBackupInfoSchema } from "../schema/BackupInfo.js"
 import { ExportedRoomKey, fromExported, type RoomKey, type RoomKeySource } from "../schema/RoomKey.js"
-import { summarizeParseError } from "../services/HomeserverError.js"
+import { summarizeParseError } from "../schema/ParseErrorSummary.js"
 import type { BackupTrustResult } from "../trust/TrustVerdict.js"
 import { KeyBackupClientError } from "./ClientError.js"
 
