@@ -3,6 +3,10 @@ import { CryptoBackend, Entropy, MegolmBackupV1 } from "@matrix-backup/core"
 import { Curve25519, DecryptWorker } from "@matrix-backup/core/adapter"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
 import { threadId } from "node:worker_threads"
 import { NodeDecryptPool } from "../src/index.js"
 
@@ -38,6 +42,29 @@ describe("NodeDecryptPool", () => {
     expect(results.filter(Either.isLeft)).toHaveLength(24)
     expect(items.length).toBeGreaterThan(DecryptWorker.MAX_ITEMS_PER_REQUEST)
     expect(whole.map(outcome)).toEqual(results.map(outcome))
+  })
+
+  it("is ready before its worker has loaded, so a command's start-up goes on meanwhile; the first batch waits for it", async () => {
+    // A worker that loads only once the gate file exists, which the test creates after the layer is built: a layer
+    // that waited for its worker would never be built.
+    const dir = mkdtempSync(join(tmpdir(), "gated-worker-"))
+    const gate = join(dir, "open")
+    const script = join(dir, "GatedWorker.mjs")
+    writeFileSync(
+      script,
+      `import { existsSync } from "node:fs"\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 5))\nawait import(${JSON.stringify(entry.href)})\n`,
+    )
+    const priv = new Uint8Array(randomBytes(32))
+    const item = MegolmBackupV1.encryptSessionData(Curve25519.publicKeyFromPrivateKey(priv), new TextEncoder().encode("hi"), new Uint8Array(randomBytes(32)))
+    const program = Effect.gen(function* () {
+      const backend = yield* CryptoBackend.CryptoBackend
+      writeFileSync(gate, "")
+      return yield* backend.decryptSessions(Redacted.make(priv), [item])
+    })
+    const [result] = await Effect.runPromise(
+      program.pipe(Effect.scoped, Effect.provide(NodeDecryptPool.layer({ size: 1, entry: pathToFileURL(script) }).pipe(Layer.provide(Entropy.layer)))),
+    )
+    expect(result && Either.map(result, (bytes) => new TextDecoder().decode(bytes))).toEqual(Either.right("hi"))
   })
 
   it("a missing worker script is a defect at start, not a hang or a per-key failure", async () => {

@@ -4,7 +4,8 @@
  * runners) is given by the caller's layers, so this file stays portable (DESIGN.md §4).
  */
 import { Worker, WorkerRunner } from "@effect/platform"
-import { Context, Effect, Either, Layer, Redacted, Schema } from "effect"
+import type { WorkerError } from "@effect/platform/WorkerError"
+import { Context, Effect, Either, Fiber, Layer, Redacted, Schema, Scope } from "effect"
 import { BackupDecryptionError } from "../crypto/MegolmBackupV1.js"
 import { CryptoBackend } from "../services/CryptoBackend.js"
 
@@ -47,8 +48,25 @@ export const layerRunner = WorkerRunner.layerSerialized(DecryptBatch, {
     ),
 })
 
-/** The pool's tag (internal to the backend below). */
-class DecryptPool extends Context.Tag("@matrix-backup/core/DecryptWorker/DecryptPool")<DecryptPool, Worker.SerializedWorkerPool<DecryptBatch>>() {}
+/** The pool as it starts (internal to the backend below): awaiting it waits until the first worker has loaded. */
+class DecryptPool extends Context.Tag("@matrix-backup/core/DecryptWorker/DecryptPool")<
+  DecryptPool,
+  Effect.Effect<Worker.SerializedWorkerPool<DecryptBatch>, WorkerError>
+>() {}
+
+/**
+ * Starts the pool in the background: the platform's pool waits for its first worker to load before it is returned,
+ * which would hold up everything a command does before its first batch (whoami, Secret Storage, the key check).
+ */
+const layerStartingPool = (size: number, concurrency: number) =>
+  Layer.scoped(
+    DecryptPool,
+    Effect.gen(function* () {
+      const scope = yield* Effect.scope
+      const starting = yield* Effect.forkIn(Scope.extend(Worker.makePoolSerialized<DecryptBatch>({ size, concurrency }), scope), scope)
+      return Fiber.join(starting)
+    }),
+  )
 
 /**
  * Items per request to a worker. A larger batch is split into requests of this size and spread over the pool, so one
@@ -77,9 +95,11 @@ export const layerPool = (options: PoolOptions) => {
     CryptoBackend,
     Effect.gen(function* () {
       const local = yield* CryptoBackend
-      const pool = yield* DecryptPool
+      const started = yield* DecryptPool
       const request = (privateKey: Uint8Array, items: ReadonlyArray<DecryptBatch["items"][number]>) =>
-        Effect.map(pool.executeEffect(new DecryptBatch({ privateKey, items })), (outcomes) => outcomes.map(fromOutcome))
+        Effect.flatMap(started, (pool) =>
+          Effect.map(pool.executeEffect(new DecryptBatch({ privateKey, items })), (outcomes) => outcomes.map(fromOutcome)),
+        )
       const service: Context.Tag.Service<CryptoBackend> = {
         ...local,
         decryptSessions: (privateKey, items) => {
@@ -96,5 +116,5 @@ export const layerPool = (options: PoolOptions) => {
       }
       return service
     }),
-  ).pipe(Layer.provide(Worker.makePoolSerializedLayer(DecryptPool, { size, concurrency: requestsPerWorker })))
+  ).pipe(Layer.provide(layerStartingPool(size, requestsPerWorker)))
 }
