@@ -10,6 +10,7 @@ import { helpWidth, rootHelp } from "./args/Help.js"
 import { create } from "./commands/Create.js"
 import { remove } from "./commands/Delete.js"
 import { demoCommand } from "./commands/Demo.js"
+import { doctorCommand } from "./commands/Doctor.js"
 import { exportKeys } from "./commands/Export.js"
 import { importKeys } from "./commands/Import.js"
 import { restore } from "./commands/Restore.js"
@@ -18,7 +19,7 @@ import { reportFailure } from "./Output.js"
 import { columnsOf } from "./terminal/Terminal.js"
 
 /** Every subcommand, in the order help lists them. */
-export const commands: ReadonlyArray<Command> = [demoCommand, statusCommand, create, restore, exportKeys, importKeys, remove]
+export const commands: ReadonlyArray<Command> = [demoCommand, statusCommand, doctorCommand, create, restore, exportKeys, importKeys, remove]
 
 const versionIn = (url: URL): string | undefined => {
   try {

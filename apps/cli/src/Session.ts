@@ -1,7 +1,7 @@
 /**
  * One device's working set for a command: the connection checked with whoami, the state directory, and the
  * core services composed over its ports (HomeserverApi over fetch, BackupStore over SQLite, the device's signing
- * key from the state directory): engine, Secret Storage, Recovery and restore.
+ * key from the state directory): engine, Secret Storage, Recovery, restore and key storage (diagnose, repair).
  */
 import {
   BackupEvents,
@@ -12,6 +12,7 @@ import {
   type HomeserverApi,
   KeyBackupEngine,
   KeyBackupRestore,
+  KeyStorage,
   Recovery,
   SecretStorageCallbacks,
   SecretStorage,
@@ -41,6 +42,7 @@ export type Services =
   | KeyBackupEngine.KeyBackupEngine
   | Recovery.Recovery
   | KeyBackupRestore.KeyBackupRestore
+  | KeyStorage.KeyStorage
 
 /** An opened device. */
 export interface Session {
@@ -76,7 +78,8 @@ export const deviceLayer = (
   )
   // The 4S key is only ever given explicitly (openSecretStorage); it is not cached in the state directory.
   const secretStorage = SecretStorage.layer.pipe(Layer.provideMerge(SecretStorageCallbacks.layerNone))
-  return Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer).pipe(
+  return KeyStorage.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer)),
     Layer.provideMerge(KeyBackupEngine.layer(UPLOAD)),
     Layer.provideMerge(secretStorage),
     Layer.provideMerge(ports),

@@ -1,6 +1,7 @@
 /**
  * `diagnoseKeyStorage`: gathers the facts from the account (backup, 4S, MSC4287 preference), the store and the
- * engine, and reads the drifts from them. Reads only; asks for the 4S key only when `prompt` is set.
+ * engine, and reads the drifts from them. Writes nothing; asks for the 4S key only when `prompt` is set. An engine
+ * that has not checked the server yet (a process just started) checks first, so its uploads are judged as they run.
  */
 import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
 import type { KeyBackupEngine } from "../backup/KeyBackupEngine.js"
@@ -115,6 +116,7 @@ const secretStorageFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBac
 
 const uploadFacts = (deps: DiagnoseDeps): Effect.Effect<UploadFacts, StorageError> =>
   Effect.gen(function* () {
+    if ((yield* deps.engine.state)._tag === "Unknown") yield* deps.engine.checkKeyBackupAndEnable(false)
     const state = yield* deps.engine.state
     const active = activeVersionOf(state)
     const pending = active === undefined ? 0 : yield* deps.store.countPending(active)
