@@ -1,9 +1,10 @@
 /* global console, process, URL */
 // Restore benchmark (prints figures, asserts nothing): one fake homeserver process seeded with N keys, then
-// matrix-js-sdk 43's own `restoreKeyBackup` and the bridge's `restoreKeyBackup`, each in its own process on a fresh
-// device, same backup. Prints keys/s and peak RSS of each. Runs the built packages: the script builds this one;
-// `turbo run bench` also builds its dependencies.
-// Usage: node bench/run.mjs [--keys 100000] [--threads 2]
+// matrix-js-sdk 43's own `restoreKeyBackup`, the bridge's `restoreKeyBackup` (once per thread count) and the
+// import-only ceiling (js-sdk's `importBackedUpRoomKeys` alone, on keys decrypted beforehand), each in its own process
+// on a fresh device, same backup. Prints keys/s and peak RSS of each. Runs the built packages: the script builds this
+// one; `turbo run bench` also builds its dependencies.
+// Usage: node bench/run.mjs [--keys 100000] [--threads 1,2] [--batch 1000]
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
@@ -11,7 +12,11 @@ import { parseArgs } from "node:util"
 const args = process.argv.slice(2)
 const { values } = parseArgs({
   args: args[0] === "--" ? args.slice(1) : args,
-  options: { keys: { type: "string", default: "100000" }, threads: { type: "string", default: "2" } },
+  options: {
+    keys: { type: "string", default: "100000" },
+    threads: { type: "string", default: "1,2" },
+    batch: { type: "string", default: "1000" },
+  },
 })
 const script = (name) => fileURLToPath(new URL(`./${name}.mjs`, import.meta.url))
 
@@ -32,13 +37,19 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US")
 const { json: server, proc } = await child("server", [values.keys])
 console.log(`node ${process.version}: ${fmt(Number(values.keys))} keys seeded in ${fmt(server.seedMs)} ms`)
 const env = { BRIDGE_BENCH_SERVER: JSON.stringify(server) }
+const runs = [
+  { side: "js-sdk", label: "matrix-js-sdk 43 restoreKeyBackup", argv: ["js-sdk"] },
+  ...values.threads.split(",").map((t) => ({ side: "bridge", label: `bridge restoreKeyBackup (${t} threads)`, argv: ["bridge", t, values.batch] })),
+  { side: "ceiling", label: `import only, batches of ${values.batch}`, argv: ["ceiling", "2", values.batch] },
+]
 const rows = []
-for (const side of ["js-sdk", "bridge"]) {
-  const { json: r } = await child("restore", [side, values.threads], env)
-  const label = side === "js-sdk" ? "matrix-js-sdk 43 restoreKeyBackup" : `bridge restoreKeyBackup (${values.threads} threads)`
-  console.log(`  ${label.padEnd(40)} ${fmt(r.imported).padStart(8)}/${fmt(r.total)} keys ${fmt(r.ms).padStart(8)} ms ${fmt(r.imported / (r.ms / 1000)).padStart(7)} keys/s  peak RSS ${fmt(r.rssMb)} MB`)
-  rows.push(r)
+for (const { side, label, argv } of runs) {
+  const { json: r } = await child("restore", argv, env)
+  console.log(`  ${label.padEnd(40)} ${fmt(r.imported).padStart(8)}/${fmt(r.total)} keys ${fmt(r.ms).padStart(8)} ms ${fmt(r.imported / (r.ms / 1000)).padStart(7)} keys/s  peak RSS ${fmt(r.rssMb).padStart(5)} MB  (js-sdk backup scans: ${r.scans.count}, ${fmt(r.scans.ms)} ms)`)
+  rows.push({ side, label, ...r })
 }
-const [js, ours] = rows
-console.log(`  bridge / js-sdk: ${(ours.imported / ours.ms / (js.imported / js.ms)).toFixed(2)}x keys/s, ${(ours.rssMb / js.rssMb).toFixed(2)}x peak RSS`)
+const js = rows[0]
+for (const ours of rows.filter((r) => r.side === "bridge")) {
+  console.log(`  ${ours.label} / js-sdk: ${(ours.imported / ours.ms / (js.imported / js.ms)).toFixed(2)}x keys/s, ${(ours.rssMb / js.rssMb).toFixed(2)}x peak RSS`)
+}
 proc.stdin.end()
