@@ -2,4 +2,4 @@
 import { defineConfig, mergeConfig } from "vitest/config"
 import shared from "../vitest.shared.js"
 
-export default mergeConfig(shared, defineConfig({ test: { testTimeout: 120_000, hookTimeout: 120_000 } }))
+export default mergeConfig(shared, defineConfig({ test: { include: ["test/**/*.test.ts", "effect/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 } }))

@@ -74,3 +74,13 @@ describe("the guide's Node examples", () => {
     expect(wrong.output.join("\n")).not.toContain(recoveryKey.slice(0, 9))
   })
 })
+
+describe("the guide's Effect example", () => {
+  it("effect/main.ts creates the backup through the custom stack and reports the engine enabled", async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    const run = await runExample("effect/main.ts", loginEnv(server.url, identity, identity.deviceSigningSeed), freshDirectory())
+    expect(run.output).toEqual(["Backup engine: Enabled, version 1"])
+    expect((await server.admin.backupVersions(identity.userId)).map((v) => v.version)).toEqual(["1"])
+  })
+})
