@@ -12,6 +12,7 @@ import {
   Ids,
   KeyBackupEngine,
   KeyBackupRestore,
+  KeyStorage,
   Recovery,
   SecretStorageCallbacks,
   SecretStorage,
@@ -24,6 +25,7 @@ import type { Login } from "./Accounts.js"
 
 /** Every service a device offers the page. */
 export type DeviceServices =
+  | KeyStorage.KeyStorage
   | Recovery.Recovery
   | KeyBackupRestore.KeyBackupRestore
   | KeyBackupEngine.KeyBackupEngine
@@ -65,7 +67,8 @@ export const deviceLayer = (homeserver: string, login: Login, databaseName: stri
   const secretStorage = SecretStorage.layer.pipe(Layer.provideMerge(callbacks))
   // No random start delay: it spreads many clients' first uploads, and here one user is watching a progress bar.
   const engine = KeyBackupEngine.layer({ maxStartJitter: 0, batchSize: 200 })
-  return Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer).pipe(
+  return KeyStorage.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(Recovery.layer, KeyBackupRestore.layer)),
     Layer.provideMerge(engine),
     Layer.provideMerge(secretStorage),
     Layer.provideMerge(ports),

@@ -5,6 +5,7 @@ import { type Login, loginNewDevice, register } from "./Accounts.js"
 import { type DeviceServices, openDevice } from "./Device.js"
 import { backUpKeys, createBackup, restoreWithRecoveryKey, verify } from "./Flow.js"
 import { describeError } from "./Errors.js"
+import { diagnose, diagnosisLines, type HealthLine, repair, stepLines } from "./Health.js"
 import { generateRoomKeys } from "./RoomKeys.js"
 
 const $ = (id: string): HTMLElement => {
@@ -87,7 +88,7 @@ step("create-backup", async () => {
   const created = await run(session.first, createBackup)
   $("recovery-key").textContent = created.recoveryKey
   $("recovery").hidden = false
-  finish("step-backup", ["backup-keys"])
+  finish("step-backup", ["backup-keys", "diagnose", "repair"])
 })
 
 step("backup-keys", async () => {
@@ -127,6 +128,48 @@ step("restore", async () => {
   result.hidden = false
   result.dataset["state"] = "done"
   finish("step-restore")
+})
+
+/** Runs a health action on the newest device; its button comes back when it is done, so it can run again. */
+const healthAction = (buttonId: string, body: (device: Device | undefined) => Promise<{ lines: ReadonlyArray<HealthLine>; healthy: boolean }>) => {
+  const button = control(buttonId)
+  button.addEventListener("click", () => {
+    button.disabled = true
+    $("error").hidden = true
+    const list = $("health")
+    delete list.dataset["state"]
+    body(session.second ?? session.first)
+      .then(({ lines, healthy }) => {
+        list.replaceChildren(
+          ...lines.map((line) => {
+            const item = document.createElement("li")
+            item.dataset["kind"] = line.kind
+            item.dataset["action"] = line.action
+            item.textContent = line.text
+            return item
+          }),
+        )
+        list.hidden = false
+        list.dataset["state"] = healthy ? "healthy" : "drift"
+      })
+      .catch((error: unknown) => {
+        $("error").textContent = describeError(error)
+        $("error").hidden = false
+      })
+      .finally(() => {
+        button.disabled = false
+      })
+  })
+}
+
+healthAction("diagnose", async (device) => {
+  const diagnosis = await run(device, diagnose)
+  return { lines: diagnosisLines(diagnosis), healthy: diagnosis.healthy }
+})
+
+healthAction("repair", async (device) => {
+  const repaired = await run(device, repair(input("recovery-input").value))
+  return { lines: [...stepLines(repaired.steps), ...diagnosisLines(repaired.after)], healthy: repaired.after.healthy }
 })
 
 const params = new URLSearchParams(location.search)

@@ -124,4 +124,39 @@ describe("playground in Chromium", () => {
     await tab.waitForFunction(() => document.getElementById("error")?.textContent?.startsWith("That is not a valid recovery key"))
     await context.close()
   })
+
+  it("shows a new device's key storage drift and repairs it with the recovery key", async () => {
+    const context = await browser.newContext()
+    const tab = await context.newPage()
+    const problems: Array<string> = []
+    tab.on("pageerror", (error) => problems.push(error.message))
+    await tab.goto(`${page.url}/?homeserver=${encodeURIComponent(homeserver.url)}`)
+    await runStep(tab, "create-account", "account")
+    await runStep(tab, "create-backup", "backup")
+    const recoveryKey = (await tab.textContent("#recovery-key")) ?? ""
+    await tab.fill("#key-count", "20")
+    await runStep(tab, "backup-keys", "keys")
+    const lines = async (button: string) => {
+      await tab.click(`#${button}`)
+      await tab.waitForSelector("#health[data-state]")
+      const items = await tab.$$eval("#health li", (li) => li.map((item) => [item.dataset["kind"] ?? "", item.dataset["action"] ?? ""]))
+      return { state: await tab.getAttribute("#health", "data-state"), items }
+    }
+    expect(await lines("diagnose")).toEqual({ state: "healthy", items: [["InSync", "None"]] })
+
+    await runStep(tab, "new-device", "device")
+    expect(await lines("diagnose")).toEqual({
+      state: "drift",
+      items: [["BackupNotTrusted", "EnterRecoveryKey"], ["BackupKeyNotCached", "EnterRecoveryKey"]],
+    })
+    await tab.fill("#recovery-input", recoveryKey)
+    expect(await lines("repair")).toEqual({
+      state: "healthy",
+      items: [["OpenSecretStorage", "Done"], ["CacheKeyFromSecretStorage", "Done"], ["UploadPendingKeys", "Done"], ["InSync", "None"]],
+    })
+    expect(await tab.textContent("#health")).not.toContain(recoveryKey.slice(0, 9))
+    expect(await tab.isHidden("#error")).toBe(true)
+    expect(problems).toEqual([])
+    await context.close()
+  })
 })
