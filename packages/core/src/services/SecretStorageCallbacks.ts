@@ -128,9 +128,15 @@ export const makeFromPromises = (callbacks: PromiseCallbacks): Service => ({
       try: () => get.call(callbacks, { keys }, secretName),
       catch: () => secretStorageError("CallbackFailed", { secretName }),
     }).pipe(
-      Effect.map((answer) =>
-        answer === null || answer === undefined ? Option.none() : Option.some<KeyChoice>([answer[0], Redacted.make(Uint8Array.from(answer[1]))]),
-      ),
+      Effect.flatMap((answer) => {
+        if (answer === null || answer === undefined) return Effect.succeedNone
+        // Untyped callers hand back all sorts (an Either, a recovery key string): say what is expected.
+        if (!Array.isArray(answer) || typeof answer[0] !== "string" || !(answer[1] instanceof Uint8Array)) {
+          const detail = "getSecretStorageKey must answer [keyId, Uint8Array] or null (decodeRecoveryKey turns a recovery key into bytes)"
+          return Effect.fail(secretStorageError("InvalidKey", { secretName, detail }))
+        }
+        return Effect.succeed(Option.some<KeyChoice>([answer[0], Redacted.make(Uint8Array.from(answer[1]))]))
+      }),
     )
   },
   cacheSecretStorageKey: (keyId, keyInfo, key) => {

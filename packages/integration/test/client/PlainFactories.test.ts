@@ -93,6 +93,38 @@ describe("plain factories for Promise users", () => {
     expect(() => decodeRecoveryKey("not a key 0OIl")).toThrow(expect.objectContaining({ code: "Base58" }))
   })
 
+  it("getSecretStorageKey answering something other than key bytes rejects with InvalidKey saying what to answer", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    const owner = await start({ homeserver: homeserverFor(server.url, identity), store: memoryStore(), deviceSigningKey: identity.deviceSigningSeed })
+    let recoveryKey = ""
+    await owner.bootstrapSecretStorage({
+      createSecretStorageKey: async () => {
+        const created = await owner.createRecoveryKeyFromPassphrase()
+        recoveryKey = created.encodedPrivateKey ?? ""
+        return created
+      },
+      setupNewKeyBackup: true,
+    })
+    // An app without types hands back the recovery key text instead of its bytes.
+    const careless = await start({
+      homeserver: homeserverFor(server.url, identity),
+      store: memoryStore(),
+      cryptoCallbacks: { getSecretStorageKey: async ({ keys }) => JSON.parse(JSON.stringify([Object.keys(keys)[0], recoveryKey])) },
+    })
+    const error: unknown = await careless.loadSessionBackupPrivateKeyFromSecretStorage().catch((e: unknown) => e)
+    expect(error).toMatchObject({ name: "SecretStorageError", code: "InvalidKey", message: expect.stringContaining("decodeRecoveryKey") })
+    expect(String(error)).not.toContain(recoveryKey.slice(0, 9))
+    // With decodeRecoveryKey the same callback works.
+    const careful = await start({
+      homeserver: homeserverFor(server.url, identity),
+      store: memoryStore(),
+      cryptoCallbacks: { getSecretStorageKey: async ({ keys }) => [Object.keys(keys)[0] ?? "", decodeRecoveryKey(recoveryKey)] },
+    })
+    await careful.loadSessionBackupPrivateKeyFromSecretStorage()
+    expect(await careful.getSessionBackupPrivateKey()).toEqual(await owner.getSessionBackupPrivateKey())
+  })
+
   it("bad identity options reject createKeyBackupClient with InvalidArgument", async () => {
     server = await startFakeHomeserver()
     const identity = await createUserWithCrossSigning(server.url)
