@@ -4,7 +4,8 @@
 // repository root exactly as README.md shows it (default flags, its own state directory), timed as a whole process
 // with the peak RSS of the command's node process; then matrix-js-sdk 43's `restoreKeyBackup` on a fresh device of
 // the same user, same backup, same run (its own process; timed on the call, as js-sdk apps experience it).
-// Usage: node cli/run.mjs [--sizes 100000,500000] [--js-sdk 100000] [--runs 1]
+// First, the start-up: time from spawning the command to its download request reaching the server (Startup.mjs).
+// Usage: node cli/run.mjs [--sizes 100000,500000] [--js-sdk 100000] [--runs 1] [--startup-runs 5]
 //        [--extra "--threads 1"] (options added after the documented ones, to try other defaults; not what users run)
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
@@ -12,6 +13,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { measureStartup } from "./Startup.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "..", "..", "..")
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     "js-sdk": { type: "string", default: "100000" },
     runs: { type: "string", default: "1" },
     extra: { type: "string", default: "" },
+    "startup-runs": { type: "string", default: "5" },
   },
 })
 const list = (s) => (s === "" ? [] : s.split(",").map(Number))
@@ -96,11 +99,17 @@ const watchTree = (pid) => {
   }
 }
 
+/** The command's environment: as a user's shell has it (no npm_* variables from this script's own launcher). */
+const commandEnv = (url, token) => {
+  const env = { ...process.env, PATH: `${join(root, ".tools", "bin")}:${process.env.PATH}`, MATRIX_HOMESERVER: url, MATRIX_ACCESS_TOKEN: token }
+  for (const key of Object.keys(env)) if (key.startsWith("npm_") || key === "INIT_CWD") delete env[key]
+  return env
+}
+
 /** `pnpm matrix-backup restore ...` as a user runs it; whole-process wall time and the node process's peak RSS. */
 const ours = (server) =>
   new Promise((resolve, reject) => {
-    const env = { ...process.env, PATH: `${join(root, ".tools", "bin")}:${process.env.PATH}`, MATRIX_HOMESERVER: server.url, MATRIX_ACCESS_TOKEN: server.deviceToken }
-    for (const key of Object.keys(env)) if (key.startsWith("npm_") || key === "INIT_CWD") delete env[key]
+    const env = commandEnv(server.url, server.deviceToken)
     const state = mkdtempSync(join(tmpdir(), "cli-bench-"))
     const started = performance.now()
     const extra = values.extra === "" ? [] : values.extra.split(" ")
@@ -133,6 +142,15 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US")
 
 await buildSides()
 console.log(`node ${process.version}; the command as README.md runs it: pnpm matrix-backup restore --recovery-key K --json (default flags)`)
+if (Number(values["startup-runs"]) > 0) {
+  const { json: server, proc } = await side("RestoreBenchServer", ["50", "1", "accounts"], {})
+  const results = await measureStartup({ root, server, env: commandEnv, newDevice: () => newDevice(server), runs: Number(values["startup-runs"]) })
+  console.log(`start-up: spawn to the download request reaching the server, 50-key backup, median of ${values["startup-runs"]} runs`)
+  for (const r of results) {
+    console.log(`  ${r.name.padEnd(34)} start-up ${fmt(r.startupMs)} ms  whole process ${fmt(r.wholeMs)} ms  (runs: ${r.startups.map(fmt).join(", ")} ms)`)
+  }
+  proc.stdin.end()
+}
 for (const count of list(values.sizes)) {
   const { json: server, proc } = await side("RestoreBenchServer", [String(count), "1", "accounts"], {})
   console.log(`${fmt(count)} keys shaped like real accounts (seeded in ${fmt(server.seedMs)} ms)`)
