@@ -41,7 +41,8 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
       },
       setupNewKeyBackup: true,
     })
-    await first.addRoomKeys(generateRoomKeys(7, { rooms: 2, seed: "facade" }), { imported: false })
+    const held = generateRoomKeys(7, { rooms: 2, seed: "facade" })
+    await first.addRoomKeys(held, { imported: false })
     await first.waitForBackupSteadyState()
     expect((await first.diagnoseKeyStorage()).healthy).toBe(true)
 
@@ -61,5 +62,9 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
     expect(repaired.after.healthy).toBe(true)
     expect(await second.getSessionBackupPrivateKey()).toEqual(await first.getSessionBackupPrivateKey())
     expect(JSON.stringify(repaired)).not.toContain(recoveryKey)
+    // Nothing was lost or added: the server holds exactly the keys the first device held.
+    const version = (await second.getActiveSessionBackupVersion()) ?? ""
+    const onServer = (await server.admin.roomKeys(user.userId, version)).map((k) => `${k.roomId}|${k.sessionId}`).sort()
+    expect(onServer).toEqual(held.map((k) => `${k.room_id}|${k.session_id}`).sort())
   })
 })
