@@ -29,7 +29,9 @@ export interface KeyBackupClientOptions extends DeviceIdentityOptions {
   readonly store: ClientStore | Layer.Layer<BackupStore, unknown>
   /** matrix-js-sdk's `cryptoCallbacks` (4S key prompt and cache). */
   readonly cryptoCallbacks?: SecretStorageCallbacks.PromiseCallbacks
+  /** Which crypto implementation (default `auto`: Web Crypto's X25519 when present, else pure JavaScript). */
   readonly crypto?: CryptoChoice
+  /** Batch size, backoff and timeouts of the upload loop; durations are milliseconds or Effect Durations. */
   readonly uploadOptions?: UploadOptions
   /** Check the server's backup in the background at start, as matrix-js-sdk does (default true). */
   readonly checkOnStart?: boolean

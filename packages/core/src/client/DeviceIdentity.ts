@@ -13,6 +13,12 @@ export interface DeviceIdentityOptions {
   readonly homeserver: HomeserverConnection | Layer.Layer<HomeserverApi, unknown>
   /** The 32-byte Ed25519 seed of this device's signing key (copied; the caller may wipe its own). */
   readonly deviceSigningKey?: Uint8Array
+  /**
+   * The 32-byte seed of the user's cross-signing master key, when this device holds it (js-sdk's
+   * `exportCrossSigningKeys().masterKey`, decoded): new backups are signed by it too, and backups it signed are trusted.
+   * Needs `deviceSigningKey`.
+   */
+  readonly crossSigningMasterKey?: Uint8Array
   /** For SDK authors: the identity as a DeviceKeys layer or seeds; takes precedence over the two options above. */
   readonly deviceKeys?: Layer.Layer<DeviceKeys.DeviceKeys> | DeviceKeys.SeedOptions
 }
@@ -31,7 +37,16 @@ export const deviceKeysLayerOf = (options: DeviceIdentityOptions): Layer.Layer<D
   if (!isHomeserverConnection(homeserver)) return Layer.fail(invalid("deviceKeys is required when homeserver is a Layer (fetchHomeserver carries the identity)"))
   const identity = { userId: homeserver.userId, deviceId: homeserver.deviceId }
   const seed = options.deviceSigningKey
-  if (seed === undefined) return DeviceKeys.layerWithoutSigningKey(identity)
+  const master = options.crossSigningMasterKey
+  if (seed === undefined) {
+    return master === undefined ? DeviceKeys.layerWithoutSigningKey(identity) : Layer.fail(invalid("crossSigningMasterKey needs deviceSigningKey"))
+  }
   if (seed.length !== 32) return Layer.fail(invalid(`deviceSigningKey must be a 32-byte Ed25519 seed, got ${seed.length} bytes`))
-  return Layer.effect(DeviceKeys.DeviceKeys, Effect.sync(() => DeviceKeys.makeFromSeeds({ ...identity, deviceSeed: Redacted.make(Uint8Array.from(seed)) })))
+  if (master !== undefined && master.length !== 32) return Layer.fail(invalid(`crossSigningMasterKey must be a 32-byte Ed25519 seed, got ${master.length} bytes`))
+  const seeds = {
+    ...identity,
+    deviceSeed: Redacted.make(Uint8Array.from(seed)),
+    ...(master === undefined ? {} : { masterSeed: Redacted.make(Uint8Array.from(master)) }),
+  }
+  return Layer.effect(DeviceKeys.DeviceKeys, Effect.sync(() => DeviceKeys.makeFromSeeds(seeds)))
 }

@@ -34,8 +34,11 @@ export type { SecretStorageStatus } from "./StatusMethods.js"
 
 /** The client. */
 export interface KeyBackupClient extends BackupMethods, RestoreMethods, RecoveryMethods, StatusMethods, RoomKeyTransferMethods, KeyStorageMethods {
+  /** Calls `listener` on every `event` (a `CryptoEvent` or `ClientEvent` value) until `off`. */
   readonly on: <K extends keyof CryptoEventListeners>(event: K, listener: CryptoEventListeners[K]) => void
+  /** Calls `listener` on the next `event` only. */
   readonly once: <K extends keyof CryptoEventListeners>(event: K, listener: CryptoEventListeners[K]) => void
+  /** Removes a listener added with `on` or `once`. */
   readonly off: <K extends keyof CryptoEventListeners>(event: K, listener: CryptoEventListeners[K]) => void
   /** Stops the upload loop and releases everything (closes the store); later calls reject with `Interrupted`. */
   readonly stop: () => Promise<void>

@@ -16,17 +16,46 @@ afterEach(async () => {
 
 type Device = { readonly userId: string; readonly deviceId: string; readonly accessToken: string }
 
-const start = async (url: string, device: Device, deviceSigningKey?: Uint8Array) => {
+const start = async (url: string, device: Device, deviceSigningKey?: Uint8Array, crossSigningMasterKey?: Uint8Array) => {
   const client = await createKeyBackupClient({
     homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
     store: memoryStore(),
     ...(deviceSigningKey === undefined ? {} : { deviceSigningKey }),
+    ...(crossSigningMasterKey === undefined ? {} : { crossSigningMasterKey }),
     uploadOptions: { maxStartJitter: 0, backoffBase: 5 },
     checkOnStart: false,
   })
   clients.push(client)
   return client
 }
+
+const randomSeed = () => globalThis.crypto.getRandomValues(new Uint8Array(32))
+
+describe("a device with its signing key and the master key", () => {
+  it("trusts a backup another cross-signed device made, and signs new backups with both keys", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    const owner = await start(server.url, identity, identity.deviceSigningSeed)
+    await owner.resetKeyBackup()
+
+    const masterDevice = await loginNewDevice(server.url, identity)
+    const withMaster = await start(server.url, masterDevice, randomSeed(), identity.masterSeed)
+    expect((await withMaster.checkKeyBackupAndEnable())?.trustInfo).toEqual({ trusted: true, matchesDecryptionKey: false })
+    const withoutMaster = await start(server.url, await loginNewDevice(server.url, identity), randomSeed())
+    expect((await withoutMaster.checkKeyBackupAndEnable())?.trustInfo).toEqual({ trusted: false, matchesDecryptionKey: false })
+
+    await withMaster.resetKeyBackup()
+    const signatures: unknown = Object((await withMaster.getKeyBackupInfo())?.auth_data["signatures"])[identity.userId]
+    expect(Object.keys(Object(signatures)).sort()).toEqual([`ed25519:${identity.masterPublicKey}`, `ed25519:${masterDevice.deviceId}`].sort())
+  })
+
+  it("refuses a master key without a device key, or seeds of the wrong size", async () => {
+    server = await startFakeHomeserver()
+    const identity = await createUserWithCrossSigning(server.url)
+    await expect(start(server.url, identity, undefined, identity.masterSeed)).rejects.toMatchObject({ code: "InvalidArgument" })
+    await expect(start(server.url, identity, identity.deviceSigningSeed, new Uint8Array(16))).rejects.toMatchObject({ code: "InvalidArgument" })
+  })
+})
 
 describe("a device without its signing key", () => {
   it("refuses to create a backup (nothing deleted), trusts a backup only through the held key, then uploads and restores", { timeout: 60_000 }, async () => {
