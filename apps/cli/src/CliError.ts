@@ -71,13 +71,16 @@ const homeserver = Match.typeTags<HomeserverError.HomeserverApiError>()({
 })
 
 const restore = (e: RestoreError.RestoreError): CliError => {
+  // The version vanished in the middle of the download (Synapse, Dendrite answer 404 to reading a deleted version).
+  if (e.reason === "HomeserverFailure" && e.cause?._tag === "BackupNotFound" && e.version !== undefined) return backupDeletedError(e.version, "restore")
   switch (e.reason) {
     case "HomeserverFailure":
     case "StoreFailure":
     case "Aborted":
       return fail("RestoreInterrupted", "The restore stopped before the end (connection or disk); run the restore again to resume where it stopped")
     case "BackupVersionNotFound":
-      return noBackupError()
+      // A named version that is gone was deleted since this device last saw it.
+      return e.version === undefined ? noBackupError() : backupDeletedError(e.version, "restore")
     case "NotPassphraseBackup":
       return fail("WrongPassphrase", "The passphrase does not open this account's key backup; check it, or use the recovery key")
     case "NoDecryptionKey":
@@ -99,6 +102,43 @@ const engine = (e: KeyBackupEngine.EngineError): CliError => {
   if (e.cause === "TransportError") return lostConnection("Network")
   return fail("HomeserverError", `The homeserver refused a backup step (${e.errcode ?? "no error code"}); try again later`)
 }
+
+const waiting = (n: number | undefined) => (n === undefined ? "the keys not on it" : `${n} keys`)
+
+/** Why uploads stopped before every key was on the server, in words that say where the keys are. */
+const notUploaded = (e: KeyBackupEngine.SteadyStateError): CliError => {
+  switch (e.reason) {
+    case "VersionReplaced":
+      return fail(
+        "BackupReplaced",
+        `Backup version ${e.version ?? "?"} was replaced on the server${e.currentVersion === undefined ? "" : ` by version ${e.currentVersion}`}; ` +
+          `${waiting(e.remaining)} are still waiting on this device. Run \`matrix-backup restore\` with the new backup's recovery key, then import again`,
+      )
+    case "VersionDeleted":
+      return fail(
+        "BackupDeleted",
+        `Backup version ${e.version ?? "?"} was deleted on the server; ${waiting(e.remaining)} on this device are backed up nowhere. ` +
+          "Run `matrix-backup create` to make a new backup",
+      )
+    case "Rejected": {
+      const answer = [e.status === undefined ? undefined : `HTTP ${e.status}`, e.errcode, e.serverMessage].filter((part) => part !== undefined).join(" ")
+      return fail(
+        "UploadRejected",
+        `The homeserver keeps refusing uploads to backup version ${e.version ?? "?"} (${answer}); ${waiting(e.remaining)} are still waiting on this device. Run the command again later`,
+      )
+    }
+    default:
+      return fail("NotUploaded", "Not every key could be backed up; the rest stay waiting on this device, run the command again to retry")
+  }
+}
+
+/** The backup a restore or export was reading was deleted meanwhile: nothing was restored or written. */
+export const backupDeletedError = (version: string, what: "restore" | "export"): CliError =>
+  fail(
+    "BackupDeleted",
+    `Backup version ${version} was deleted on the server before its keys could be read; ${what === "export" ? "no file was written" : "nothing was restored"}. ` +
+      "`matrix-backup status` shows what the server has now",
+  )
 
 /** Maps a command's failure to its code and words. */
 export const toCliError = (error: CommandError): CliError =>
@@ -123,7 +163,7 @@ export const toCliError = (error: CommandError): CliError =>
       RestoreError: (e) => (e.reason !== "HomeserverFailure" && HomeserverError.isHomeserverApiError(e.cause) && e.cause._tag !== "BackupNotFound" ? homeserver(e.cause) : restore(e)),
       StorageError: storage,
       EngineError: engine,
-      SteadyStateError: () => fail("NotUploaded", "Not every key could be backed up; the rest stay waiting on this device, run the command again to retry"),
+      SteadyStateError: notUploaded,
     }),
   )
 

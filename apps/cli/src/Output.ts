@@ -11,8 +11,11 @@ export interface OutputMode {
   readonly json: boolean
 }
 
-/** Exit code of a failed command; 2 for a command line that could not be used. */
-export const exitCodeOf = (error: CliError): number => (error.code === "Usage" ? 2 : 1)
+/** The backup was deleted or replaced on the server while the command used it: exit 3, so scripts can tell. */
+const BACKUP_CHANGED: ReadonlySet<string> = new Set(["BackupDeleted", "BackupReplaced"])
+
+/** Exit code of a failed command; 2 for a command line that could not be used, 3 when the backup changed under it. */
+export const exitCodeOf = (error: CliError): number => (error.code === "Usage" ? 2 : BACKUP_CHANGED.has(error.code) ? 3 : 1)
 
 /** Whether narration and progress may be written to stderr in this mode. */
 export const narrates = (mode: OutputMode): boolean => !mode.json || process.stderr.isTTY === true

@@ -5,7 +5,7 @@
  * (export); `unlockAndKeep` stores the key on this device (restore), as the engine then uses it.
  */
 import type { BackupInfo} from "@matrix-backup/core";
-import { BackupKey, HomeserverApi, Ids, Recovery } from "@matrix-backup/core"
+import { BackupKey, BackupStore, HomeserverApi, Ids, Recovery } from "@matrix-backup/core"
 import { Effect, Either, Option, Redacted } from "effect"
 import { CliError, noBackupError, toCliError } from "../CliError.js"
 
@@ -48,18 +48,47 @@ export const unlockAndKeep = (secret: Secret): Effect.Effect<Unlocked, CliError,
     Effect.flatMap(Recovery.Recovery, (recovery) => Effect.mapError(recovery.storeSessionBackupPrivateKey(unlocked.key, unlocked.version), toCliError)),
   )
 
+/**
+ * The version this device holds a key for, when the server still has it and the key opens it, although its "latest"
+ * says there is no backup: Dendrite counts a deleted newer version as latest, hiding older live ones.
+ */
+export const heldBackupBehindMissingLatest: Effect.Effect<Option.Option<Unlocked>, CliError, BackupStore.BackupStore | HomeserverApi.HomeserverApi> =
+  Effect.gen(function* () {
+    const store = yield* BackupStore.BackupStore
+    const api = yield* HomeserverApi.HomeserverApi
+    const held = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
+    if (Option.isNone(held)) return Option.none()
+    const version = Ids.BackupVersion.make(held.value.version)
+    const info = yield* api.getBackupVersion(version).pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
+      Effect.mapError(toCliError),
+    )
+    if (Option.isNone(info)) return Option.none()
+    const opens = Either.getOrElse(BackupKey.matchesBackup(Redacted.value(held.value.key), info.value), () => false)
+    return opens ? Option.some({ key: held.value.key, version, info: info.value }) : Option.none()
+  })
+
 /** The current backup opened with the key this device holds, when it holds the right one. */
-export const unlockWithHeldKey: Effect.Effect<Option.Option<Unlocked>, CliError, Recovery.Recovery | HomeserverApi.HomeserverApi> = Effect.gen(function* () {
+export const unlockWithHeldKey: Effect.Effect<
+  Option.Option<Unlocked>,
+  CliError,
+  Recovery.Recovery | HomeserverApi.HomeserverApi | BackupStore.BackupStore
+> = Effect.gen(function* () {
   const recovery = yield* Recovery.Recovery
   const api = yield* HomeserverApi.HomeserverApi
   const held = yield* Effect.mapError(recovery.getSessionBackupPrivateKey(), toCliError)
   if (Option.isNone(held)) return Option.none()
-  const info = yield* api.getBackupVersion().pipe(
-    Effect.catchTag("BackupNotFound", () =>
-      Effect.fail(noBackupError()),
-    ),
+  const latest = yield* api.getBackupVersion().pipe(
+    Effect.map(Option.some),
+    Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
     Effect.mapError(toCliError),
   )
+  if (Option.isNone(latest)) {
+    const behind = yield* heldBackupBehindMissingLatest
+    return Option.isSome(behind) ? behind : yield* noBackupError()
+  }
+  const info = latest.value
   const opens = Either.getOrElse(BackupKey.matchesBackup(Redacted.value(held.value), info), () => false)
   if (info.version === undefined || !opens) return Option.none()
   return Option.some({ key: held.value, version: Ids.BackupVersion.make(info.version), info })

@@ -7,6 +7,7 @@ import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { Effect, Fiber, Option, Stream } from "effect"
 import { CliError, noBackupError, toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
+import { heldBackupBehindMissingLatest } from "./Unlock.js"
 
 /** What a backup run did. */
 export interface BackedUp {
@@ -24,7 +25,15 @@ export const enabledBackup = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* engine.checkKeyBackupAndEnable(true)
   if (Option.isNone(check)) {
-    return yield* noBackupError()
+    const behind = yield* heldBackupBehindMissingLatest
+    if (Option.isNone(behind)) return yield* noBackupError()
+    return yield* new CliError({
+      code: "NoCurrentBackup",
+      message:
+        `The homeserver reports no current backup, although version ${behind.value.version} (whose key this device holds) is still there: ` +
+        "its newest version was deleted, and it accepts no uploads to older ones. `matrix-backup restore` can still read it; " +
+        "run `matrix-backup create` to make a new backup for these keys",
+    })
   }
   const version = yield* engine.getActiveSessionBackupVersion()
   if (Option.isNone(version)) {

@@ -1,14 +1,15 @@
 /**
  * `export --out FILE [--format element|json] [--export-passphrase P] [--room ID]... [--force]`: the server backup
- * straight into a key file (nothing is kept in the state store). Never overwrites a file without --force or a yes.
+ * straight into a key file (nothing is kept in the state store). Never overwrites a file without --force or a yes, and
+ * writes none when the backup was deleted while it was read.
  */
-import { CryptoBackend, DecryptedBackup, HomeserverApi } from "@matrix-backup/core"
-import { Effect, Option, Stream } from "effect"
+import { CryptoBackend, DecryptedBackup, HomeserverApi, type Ids } from "@matrix-backup/core"
+import { type Context, Effect, Option, Stream } from "effect"
 import { existsSync } from "node:fs"
 import { defineCommand } from "../args/Command.js"
 import * as Opt from "../args/Options.js"
 import { unlock, unlockWithHeldKey } from "../backup/Unlock.js"
-import { toCliError } from "../CliError.js"
+import { backupDeletedError, toCliError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
@@ -40,6 +41,19 @@ const openForExport = (input: SecretInput) =>
     return yield* unlock(given ?? (yield* secretOrAsk(input)))
   })
 
+/**
+ * A download much smaller than the count the server gave (or empty) may mean the version was deleted meanwhile:
+ * conduwuit answers 200 with no rooms for a deleted version. Then it is an error, and no file is written.
+ */
+const stillThere = (api: Context.Tag.Service<HomeserverApi.HomeserverApi>, version: Ids.BackupVersion, seen: number, count: number) =>
+  seen > 0 && seen * 2 >= count
+    ? Effect.void
+    : api.getBackupVersion(version).pipe(
+        Effect.asVoid,
+        Effect.catchTag("BackupNotFound", () => Effect.fail(backupDeletedError(version, "export"))),
+        Effect.mapError(toCliError),
+      )
+
 const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly format: "element" | "json"; readonly room: ReadonlyArray<string> }, passphrase: Parameters<typeof openWriter>[2]) =>
   Effect.gen(function* () {
     const rooms = o.room.length > 0 ? yield* Flags.roomIds(o.room) : undefined
@@ -52,7 +66,7 @@ const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly fo
     let exported = 0
     let seen = 0
     yield* DecryptedBackup.backupEntries(api, unlocked.version, rooms).pipe(
-      Stream.mapError(toCliError),
+      Stream.mapError((e) => (e._tag === "BackupNotFound" ? backupDeletedError(unlocked.version, "export") : toCliError(e))),
       DecryptedBackup.decryptInBatches(backend, unlocked.key),
       Stream.runForEach(({ entries, decrypted }) => {
         for (const failure of decrypted.failures) failures[failure.reason] = (failures[failure.reason] ?? 0) + 1
@@ -60,6 +74,7 @@ const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly fo
         seen += entries.length
         return Effect.zipRight(writer.write(decrypted.keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
       }),
+      Effect.zipRight(Effect.suspend(() => stillThere(api, unlocked.version, seen, unlocked.info.count ?? 0))),
       Effect.zipRight(writer.close),
       Effect.tapError(() => writer.abort),
     )

@@ -6,7 +6,7 @@ import { KeyBackupEngine } from "@matrix-backup/core"
 import { Effect, Option } from "effect"
 import { defineCommand } from "../args/Command.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
-import { unlockAndKeep } from "../backup/Unlock.js"
+import { heldBackupBehindMissingLatest, unlockAndKeep } from "../backup/Unlock.js"
 import { noBackupError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
@@ -23,12 +23,16 @@ const options = {
   json: Flags.json,
 }
 
-/** True when this device holds a key that opens the server's current backup. */
+/**
+ * True when this device holds a key that opens the server's current backup, or (when the server reports none) a
+ * version it still has: the restore reads the version of the key held.
+ */
 const holdsKey = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* Effect.mapError(engine.checkKeyBackupAndEnable(true), toCliError)
-  if (Option.isNone(check)) return yield* noBackupError()
-  return check.value.trustInfo.matchesDecryptionKey
+  if (Option.isSome(check)) return check.value.trustInfo.matchesDecryptionKey
+  if (Option.isSome(yield* heldBackupBehindMissingLatest)) return true
+  return yield* noBackupError()
 })
 
 /** Gives this device the backup's key: the secret given, the key it holds already, or a secret asked for. */

@@ -6,7 +6,7 @@ import { toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count } from "../Format.js"
 import { noPreparation, runOnDevice, type Session } from "../Session.js"
-import { localText, recoveryText, trustText } from "./StatusText.js"
+import { notBackedUp, localText, recoveryText, trustText } from "./StatusText.js"
 
 const options = { ...Flags.connection, json: Flags.json }
 
@@ -36,6 +36,7 @@ const status = (session: Session) =>
     const total = yield* Effect.mapError(store.countTotal(), toCliError)
     const local = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
     const recoveryState = yield* recovery.recoveryState
+    const uploads = (yield* engine.state)._tag
     return {
       userId: session.device.userId,
       deviceId: session.device.deviceId,
@@ -46,8 +47,9 @@ const status = (session: Session) =>
       trust: trust === undefined ? null : { trusted: trust.trusted, matchesDecryptionKey: trust.matchesDecryptionKey, details: trust.details },
       pending,
       total,
+      notBackedUp: notBackedUp(total, pending, Option.isSome(info), uploads),
       local: { stateDir: session.device.dir, decryptionKeyVersion: Option.match(local, { onNone: () => null, onSome: (l) => l.version }) },
-      uploads: (yield* engine.state)._tag,
+      uploads,
       recovery: recoveryOf(recoveryState),
       recoveryState,
     }

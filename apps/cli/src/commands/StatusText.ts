@@ -66,6 +66,16 @@ export const localText = (total: number, pending: number, hasBackup: boolean, up
       ? "This device: no keys stored."
       : `This device: ${count(total)} keys stored, and there is no backup: they are backed up nowhere. Run \`matrix-backup create\`.`
   }
-  const state = uploads === "Enabled" || uploads === "Uploading" ? "uploads on" : "uploads off"
-  return `This device: ${count(total)} keys stored, ${count(pending)} waiting for upload (${state}).`
+  const on = uploads === "Enabled" || uploads === "Uploading"
+  if (!on && pending > 0) {
+    return (
+      `This device: ${count(total)} keys stored; ${count(pending)} of them are not in the server's current backup, and this device does not upload to it, ` +
+      "so nothing will back them up. Restore with that backup's recovery key (then import again), or run `matrix-backup create`."
+    )
+  }
+  return `This device: ${count(total)} keys stored, ${count(pending)} waiting for upload (${on ? "uploads on" : "uploads off"}).`
 }
+
+/** Local keys not in a backup this device uploads to: all of them without a backup, the pending ones with uploads off. */
+export const notBackedUp = (total: number, pending: number, hasBackup: boolean, uploads: string): number =>
+  !hasBackup ? total : uploads === "Enabled" || uploads === "Uploading" ? 0 : pending
