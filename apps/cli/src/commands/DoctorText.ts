@@ -47,7 +47,51 @@ const ACTION: Record<KeyStorage.RepairAction, string> = {
   SetUpSecretStorage: "run `matrix-backup create` to set up Secret Storage",
 }
 
-const OUTCOME: Record<KeyStorage.RepairStep["outcome"], string> = { Done: "done", Skipped: "not done", Failed: "FAILED" }
+const DONE: Record<KeyStorage.RepairStep["action"], string> = {
+  OpenSecretStorage: "opened Secret Storage",
+  CacheKeyFromSecretStorage: "took the backup key from Secret Storage",
+  StoreKeyInSecretStorage: "stored this device's backup key in Secret Storage",
+  ResumeUploads: "checked the backup again",
+  UploadPendingKeys: "backed up every waiting key",
+  RestoreOlderVersion: "restored the older backup version first",
+  ResetBackup: "made a new backup",
+  TurnOnKeyStorage: "turned key storage on",
+  EnterRecoveryKey: "opened Secret Storage",
+  SetUpSecretStorage: "set up Secret Storage",
+}
+
+const NOT_DONE: Record<KeyStorage.RepairStep["action"], string> = {
+  ...DONE,
+  ResetBackup: "no new backup made: add --allow-reset to make one",
+  TurnOnKeyStorage: "key storage left off, as the account chose: add --turn-on to turn it on",
+  EnterRecoveryKey: "Secret Storage is locked: give --recovery-key (or --passphrase)",
+  SetUpSecretStorage: "Secret Storage is not set up: run `matrix-backup create`",
+}
+
+const TRIED: Record<KeyStorage.RepairStep["action"], string> = {
+  OpenSecretStorage: "opening Secret Storage: check the recovery key",
+  CacheKeyFromSecretStorage: "taking the backup key from Secret Storage",
+  StoreKeyInSecretStorage: "storing the backup key in Secret Storage",
+  ResumeUploads: "checking the backup again",
+  UploadPendingKeys: "backing up the waiting keys",
+  RestoreOlderVersion: "restoring the older backup version, so no new backup was made",
+  ResetBackup: "making a new backup",
+  TurnOnKeyStorage: "recording that key storage is on",
+  EnterRecoveryKey: "opening Secret Storage",
+  SetUpSecretStorage: "setting up Secret Storage",
+}
+
+/** One repair step in words; a failed step names what failed, never a value. */
+const stepText = (step: KeyStorage.RepairStep): string => {
+  switch (step.outcome) {
+    case "Done":
+      return `Repair: ${DONE[step.action]}${step.detail === undefined ? "" : ` (${step.detail})`}.`
+    case "Skipped":
+      return `Repair: ${NOT_DONE[step.action]}.`
+    case "Failed":
+      return `Repair: failed (${TRIED[step.action]}); nothing was lost, run doctor again to see where things stand.`
+  }
+}
 
 const serverLine = (server: KeyStorage.ServerBackupFacts): string =>
   server._tag === "None"
@@ -75,4 +119,4 @@ export const diagnosisText = (d: KeyStorage.KeyStorageDiagnosis): ReadonlyArray<
 
 /** The steps of a repair, one line each. */
 export const stepsText = (steps: ReadonlyArray<KeyStorage.RepairStep>): ReadonlyArray<string> =>
-  steps.length === 0 ? ["Repair: nothing to do."] : steps.map((s) => `Repair: ${s.action} ${OUTCOME[s.outcome]}${s.detail === undefined ? "" : ` (${s.detail})`}.`)
+  steps.length === 0 ? ["Repair: nothing to do."] : steps.map(stepText)

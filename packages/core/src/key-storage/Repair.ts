@@ -130,14 +130,12 @@ export const repairKeyStorage = (deps: RepairDeps, options: RepairOptions = {}):
     const input = options.secretStorageKey
     if (input !== undefined) steps.push(yield* step("OpenSecretStorage", Effect.map(deps.recovery.openSecretStorage(input), ({ keyId }) => `key ${keyId}`)))
     const before = yield* diagnoseKeyStorage(deps, options)
-    let drifts = before.drifts
-    if (before.preference._tag === "Off" && options.turnOnKeyStorage === true) {
-      steps.push(yield* step("TurnOnKeyStorage", Effect.as(writeKeyStoragePreference(deps.api, true), "m.key_backup enabled")))
-      drifts = before.server._tag === "Backup" ? [{ kind: "UploadsStopped", action: "ResumeUploads" }] : [{ kind: "NoBackup", action: "ResetBackup" }]
-    }
-    const actions = [...new Set(drifts.map((drift) => drift.action))]
-    for (const action of actions) steps.push(...(yield* act(deps, options, before, action)))
-    const uploadsOff = before.preference._tag === "Off" && options.turnOnKeyStorage !== true
-    if (!uploadsOff) Option.map(yield* uploadPending(deps, options), (s) => steps.push(s))
+    const turnOn = before.preference._tag === "Off" && options.turnOnKeyStorage === true
+    if (turnOn) steps.push(yield* step("TurnOnKeyStorage", Effect.as(writeKeyStoragePreference(deps.api, true), "m.key_backup enabled")))
+    // Once key storage is on, the drifts it hid (no backup, stopped uploads, 4S) are read again.
+    const current = turnOn ? yield* diagnoseKeyStorage(deps, options) : before
+    const actions = [...new Set(current.drifts.map((drift) => drift.action))]
+    for (const action of actions) steps.push(...(yield* act(deps, options, current, action)))
+    if (current.preference._tag !== "Off") Option.map(yield* uploadPending(deps, options), (s) => steps.push(s))
     return { before, steps, after: yield* diagnoseKeyStorage(deps, options) }
   }).pipe(Effect.withSpan("KeyStorage.repairKeyStorage"))

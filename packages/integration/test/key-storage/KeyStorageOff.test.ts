@@ -104,6 +104,7 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
           expect(on.steps.map((s) => [s.action, s.outcome])).toEqual([
             ["TurnOnKeyStorage", "Done"],
             ["ResetBackup", "Done"],
+            ["SetUpSecretStorage", "Skipped"],
             ["UploadPendingKeys", "Done"],
           ])
           // 4S was deleted with it: the app sets it up again, then everything agrees.
