@@ -24,17 +24,22 @@ export interface CryptoEventListeners {
 /** Every event name a listener can be added for. */
 export type ClientEventName = keyof CryptoEventListeners
 
-/** A listener registry; `onFirst` is told when a name gets its first listener (to start a feed lazily). */
+/** A listener registry; `onFirst` is told the first time a name gets a listener (to start a feed lazily, once). */
 export const makeListeners = (onFirst: (name: ClientEventName) => void = () => undefined) => {
   const byName = new Map<ClientEventName, Set<(payload: never) => void>>()
-  /** The wrappers `once` added, by original listener, so `off(name, listener)` also removes them. */
-  const onceWrappers = new Map<(payload: never) => void, (payload: never) => void>()
-  const on = <K extends ClientEventName>(name: K, listener: CryptoEventListeners[K]): void => {
+  const announced = new Set<ClientEventName>()
+  const add = (name: ClientEventName, listener: (payload: never) => void) => {
+    if (!announced.has(name)) {
+      announced.add(name)
+      onFirst(name)
+    }
     const set = byName.get(name) ?? new Set()
-    if (set.size === 0) onFirst(name)
     set.add(listener)
     byName.set(name, set)
   }
+  /** The wrappers `once` added, by original listener, so `off(name, listener)` also removes them. */
+  const onceWrappers = new Map<(payload: never) => void, (payload: never) => void>()
+  const on = <K extends ClientEventName>(name: K, listener: CryptoEventListeners[K]): void => add(name, listener)
   const off = <K extends ClientEventName>(name: K, listener: CryptoEventListeners[K]): void => {
     const set = byName.get(name)
     set?.delete(listener)
@@ -61,10 +66,7 @@ export const makeListeners = (onFirst: (name: ClientEventName) => void = () => u
         Reflect.apply(listener, undefined, [payload])
       }
       onceWrappers.set(listener, wrapper)
-      const set = byName.get(name) ?? new Set()
-      if (set.size === 0) onFirst(name)
-      set.add(wrapper)
-      byName.set(name, set)
+      add(name, wrapper)
     },
     emit,
     dispatch: (event: BackupEvent): void => emit(event.name satisfies CryptoEventName, payloadOf(event)),
