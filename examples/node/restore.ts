@@ -1,6 +1,6 @@
 // Restore on a new device (Node): open Secret Storage with the recovery key, load the backup key from it, and
 // restore every key with progress; keys that cannot be restored are reported one by one and counted by reason.
-import { createKeyBackupClient, decodeRecoveryKey } from "@matrix-backup/core"
+import { createKeyBackupClient, decodeRecoveryKey, KeyBackupClientError } from "@matrix-backup/core"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
 import { sqliteStore } from "@matrix-backup/store-sqlite"
 
@@ -45,8 +45,8 @@ try {
     await client.stop()
   }
 } catch (error) {
-  // Every failure is an Error whose `name` and `code` say what went wrong (and `errcode` when the server said it).
-  if (!(error instanceof Error && "code" in error)) throw error
-  console.error(`Restore failed: ${error.name} (${String(error.code)}): ${error.message}`)
+  // Every failure is a KeyBackupClientError: `name` and `code` say what went wrong (`errcode` what the server said).
+  if (!(error instanceof KeyBackupClientError)) throw error
+  console.error(`Restore failed: ${error.name} (${error.code}): ${error.message}`)
   process.exitCode = 1
 }

@@ -1,6 +1,6 @@
 // The guide's Node examples, run as written against the fake homeserver over loopback HTTP; each test checks what
 // the example did on the server and in its store, not only what it printed.
-import { writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import type { RunningFakeHomeserver, TestIdentity, TestUser } from "@matrix-backup/testkit"
@@ -43,7 +43,8 @@ describe("the guide's Node examples", () => {
     const identity = await createUserWithCrossSigning(server.url)
     const dir = freshDirectory()
     const keysFile = join(dir, "room-keys.json")
-    writeFileSync(keysFile, JSON.stringify(generateRoomKeys(120, { rooms: 3 })))
+    const keys = generateRoomKeys(120, { rooms: 3 })
+    writeFileSync(keysFile, JSON.stringify(keys))
 
     const setup = await runExample("node/setup-flow.ts", { ...loginEnv(server.url, identity, identity.deviceSigningSeed), MATRIX_ROOM_KEYS_FILE: keysFile }, dir)
     expect(setup.exitCode).toBe(0)
@@ -67,6 +68,17 @@ describe("the guide's Node examples", () => {
     expect(restored.output[0]).toBe("Fetching keys from the server...")
     expect(restored.output).toContain(`Skipped a key of ${broken.roomId}: BadMac`)
     expect(restored.output).toContain("Restore complete: 120 / 121 keys imported")
+
+    // keys-in-and-out.ts on the first device: 30 more keys imported and backed up, then all 150 exported.
+    const more = generateRoomKeys(30, { rooms: 2 })
+    const importFile = join(dir, "more-keys.json")
+    writeFileSync(importFile, JSON.stringify(more))
+    const moved = await runExample("node/keys-in-and-out.ts", { ...loginEnv(server.url, identity), MATRIX_IMPORT_FILE: importFile }, dir)
+    expect(moved.exitCode).toBe(0)
+    expect(moved.output).toEqual(["Imported 30 / 30 keys", "Exported 150 room keys to room-keys.json", "Recovery: Ready"])
+    const exported: Array<{ session_id: string }> = JSON.parse(readFileSync(join(dir, "room-keys.json"), "utf8"))
+    expect(new Set(exported.map((k) => k.session_id))).toEqual(new Set([...keys, ...more].map((k) => k.session_id)))
+    expect(await server.admin.roomKeys(identity.userId, "1")).toHaveLength(151)
 
     const wrong = await runExample("node/restore.ts", { ...loginEnv(server.url, newDevice), MATRIX_RECOVERY_KEY: mistypedRecoveryKey(recoveryKey) }, freshDirectory())
     expect(wrong.exitCode).toBe(1)
