@@ -5,6 +5,7 @@
 // Web Workers, and matrix-js-sdk 43's own restoreKeyBackup (Rust crypto, IndexedDB store), same backup, same run.
 // Each side is timed on its restore call, as the page sees it.
 // Usage: node browser/run.mjs [--sizes 20000,100000] [--workers 2] [--chromium /usr/bin/chromium]
+//        [--profile DIR] (writes each restore's page-thread CPU profile there, for Chrome DevTools)
 import { spawn } from "node:child_process"
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "20000,100000" },
     workers: { type: "string", default: String(Math.min(4, availableParallelism())) },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH || "/usr/bin/chromium" },
+    profile: { type: "string", default: "" },
   },
 })
 const fmt = (n) => Math.round(n).toLocaleString("en-US")
@@ -35,7 +37,8 @@ const buildPage = async () => {
     entryPoints: ["BrowserBenchPage", "DecryptWorkerBrowser"].map((n) => join(here, `${n}.ts`)),
     outdir: out,
     bundle: true,
-    minify: true,
+    // Readable names in the profiles when profiling.
+    minify: values.profile === "",
     platform: "browser",
     format: "esm",
     target: "chrome120",
@@ -110,8 +113,20 @@ const restoreIn = async (browser, pageUrl, side, run) => {
   tab.on("pageerror", (error) => problems.push(error.message))
   await tab.goto(pageUrl)
   await tab.waitForFunction(() => "restoreBench" in globalThis)
+  const cdp = values.profile === "" ? undefined : await context.newCDPSession(tab)
+  if (cdp !== undefined) {
+    await cdp.send("Profiler.enable")
+    await cdp.send("Profiler.setSamplingInterval", { interval: 500 })
+    await cdp.send("Profiler.start")
+  }
   try {
-    return await tab.evaluate(([name, input]) => globalThis.restoreBench[name](input), [side, run])
+    const figures = await tab.evaluate(([name, input]) => globalThis.restoreBench[name](input), [side, run])
+    if (cdp !== undefined) {
+      const { profile } = await cdp.send("Profiler.stop")
+      mkdirSync(values.profile, { recursive: true })
+      writeFileSync(join(values.profile, `${side}-${run.workers ?? "js"}-${run.deviceId}.cpuprofile`), JSON.stringify(profile))
+    }
+    return figures
   } catch (error) {
     throw new Error(`${side}: ${error.message}${problems.length > 0 ? ` (page: ${problems.join("; ")})` : ""}`, { cause: error })
   } finally {
