@@ -27,7 +27,7 @@ export const decryptionThreads = (opts: RestoreKeyBackupOpts, platformDefault: n
   Math.max(0, Math.floor(opts.decryptionThreads ?? platformDefault))
 
 /** The services for `access`, decrypting with `backend`. */
-export const bridgeLayer = (access: ClientAccess, backend: Layer.Layer<CryptoBackend.CryptoBackend>): Layer.Layer<BridgeServices> =>
+export const bridgeLayer = (access: Pick<ClientAccess, "baseUrl" | "accessToken" | "userId">, backend: Layer.Layer<CryptoBackend.CryptoBackend>): Layer.Layer<BridgeServices> =>
   Layer.merge(
     FetchHomeserverApi.layerFetch({
       baseUrl: access.baseUrl,

@@ -14,14 +14,15 @@ export interface FailedKey {
 }
 
 /** Options of `restoreKeyBackup` and `restoreKeyBackupWithPassphrase`. */
-export interface RestoreKeyBackupOpts {
+export interface RestoreKeyBackupOpts extends NodeRestoreOpts {
   /** matrix-js-sdk's progress callback: `fetch`, then `load_keys` after every batch. */
   readonly progressCallback?: (progress: ImportRoomKeyProgressData) => void
   /** Aborting stops the restore promptly; the error reports what was imported until then. */
   readonly signal?: AbortSignal
   /**
    * Threads that decrypt: worker threads with node:crypto in Node, Web Workers with Web Crypto in browsers. Default:
-   * the cores available, at most 4. 0 decrypts on the calling thread.
+   * the cores available, at most 4. 0 decrypts on the thread that runs the restore (in Node its own worker thread,
+   * unless `offThread` is false).
    */
   readonly decryptionThreads?: number
   /** Called with each backed-up key that is skipped (corrupt, undecryptable, unknown algorithm...). */
@@ -39,6 +40,17 @@ export interface RestoreKeyBackupOpts {
    * (`@matrix-backup/matrix-js-sdk/DecryptWorkerBrowser`).
    */
   readonly workerEntry?: URL
+}
+
+/** Options that only the Node entry reads. */
+export interface NodeRestoreOpts {
+  /**
+   * Node: run the download, parsing and decryption on a worker thread, so that the calling thread, where the client's
+   * crypto lives, only imports (default true). `false` runs them on the calling thread, as in browsers.
+   */
+  readonly offThread?: boolean
+  /** Node: the restore worker's script, for bundlers that move it; default the one next to this package's build. */
+  readonly restoreWorkerEntry?: URL
 }
 
 /** What a restore did. `total = imported + sum(failures)`; `failed` lists the first 100 skipped keys. */

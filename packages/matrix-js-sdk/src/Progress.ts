@@ -3,6 +3,8 @@
  * and which keys it skipped.
  */
 import { RestoreError } from "@matrix-backup/core"
+import { ImportRoomKeyStage } from "matrix-js-sdk/lib/crypto-api/index.js"
+import type { ImportRoomKeyProgressData } from "matrix-js-sdk/lib/crypto-api/index.js"
 import type { FailedKey } from "./Options.js"
 import type { RestoreProgress } from "./RestoreKeyBackupError.js"
 
@@ -29,3 +31,9 @@ export class Tally {
     return { imported: this.imported, failures: { ...this.failures } }
   }
 }
+
+/** Core's progress report as js-sdk's `ImportRoomKeyProgressData`. */
+export const toJsSdkProgress = (progress: RestoreError.ImportRoomKeyProgressData): ImportRoomKeyProgressData =>
+  progress.stage === "fetch"
+    ? { stage: ImportRoomKeyStage.Fetch }
+    : { stage: ImportRoomKeyStage.LoadKeys, total: progress.total, successes: progress.successes, failures: progress.failures }

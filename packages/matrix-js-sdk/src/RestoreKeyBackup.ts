@@ -7,24 +7,18 @@
 import { CryptoBackend, HomeserverApi, RestoreError, RestoreWithKey } from "@matrix-backup/core"
 import { Cause, Effect, Exit, Option, Redacted } from "effect"
 import type { MatrixClient } from "matrix-js-sdk"
-import { ImportRoomKeyStage } from "matrix-js-sdk/lib/crypto-api/index.js"
-import type { ImportRoomKeyProgressData } from "matrix-js-sdk/lib/crypto-api/index.js"
 import type { ClientAccess } from "./ClientAccess.js"
 import { accessClient } from "./ClientAccess.js"
 import * as JsSdkRoomKeySink from "./JsSdkRoomKeySink.js"
 import type { BackendFor, BridgeServices } from "./Layers.js"
+import type { OffThreadJob } from "./OffThreadRestore.js"
 import { bridgeLayer } from "./Layers.js"
 import type { RestoreKeyBackupOpts, RestoreKeyBackupResult } from "./Options.js"
-import { emptyProgress, Tally } from "./Progress.js"
+import { emptyProgress, Tally, toJsSdkProgress } from "./Progress.js"
 import { RestoreKeyBackupError } from "./RestoreKeyBackupError.js"
 
 /** Keys per batch by default: js-sdk 43's `importBackedUpRoomKeys` measured fastest at 500 to 1,000 keys per call. */
 export const DEFAULT_BATCH_SIZE = 1000
-
-const toJsSdkProgress = (progress: RestoreError.ImportRoomKeyProgressData): ImportRoomKeyProgressData =>
-  progress.stage === "fetch"
-    ? { stage: ImportRoomKeyStage.Fetch }
-    : { stage: ImportRoomKeyStage.LoadKeys, total: progress.total, successes: progress.successes, failures: progress.failures }
 
 /** Restores version `version` (default the server's current one) with `privateKey` into the client's crypto. */
 const restoreInto = (
@@ -82,8 +76,20 @@ export interface Restorers {
   readonly restoreKeyBackupWithPassphrase: (client: MatrixClient, passphrase: string, opts?: RestoreKeyBackupOpts) => Promise<RestoreKeyBackupResult>
 }
 
-/** The restores, decrypting with the platform's `backend` (each entry point passes its own). */
-export const makeRestorers = (backendFor: BackendFor): Restorers => {
+/** What an entry point brings: its decryption backend, and (Node) a way to run the restore on a worker thread. */
+export interface Platform {
+  readonly backendFor: BackendFor
+  readonly restoreOffThread?: (access: ClientAccess, job: OffThreadJob, opts: RestoreKeyBackupOpts, tally: Tally) => Promise<RestoreKeyBackupResult>
+}
+
+/** The restores on `platform` (each entry point passes its own). */
+export const makeRestorers = ({ backendFor, restoreOffThread }: Platform): Restorers => {
+  /** Restores with `privateKey`: on a worker thread when the platform can and `opts` allows, else on this one. */
+  const restoreWith = (access: ClientAccess, privateKey: Redacted.Redacted<Uint8Array>, version: string | undefined, opts: RestoreKeyBackupOpts, tally: Tally) =>
+    restoreOffThread !== undefined && opts.offThread !== false
+      ? restoreOffThread(access, { privateKey: Redacted.value(privateKey), version, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE }, opts, tally)
+      : run(access, backendFor, opts, tally, restoreInto(access, privateKey, version, opts, tally))
+
   const restoreKeyBackup = async (client: MatrixClient, opts: RestoreKeyBackupOpts = {}): Promise<RestoreKeyBackupResult> => {
     const access = accessClient(client)
     const key = await access.crypto.getSessionBackupPrivateKey()
@@ -92,7 +98,7 @@ export const makeRestorers = (backendFor: BackendFor): Restorers => {
     }
     const tally = new Tally()
     try {
-      return await run(access, backendFor, opts, tally, restoreInto(access, Redacted.make(key), opts.backupVersion, opts, tally))
+      return await restoreWith(access, Redacted.make(key), opts.backupVersion, opts, tally)
     } finally {
       key.fill(0)
     }
@@ -113,9 +119,11 @@ export const makeRestorers = (backendFor: BackendFor): Restorers => {
         try: () => access.crypto.storeSessionBackupPrivateKey(Uint8Array.from(Redacted.value(target.privateKey)), target.version),
         catch: () => new RestoreError.RestoreError({ reason: "StoreFailure", version: target.version, message: "matrix-js-sdk's crypto did not store the backup key" }),
       })
-      return yield* restoreInto(access, target.privateKey, target.version, opts, tally)
+      return target
     })
-    return run(access, backendFor, opts, tally, program)
+    // Deriving the key runs here (on the backend without workers); the restore itself as `restoreKeyBackup`'s does.
+    const target = await run(access, backendFor, { ...opts, decryptionThreads: 0 }, tally, program)
+    return restoreWith(access, target.privateKey, target.version, opts, tally)
   }
   return { restoreKeyBackup, restoreKeyBackupWithPassphrase }
 }

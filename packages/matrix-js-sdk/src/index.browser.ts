@@ -7,7 +7,7 @@ import { makeRestorers } from "./RestoreKeyBackup.js"
 
 export * from "./Exports.js"
 
-const restorers = makeRestorers(BrowserBackend.layer)
+const restorers = makeRestorers({ backendFor: BrowserBackend.layer })
 
 /** Restores the backup into the client's crypto with the key it holds; see {@link Restorers.restoreKeyBackup}. */
 export const restoreKeyBackup = restorers.restoreKeyBackup

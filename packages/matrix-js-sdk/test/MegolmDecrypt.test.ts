@@ -8,7 +8,7 @@ import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { MatrixEvent } from "matrix-js-sdk"
 import { randomBytes } from "node:crypto"
 import { restoreKeyBackup } from "../src/index.js"
-import { deviceWithKey, serverWithUser, WORKER_ENTRY } from "./support.js"
+import { deviceWithKey, offThread, serverWithUser, WORKER_ENTRY } from "./support.js"
 
 let server: RunningFakeHomeserver | undefined
 afterEach(async () => {
@@ -52,7 +52,7 @@ describe("a real Megolm session restored through the bridge", () => {
     await device.client.decryptEventIfNeeded(event)
     expect(event.isDecryptionFailure()).toBe(true)
 
-    const result = await restoreKeyBackup(device.client, { decryptionThreads: 1, workerEntry: WORKER_ENTRY })
+    const result = await restoreKeyBackup(device.client, { ...offThread(1), workerEntry: WORKER_ENTRY })
     expect(result).toMatchObject({ total: 1, imported: 1 })
     const retried = new MatrixEvent(event.getEffectiveEvent())
     await device.client.decryptEventIfNeeded(retried)

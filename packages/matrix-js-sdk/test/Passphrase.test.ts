@@ -6,7 +6,7 @@ import { backupPublicKeyFromPrivate, generateRoomKeys, MEGOLM_BACKUP_V1, seedBac
 import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { pbkdf2Sync, randomBytes } from "node:crypto"
 import { restoreKeyBackupWithPassphrase } from "../src/index.js"
-import { comparable, deviceWithoutKey, roomKeyCounts, serverWithUser } from "./support.js"
+import { comparable, deviceWithoutKey, offThread, roomKeyCounts, serverWithUser } from "./support.js"
 
 let server: RunningFakeHomeserver | undefined
 afterEach(async () => {
@@ -30,13 +30,13 @@ describe("restoreKeyBackupWithPassphrase(client, passphrase)", () => {
     await seedBackup(server, made.user.userId, { backupPrivateKey: privateKey, keys, version })
     const device = await deviceWithoutKey(server, made.user)
 
-    await expect(restoreKeyBackupWithPassphrase(device.client, "wrong horse", { decryptionThreads: 0 })).rejects.toMatchObject({
+    await expect(restoreKeyBackupWithPassphrase(device.client, "wrong horse", offThread(0))).rejects.toMatchObject({
       reason: "DecryptionKeyDoesNotMatch",
       imported: 0,
     })
     expect(await device.crypto.getSessionBackupPrivateKey()).toBeNull()
 
-    const result = await restoreKeyBackupWithPassphrase(device.client, "correct horse", { decryptionThreads: 0 })
+    const result = await restoreKeyBackupWithPassphrase(device.client, "correct horse", offThread(0))
     expect(result).toMatchObject({ total: 80, imported: 80 })
     expect(comparable(await device.crypto.exportRoomKeys())).toEqual(comparable(keys))
     expect(Buffer.from((await device.crypto.getSessionBackupPrivateKey()) ?? []).equals(Buffer.from(privateKey))).toBe(true)
@@ -49,7 +49,7 @@ describe("restoreKeyBackupWithPassphrase(client, passphrase)", () => {
     server = made.server
     await seedBackup(server, made.user.userId, { backupPrivateKey: new Uint8Array(randomBytes(32)), keys: generateRoomKeys(3) })
     const device = await deviceWithoutKey(server, made.user)
-    await expect(restoreKeyBackupWithPassphrase(device.client, "anything", { decryptionThreads: 0 })).rejects.toMatchObject({
+    await expect(restoreKeyBackupWithPassphrase(device.client, "anything", offThread(0))).rejects.toMatchObject({
       reason: "NotPassphraseBackup",
     })
   })

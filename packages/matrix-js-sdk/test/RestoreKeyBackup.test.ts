@@ -7,7 +7,7 @@ import { backupPublicKeyFromPrivate, brokenEntries, BROKEN_KINDS, generateRoomKe
 import { bootstrapJsSdkBackup, jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { randomBytes } from "node:crypto"
 import { restoreKeyBackup, RestoreKeyBackupError } from "../src/index.js"
-import { comparable, deviceWithKey, deviceWithoutKey, olmMachine, roomKeyCounts, seeded, serverWithUser, uploadsSince, WORKER_ENTRY } from "./support.js"
+import { comparable, deviceWithKey, deviceWithoutKey, olmMachine, roomKeyCounts, seeded, serverWithUser, uploadsSince, offThread, WORKER_ENTRY } from "./support.js"
 
 let server: RunningFakeHomeserver | undefined
 afterEach(async () => {
@@ -16,7 +16,8 @@ afterEach(async () => {
   server = undefined
 })
 
-const threads = { decryptionThreads: 2, workerEntry: WORKER_ENTRY }
+// The restore on its worker thread (the default in Node), decrypting on two more.
+const threads = { ...offThread(2), workerEntry: WORKER_ENTRY }
 
 describe("restoreKeyBackup(client) through the bridge", () => {
   it("a second device restores every key; its crypto counts them backed up, exports them unchanged and uploads none", { timeout: 120_000 }, async () => {
@@ -59,7 +60,7 @@ describe("restoreKeyBackup(client) through the bridge", () => {
     const { version } = await seedBackup(server, made.user.userId, { backupPrivateKey: privateKey, keys, extraEntries: broken })
     const device = await deviceWithKey(server, made.user, privateKey, version)
     const seen: Array<string> = []
-    const result = await restoreKeyBackup(device.client, { decryptionThreads: 0, onFailure: (f) => seen.push(f.sessionId) })
+    const result = await restoreKeyBackup(device.client, { offThread: false, decryptionThreads: 0, onFailure: (f) => seen.push(f.sessionId) })
 
     expect(result.total).toBe(120 + BROKEN_KINDS.length)
     expect(result.imported).toBe(120)
@@ -120,6 +121,7 @@ describe("restoreKeyBackup(client) through the bridge", () => {
     const controller = new AbortController()
     const error = await restoreKeyBackup(device.client, {
       ...threads,
+      batchSize: 200,
       signal: controller.signal,
       progressCallback: (p) => {
         if (p.stage === "load_keys" && p.successes >= 200) controller.abort()

@@ -10,6 +10,12 @@ import type { IMegolmSessionData } from "matrix-js-sdk/lib/@types/crypto.js"
 /** The decryption worker as crypto-node's build ships it (the test task runs after the dependencies' builds). */
 export const WORKER_ENTRY = new URL("../node_modules/@matrix-backup/crypto-node/dist/DecryptWorkerMain.js", import.meta.url)
 
+/** This package's restore worker as its build ships it (the test task runs after this package's build). */
+export const RESTORE_WORKER_ENTRY = new URL("../dist/RestoreWorkerMain.js", import.meta.url)
+
+/** Options that run the restore on its worker thread from the build, decrypting on `threads` more. */
+export const offThread = (threads: number) => ({ restoreWorkerEntry: RESTORE_WORKER_ENTRY, decryptionThreads: threads })
+
 /** A fresh fake homeserver and a registered user. */
 export const serverWithUser = async (): Promise<{ readonly server: RunningFakeHomeserver; readonly user: TestUser }> => {
   const server = await startFakeHomeserver()
