@@ -10,3 +10,4 @@ export PATH="$PWD/.tools/bin:$PATH"
 rm -f packages/*/.vitest-report.json apps/*/.vitest-report.json examples/.vitest-report.json
 node scripts/check-package-graph.mjs   # turbo hashes only declared inputs: no path into another package, no cycle
 CI="${CI:-true}" pnpm test
+node scripts/api-docs.mjs --check   # the API reference: every export documented, no broken link

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import * as NodeCryptoBackend from "./NodeCryptoBackend.js"
 
+/** Options of the pool. */
 export interface Options {
   /** Worker threads; defaults to the cores available. */
   readonly size?: number

@@ -28,7 +28,9 @@ export interface Parsed {
 
 /** A push parser over a body: `write` returns the entries completed by a chunk; `end` checks the document ended. */
 export interface PushParser {
+  /** Feeds the next bytes of the body; returns the entries they completed. */
   readonly write: (bytes: Uint8Array) => Parsed
+  /** Ends the body; returns the last entries, or the failure of a body that stopped early. */
   readonly end: () => Parsed
 }
 

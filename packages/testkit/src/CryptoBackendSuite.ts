@@ -33,6 +33,7 @@ const lowOrder = [
   "0100000000000000000000000000000000000000000000000000000000000080",
 ]
 
+/** Registers the suite's tests (vitest) for `backend`, under `name`. */
 export const cryptoBackendSuite = (name: string, backend: Layer.Layer<CryptoBackend.CryptoBackend, never, Entropy.Entropy>) =>
   describe(`CryptoBackend (${name})`, () => {
     const run = <A>(f: (b: Context.Tag.Service<CryptoBackend.CryptoBackend>) => Effect.Effect<A>) =>

@@ -30,6 +30,7 @@ export type SecretStorageKeyAnswer = (
   keys: Record<string, sdk.SecretStorage.SecretStorageKeyDescription>,
 ) => Uint8Array | null | Promise<Uint8Array | null>
 
+/** How `startJsSdkClient` starts a client. */
 export interface JsSdkClientOptions {
   /** Like an app prompting for the recovery key; the answer is given for the first key js-sdk asks about. */
   readonly getSecretStorageKey?: SecretStorageKeyAnswer
@@ -92,10 +93,13 @@ export const startJsSdkClient = async (baseUrl: string, device: JsSdkDevice, opt
 
 /** Holds the recovery key a test's js-sdk clients answer 4S prompts with; empty until set. */
 export interface RecoveryKeyCell {
+  /** The key (null: not set yet). */
   readonly get: () => Uint8Array<ArrayBuffer> | null
+  /** Sets the key. */
   readonly set: (key: Uint8Array<ArrayBuffer>) => void
 }
 
+/** A new, empty `RecoveryKeyCell`. */
 export const recoveryKeyCell = (): RecoveryKeyCell => {
   let key: Uint8Array<ArrayBuffer> | null = null
   return {
@@ -125,6 +129,7 @@ export const bootstrapJsSdkCrossSigning = (crypto: CryptoApi, user: TestUser): P
 /** A first device after bootstrapJsSdkBackup, with the recovery key (bytes and encoded) and a prompt answer. */
 export interface JsSdkBackup extends JsSdkClient {
   readonly recoveryKey: GeneratedSecretStorageKey
+  /** The Secret Storage key the client answers prompts with. */
   readonly secretKey: RecoveryKeyCell["get"]
 }
 

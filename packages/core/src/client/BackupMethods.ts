@@ -11,14 +11,18 @@ import { type AddRoomKeysOptions, type BackupTrustInfo, fromExportedKeys, fromJs
 export interface BackupMethods {
   /** The server's backup and our trust in it (null: no backup); enables or disables uploads accordingly. */
   readonly checkKeyBackupAndEnable: () => Promise<KeyBackupCheck | null>
+  /** The server's current backup version (null: none), without enabling anything. */
   readonly getKeyBackupInfo: () => Promise<KeyBackupInfo | null>
+  /** Whether this device trusts `info` (a signature it trusts, or the decryption key it holds), with per-signer detail. */
   readonly isKeyBackupTrusted: (info: KeyBackupInfo) => Promise<BackupTrustInfo>
+  /** The version uploads go to (null: uploads are off). */
   readonly getActiveSessionBackupVersion: () => Promise<string | null>
   /**
    * Deletes every version and creates a new one (key cached, saved in 4S when set up); uploads start. Needs the
    * device's signing key: without it, rejects with `code: "NoSigningKey"` before deleting anything.
    */
   readonly resetKeyBackup: () => Promise<void>
+  /** Deletes one backup version from the server; uploads stop when it was the active one. */
   readonly deleteKeyBackupVersion: (version: string) => Promise<void>
   /** Hands room keys (exported form, e.g. js-sdk `IMegolmSessionData`) to the engine for upload. */
   readonly addRoomKeys: (keys: ReadonlyArray<unknown>, options?: AddRoomKeysOptions) => Promise<void>

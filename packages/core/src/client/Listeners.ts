@@ -14,10 +14,15 @@ export const ClientEvent = {
 
 /** The listener signature of each event, as in matrix-js-sdk for its events. */
 export interface CryptoEventListeners {
+  /** `CryptoEvent.KeyBackupStatus`: uploads were turned on or off. */
   "crypto.keyBackupStatus": (enabled: boolean) => void
+  /** `CryptoEvent.KeyBackupSessionsRemaining`: how many keys wait to be backed up. */
   "crypto.keyBackupSessionsRemaining": (remaining: number) => void
+  /** `CryptoEvent.KeyBackupFailed`: an upload failed with this Matrix errcode. */
   "crypto.keyBackupFailed": (errcode: string) => void
+  /** `CryptoEvent.KeyBackupDecryptionKeyCached`: the decryption key of this backup version was stored. */
   "crypto.keyBackupDecryptionKeyCached": (version: string) => void
+  /** `ClientEvent.RecoveryStateChanged`: the new recovery state. */
   "keyBackup.recoveryStateChanged": (state: RecoveryStateJs) => void
 }
 

@@ -22,6 +22,7 @@ export interface GeneratedSecretStorageKeyJs {
 
 /** js-sdk's `CreateSecretStorageOpts` subset. */
 export interface BootstrapSecretStorageOpts {
+  /** Makes the new Secret Storage key when one is needed (usually `createRecoveryKeyFromPassphrase`, then shown once). */
   readonly createSecretStorageKey?: () => Promise<GeneratedSecretStorageKeyJs>
   readonly setupNewSecretStorage?: boolean
   readonly setupNewKeyBackup?: boolean
@@ -31,21 +32,33 @@ export interface BootstrapSecretStorageOpts {
 
 /** js-sdk's `ServerSideSecretStorage` subset. */
 export interface SecretStorageAccess {
+  /** The secret `name`, decrypted (undefined: not stored); asks `getSecretStorageKey` for the key when needed. */
   readonly get: (name: string) => Promise<string | undefined>
+  /** Encrypts `secret` under the default key (or `keys`) and stores it as account data `name`. */
   readonly store: (name: string, secret: string, keys?: ReadonlyArray<string> | null) => Promise<void>
+  /** Whether the key `keyId` (default: the default key) has a description in account data. */
   readonly hasKey: (keyId?: string) => Promise<boolean>
+  /** Whether `key` is the key `info` (its account-data description) describes. */
   readonly checkKey: (key: Uint8Array, info: Record<string, unknown>) => Promise<boolean>
+  /** The ID of the default Secret Storage key (null: none). */
   readonly getDefaultKeyId: () => Promise<string | null>
 }
 
 /** The methods this module adds to the client. */
 export interface RecoveryMethods {
+  /** Reads the backup key from Secret Storage, checks it against the server's backup and caches it. */
   readonly loadSessionBackupPrivateKeyFromSecretStorage: () => Promise<void>
+  /** Caches `key` as the decryption key of backup `version` (checked against the server's backup). */
   readonly storeSessionBackupPrivateKey: (key: Uint8Array, version: string) => Promise<void>
+  /** A copy of the cached backup decryption key (null: none). */
   readonly getSessionBackupPrivateKey: () => Promise<Uint8Array | null>
+  /** Sets up Secret Storage when needed (or asked), then stores the backup key in it or makes a new backup. */
   readonly bootstrapSecretStorage: (opts?: BootstrapSecretStorageOpts) => Promise<void>
+  /** A new Secret Storage key: random, or derived from `passphrase`; `encodedPrivateKey` is its recovery key. */
   readonly createRecoveryKeyFromPassphrase: (passphrase?: string) => Promise<GeneratedSecretStorageKeyJs>
+  /** Deletes the backup, blanks the secrets in Secret Storage and records that the account chose no key storage. */
   readonly disableKeyStorage: () => Promise<void>
+  /** Whether Secret Storage holds every secret it should under the default key (`getSecretStorageStatus().ready`). */
   readonly isSecretStorageReady: () => Promise<boolean>
   readonly secretStorage: SecretStorageAccess
 }

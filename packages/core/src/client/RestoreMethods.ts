@@ -9,6 +9,7 @@ import type { Call } from "./ClientLayer.js"
 
 /** matrix-js-sdk's `KeyBackupRestoreOpts`, plus an abort signal and an observer of skipped keys. */
 export interface KeyBackupRestoreOpts {
+  /** Called with `{ stage: "fetch" }`, then after each batch with `load_keys` counts (js-sdk's shape). */
   readonly progressCallback?: (progress: ImportRoomKeyProgressData) => void
   /** Aborting rejects with `code: "Aborted"`; running the restore again resumes it. */
   readonly signal?: AbortSignal

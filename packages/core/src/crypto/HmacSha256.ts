@@ -9,6 +9,7 @@ import { sha256 } from "@noble/hashes/sha2.js"
 type Sha256 = ReturnType<typeof sha256.create>
 
 const BLOCK = 64
+/** Bytes in an HMAC-SHA-256 tag. */
 export const HMAC_SHA256_LENGTH = 32
 
 /** One HMAC key at a time, synchronous and not re-entrant: `setKey`, any number of `macInto`, then `wipe`. */

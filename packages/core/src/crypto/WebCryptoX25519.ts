@@ -95,7 +95,7 @@ export const x25519Supported = async (): Promise<boolean> => {
 
 /**
  * Steps 3–4 of decryption entirely in Web Crypto: HKDF, HMAC (empty message, truncated) and AES-256-CBC.
- * Slower than the synchronous @noble path for small plaintexts (more promises); kept for measurement.
+ * Slower than the synchronous `@noble` path for small plaintexts (more promises); kept for measurement.
  */
 export const decryptWithSharedSecretSubtle = async (
   secret: Uint8Array,

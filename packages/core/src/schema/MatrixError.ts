@@ -21,11 +21,17 @@ export const MatrixError = Schema.Struct(
 ).annotations({ identifier: "MatrixError" })
 export type MatrixError = typeof MatrixError.Type
 
-/** Error codes key backup distinguishes. */
+/** Error codes key backup distinguishes: no such backup (version, key or account data). */
 export const M_NOT_FOUND = "M_NOT_FOUND"
+/** Writes went to a backup version that is no longer the current one. */
 export const M_WRONG_ROOM_KEYS_VERSION = "M_WRONG_ROOM_KEYS_VERSION"
+/** Rate limited: wait `retry_after_ms`. */
 export const M_LIMIT_EXCEEDED = "M_LIMIT_EXCEEDED"
+/** The request had no access token. */
 export const M_MISSING_TOKEN = "M_MISSING_TOKEN"
+/** The access token is not (or no longer) valid. */
 export const M_UNKNOWN_TOKEN = "M_UNKNOWN_TOKEN"
+/** The request is not allowed for this user. */
 export const M_FORBIDDEN = "M_FORBIDDEN"
+/** The request body is too large for the server. */
 export const M_TOO_LARGE = "M_TOO_LARGE"

@@ -1,6 +1,6 @@
 /**
  * CryptoBackend port: batch encryption/decryption of backed-up sessions and PBKDF2, so callers amortise promise
- * overhead. Core's two implementations give identical results: Web Crypto (fast where X25519 is native) and @noble
+ * overhead. Core's two implementations give identical results: Web Crypto (fast where X25519 is native) and `@noble`
  * (portable); @matrix-backup/crypto-node adds a third over node:crypto, run against the same test suite.
  * Spec: PROTOCOL.md §3.3, §3.5, §5.3, §5.4; performance notes: DESIGN.md §4.
  */
@@ -69,10 +69,10 @@ const SLICES_IN_FLIGHT = 4
 const ephemeralKeys = (entropy: Context.Tag.Service<Entropy>, count: number) =>
   Effect.map(entropy.randomBytes(32 * count), (bytes) => (i: number) => bytes.subarray(32 * i, 32 * i + 32))
 
-/** @noble work runs in chunks of this many items, so a long batch yields to the scheduler and can be interrupted. */
+/** `@noble` work runs in chunks of this many items, so a long batch yields to the scheduler and can be interrupted. */
 const NOBLE_CHUNK = 32
 
-/** The pure @noble implementation: synchronous per item, in small chunks; portable everywhere. */
+/** The pure `@noble` implementation: synchronous per item, in small chunks; portable everywhere. */
 export const makeNoble = (entropy: Context.Tag.Service<Entropy>): Context.Tag.Service<CryptoBackend> => ({
   name: "noble",
   decryptSessions: (privateKey, items) => inChunks(items, NOBLE_CHUNK, (item) => decryptSessionData(Redacted.value(privateKey), item)),
@@ -93,7 +93,7 @@ export const makeNoble = (entropy: Context.Tag.Service<Entropy>): Context.Tag.Se
     }),
 })
 
-/** Symmetric steps after X25519: synchronous @noble (measured faster) or all in Web Crypto. */
+/** Symmetric steps after X25519: synchronous `@noble` (measured faster) or all in Web Crypto. */
 export type SymmetricStrategy = "noble" | "subtle"
 
 const decryptOne = async (
@@ -116,7 +116,7 @@ const decryptOne = async (
 
 /**
  * One session with Web Crypto: import the Entropy-supplied ephemeral key (PKCS#8; costly in Node, ~350 µs), derive
- * its public key and the shared secret, then the @noble symmetric steps. The ephemeral bytes are wiped.
+ * its public key and the shared secret, then the `@noble` symmetric steps. The ephemeral bytes are wiped.
  */
 const encryptOne = async (recipient: CryptoKey, ephemeralKey: Uint8Array, plaintext: Uint8Array): Promise<SessionData> => {
   const key = await WebX25519.importX25519PrivateKey(ephemeralKey)
@@ -133,7 +133,7 @@ const encryptOne = async (recipient: CryptoKey, ephemeralKey: Uint8Array, plaint
 
 /**
  * One session with a Web Crypto-generated ephemeral key (system entropy only): generate, export the public half,
- * derive the shared secret, then the @noble symmetric steps. The private half never leaves Web Crypto.
+ * derive the shared secret, then the `@noble` symmetric steps. The private half never leaves Web Crypto.
  */
 const encryptOneNative = async (recipient: CryptoKey, plaintext: Uint8Array): Promise<SessionData> => {
   const ephemeral = await WebX25519.generateX25519KeyPair()
@@ -176,7 +176,7 @@ const inSlices = async <A, B>(items: ReadonlyArray<A>, f: (item: A) => Promise<B
 /**
  * Web Crypto implementation: X25519 in `crypto.subtle` (the private key imported once per batch; with system entropy,
  * ephemeral keys made by `generateKey`, otherwise imported from Entropy's bytes), the cheap
- * symmetric steps per `symmetric` (default: synchronous @noble, measured faster than all-subtle), PBKDF2 in subtle.
+ * symmetric steps per `symmetric` (default: synchronous `@noble`, measured faster than all-subtle), PBKDF2 in subtle.
  * Requires Web Crypto X25519 (`WebCryptoX25519.x25519Supported()`).
  */
 export const makeWebCrypto = (
@@ -219,10 +219,10 @@ export const makeWebCrypto = (
   }
 }
 
-/** Pure @noble backend. */
+/** Pure `@noble` backend. */
 export const layerNoble: Layer.Layer<CryptoBackend, never, Entropy> = Layer.effect(CryptoBackend, Effect.map(Entropy, makeNoble))
 
-/** Web Crypto backend with @noble symmetric steps; dies at build time if Web Crypto lacks X25519. */
+/** Web Crypto backend with `@noble` symmetric steps; dies at build time if Web Crypto lacks X25519. */
 export const layerWebCrypto: Layer.Layer<CryptoBackend, never, Entropy> = Layer.effect(
   CryptoBackend,
   Effect.gen(function* () {
@@ -233,7 +233,7 @@ export const layerWebCrypto: Layer.Layer<CryptoBackend, never, Entropy> = Layer.
   }),
 )
 
-/** Web Crypto when this runtime supports X25519 in `crypto.subtle`, otherwise @noble. */
+/** Web Crypto when this runtime supports X25519 in `crypto.subtle`, otherwise `@noble`. */
 export const layer: Layer.Layer<CryptoBackend, never, Entropy> = Layer.effect(
   CryptoBackend,
   Effect.gen(function* () {

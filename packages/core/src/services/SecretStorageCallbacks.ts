@@ -113,7 +113,9 @@ export const layerFromPassphrase = (passphrase: Redacted.Redacted<string>): Laye
 
 /** matrix-js-sdk's `CryptoCallbacks` subset (method syntax, so js-sdk-typed functions are accepted). */
 export interface PromiseCallbacks {
+  /** Asked for a key of `keys` (ID to description) to open secret `name`: answer `[keyId, key bytes]`, or null. */
   getSecretStorageKey?(opts: { keys: Record<string, JsonObject> }, name: string): Promise<[string, Uint8Array] | null>
+  /** Told a key that opened Secret Storage (or was just created), to keep for later prompts. */
   cacheSecretStorageKey?(keyId: string, keyInfo: JsonObject, key: Uint8Array): void | Promise<void>
 }
 

@@ -61,6 +61,7 @@ export interface Encoded {
   readonly countPending: (version: string) => Effect.Effect<number, StorageError>
   /** All rows, from counters (never a scan). */
   readonly countTotal: Effect.Effect<number, StorageError>
+  /** The stored row of one session (undefined: absent). */
   readonly getRoomKey: (roomId: string, sessionId: string) => Effect.Effect<EncodedRow | undefined, StorageError>
   /** Up to `limit` rows after `after` in (room, session) order, only of `room` when given. */
   readonly exportPage: (
@@ -72,6 +73,8 @@ export interface Encoded {
   readonly getValue: (name: string) => Effect.Effect<string | undefined, StorageError>
   /** Writes or (with `undefined`) deletes a named value. */
   readonly setValue: (name: string, value: string | undefined) => Effect.Effect<void, StorageError>
+  /** The rooms a restore of `version` has finished (its resume point). */
   readonly getCheckpoint: (version: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /** Forgets the restore checkpoint of `version`. */
   readonly clearCheckpoint: (version: string) => Effect.Effect<void, StorageError>
 }

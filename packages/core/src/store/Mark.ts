@@ -7,7 +7,9 @@ import { CounterDelta, type StoredState } from "./Merge.js"
 
 /** Synchronous access to the rows of an open mark transaction; `get` must see the marks made earlier in it. */
 export interface MarkTarget {
+  /** The stored state of a session (undefined: absent). */
   readonly get: (roomId: string, sessionId: string) => StoredState | undefined
+  /** Records the session as backed up to `backedUpTo`. */
   readonly mark: (roomId: string, sessionId: string, backedUpTo: string) => void
 }
 

@@ -62,9 +62,13 @@ export class CounterDelta {
 export interface UpsertTarget {
   /** Optional fast path: inserts the key if its session is absent and says whether it did. */
   readonly tryInsert?: (key: EncodedRoomKey, backedUpTo: string | null) => boolean
+  /** The stored state of a session (undefined: absent). */
   readonly get: (roomId: string, sessionId: string) => StoredState | undefined
+  /** Stores a new session, backed up to `backedUpTo` (null: pending). */
   readonly insert: (key: EncodedRoomKey, backedUpTo: string | null) => void
+  /** Replaces a stored session with a better copy, as revision `revision`. */
   readonly replace: (key: EncodedRoomKey, backedUpTo: string | null, revision: number) => void
+  /** Records the session as backed up to `backedUpTo`. */
   readonly mark: (roomId: string, sessionId: string, backedUpTo: string) => void
 }
 
