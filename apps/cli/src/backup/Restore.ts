@@ -2,9 +2,9 @@
  * Restore into the device's store through core's KeyBackupRestore: streamed, batch-decrypted, resumable per room,
  * every failed key counted by reason (PROTOCOL.md §8.3, DESIGN.md §3).
  */
-import { BackupStore, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
-import { Effect, Option } from "effect"
-import { backupDeletedError, toCliError } from "../CliError.js"
+import { KeyBackupRestore } from "@matrix-backup/core"
+import { Effect } from "effect"
+import { toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
 
 /** The outcome of a restore, as the command reports it. */
@@ -29,22 +29,6 @@ export interface RestoreOptions {
 /** Rounds durations for display and JSON. */
 export const round = (seconds: number): number => Math.round(seconds * 1000) / 1000
 
-/**
- * An empty download may mean the version was deleted meanwhile (conduwuit answers 200 with no rooms for a deleted
- * version): then the restore failed, it did not succeed with 0 of 0 keys.
- */
-const stillThere = Effect.gen(function* () {
-  const store = yield* BackupStore.BackupStore
-  const api = yield* HomeserverApi.HomeserverApi
-  const held = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
-  if (Option.isNone(held)) return
-  const version = Ids.BackupVersion.make(held.value.version)
-  yield* api.getBackupVersion(version).pipe(
-    Effect.catchTag("BackupNotFound", () => Effect.fail(backupDeletedError(version, "restore"))),
-    Effect.mapError(toCliError),
-  )
-})
-
 /** Restores the backup whose key this device holds. */
 export const restore = (progress: Progress, options: RestoreOptions = {}) =>
   Effect.gen(function* () {
@@ -58,7 +42,6 @@ export const restore = (progress: Progress, options: RestoreOptions = {}) =>
       },
     }
     const result = yield* Effect.mapError(service.restoreKeyBackup(run), toCliError)
-    if (result.total === 0) yield* stillThere
     yield* progress.finish
     const seconds = (performance.now() - started) / 1000
     const failures = Object.fromEntries(Object.entries(result.failures).filter(([, n]) => n > 0))

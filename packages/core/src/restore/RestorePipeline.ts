@@ -37,7 +37,24 @@ export interface PipelineDeps {
 }
 
 const homeserverFailure = (version: string) => (cause: HomeserverApiError) =>
-  new RestoreError({ reason: "HomeserverFailure", version, cause, message: "Downloading the backup failed; run the restore again to resume" })
+  cause._tag === "BackupNotFound"
+    ? deleted(version, cause)
+    : new RestoreError({ reason: "HomeserverFailure", version, cause, message: "Downloading the backup failed; run the restore again to resume" })
+
+const deleted = (version: string, cause: HomeserverApiError) =>
+  new RestoreError({ reason: "BackupVersionNotFound", version, cause, message: `Backup version ${version} was deleted on the server during the restore` })
+
+/**
+ * A download much smaller than the server's count, or empty, may be a version deleted meanwhile: conduwuit answers
+ * 200 with no rooms for one. Asks for the version, so that reads as deleted rather than as a restore of 0 keys.
+ */
+const checkStillThere = (api: Context.Tag.Service<HomeserverApi>, target: RestoreTarget, seen: number, wholeBackup: boolean) =>
+  seen > 0 && (!wholeBackup || seen * 2 >= target.count)
+    ? Effect.void
+    : api.getBackupVersion(target.version).pipe(
+        Effect.asVoid,
+        Effect.catchAll((error) => (error._tag === "BackupNotFound" ? Effect.fail(deleted(target.version, error)) : Effect.void)),
+      )
 
 const storeFailure = (version: string, cause: SinkError) =>
   new RestoreError({ reason: "StoreFailure", version, cause, message: "Importing keys failed; run the restore again to resume" })
@@ -98,17 +115,22 @@ export const runPipeline = (
     // A dropped download ends the stream cleanly so the batches already received are still imported and
     // checkpointed; the failure is raised after them.
     let downloadFailure: RestoreError | undefined
+    let seen = 0
     yield* backupEntries(api, target.version, options.rooms).pipe(
       Stream.catchAll((error) => {
         downloadFailure = homeserverFailure(target.version)(error)
         return Stream.empty
       }),
-      Stream.filter((entry) => counters.admit(!done.has(entry.roomId))),
+      Stream.filter((entry) => {
+        seen += 1
+        return counters.admit(!done.has(entry.roomId))
+      }),
       decryptInBatches(backend, target.privateKey, { batchSize, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) }),
       Stream.mapEffect(importBatch),
       Stream.runDrain,
     )
     if (downloadFailure !== undefined) return yield* Effect.fail(downloadFailure)
+    yield* checkStillThere(api, target, seen, options.rooms === undefined)
     if (options.rooms === undefined) {
       yield* Effect.mapError(sink.restoreFinished(target.version), (e) => storeFailure(target.version, e))
     }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
-import type { FakeHomeserverAdmin, TestUser } from "@matrix-backup/testkit"
+import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestUser } from "@matrix-backup/testkit"
 import { FakeHomeserver, registerUser } from "@matrix-backup/testkit"
 import { BackupEvents, BackupStore, CryptoBackend, Entropy, HomeserverApi, Ids, KeyBackupRestore } from "@matrix-backup/core"
 
@@ -48,8 +48,8 @@ export const cryptoLayer = (backend: "auto" | "noble" = "auto"): Layer.Layer<Cry
 /** Fast retries so fault tests do not wait seconds. */
 export const FAST_RETRY = { maxAttempts: 3, baseDelay: Duration.millis(5), maxDelay: Duration.millis(20) }
 
-/** Runs `f` with a fresh fake server (one per test), a registered user and its fetch HomeserverApi. */
-export const withServer = <A, E, R>(f: (harness: Harness) => Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, never>> =>
+/** Runs `f` with a fresh fake server (one per test, `options` such as its profile), a registered user and its fetch HomeserverApi. */
+export const withServer = <A, E, R>(f: (harness: Harness) => Effect.Effect<A, E, R>, options: FakeHomeserverOptions = {}): Effect.Effect<A, E, Exclude<R, never>> =>
   Effect.gen(function* () {
     const { url, admin } = yield* FakeHomeserver
     const user = yield* Effect.promise(() => registerUser(url))
@@ -59,7 +59,7 @@ export const withServer = <A, E, R>(f: (harness: Harness) => Effect.Effect<A, E,
       client,
     )
     return yield* f({ admin, user, url, api })
-  }).pipe(Effect.provide(FakeHomeserver.layerServer()), Effect.provide(FetchHttpClient.layer))
+  }).pipe(Effect.provide(FakeHomeserver.layerServer(options)), Effect.provide(FetchHttpClient.layer))
 
 /** The ports a restore needs around `api`. */
 export const portsLayer = (api: HomeserverApi.Service, kind: StoreKind) =>
@@ -72,10 +72,13 @@ export const newBackupKey = (): Uint8Array => new Uint8Array(randomBytes(32))
 export const withRestore = <A, E>(
   kind: StoreKind,
   f: (h: Harness, restore: Context.Tag.Service<KeyBackupRestore.KeyBackupRestore>) => Effect.Effect<A, E, BackupStore.BackupStore>,
+  options: FakeHomeserverOptions = {},
 ) =>
-  withServer((h) =>
-    Effect.flatMap(KeyBackupRestore.KeyBackupRestore, (restore) => f(h, restore)).pipe(
-      Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(portsLayer(h.api, kind)))),
-    ),
+  withServer(
+    (h) =>
+      Effect.flatMap(KeyBackupRestore.KeyBackupRestore, (restore) => f(h, restore)).pipe(
+        Effect.provide(KeyBackupRestore.layer.pipe(Layer.provideMerge(portsLayer(h.api, kind)))),
+      ),
+    options,
   )
 
