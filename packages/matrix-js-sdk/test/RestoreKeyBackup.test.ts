@@ -51,7 +51,10 @@ describe("restoreKeyBackup(client) through the bridge", () => {
     expect(await uploadsSince(server, logBefore)).toEqual([])
   })
 
-  it("skips corrupt entries, counts them by reason and reports each one; every good key is imported", { timeout: 60_000 }, async () => {
+  it.each([
+    { where: "on the calling thread", opts: { offThread: false, decryptionThreads: 0 } },
+    { where: "on its worker thread", opts: { ...offThread(1), workerEntry: WORKER_ENTRY } },
+  ])("skips corrupt entries, counts them by reason and reports each one; every good key is imported ($where)", { timeout: 60_000 }, async ({ opts }) => {
     const made = await serverWithUser()
     server = made.server
     const privateKey = new Uint8Array(randomBytes(32))
@@ -60,7 +63,7 @@ describe("restoreKeyBackup(client) through the bridge", () => {
     const { version } = await seedBackup(server, made.user.userId, { backupPrivateKey: privateKey, keys, extraEntries: broken })
     const device = await deviceWithKey(server, made.user, privateKey, version)
     const seen: Array<string> = []
-    const result = await restoreKeyBackup(device.client, { offThread: false, decryptionThreads: 0, onFailure: (f) => seen.push(f.sessionId) })
+    const result = await restoreKeyBackup(device.client, { ...opts, onFailure: (f) => seen.push(f.sessionId) })
 
     expect(result.total).toBe(120 + BROKEN_KINDS.length)
     expect(result.imported).toBe(120)
