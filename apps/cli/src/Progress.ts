@@ -14,6 +14,8 @@ export interface Progress {
   readonly set: (done: number, total?: number) => void
   /** Draws the final state and ends the line. */
   readonly finish: Effect.Effect<void>
+  /** Shows `text` after the counts (e.g. "retry 2 in 2 s"), or clears it. */
+  readonly note: (text: string | undefined) => Effect.Effect<void>
 }
 
 const LINE_INTERVAL_MS = 2000
@@ -24,8 +26,8 @@ const fmt = (n: number) => n.toLocaleString("en-US")
 const percentOf = (done: number, total: number) => (total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100)
 
 /** `label [████░░░]  42% 4,200/10,000 keys  9,000 keys/s`, the bar shrunk (or dropped) so the line fits `columns - 1`. */
-export const barLine = (label: string, done: number, total: number, perSecond: number, columns: number): string => {
-  const stats = `${String(percentOf(done, total)).padStart(3)}% ${fmt(done)}/${fmt(total)} keys  ${fmt(perSecond)} keys/s`
+export const barLine = (label: string, done: number, total: number, perSecond: number, columns: number, note = ""): string => {
+  const stats = `${String(percentOf(done, total)).padStart(3)}% ${fmt(done)}/${fmt(total)} keys  ${fmt(perSecond)} keys/s${note === "" ? "" : `  ${note}`}`
   const room = columns - 1 - label.length - stats.length - 5
   if (room < 5) return `${label} ${stats}`.slice(0, Math.max(0, columns - 1))
   const width = Math.min(MAX_BAR, room)
@@ -33,9 +35,9 @@ export const barLine = (label: string, done: number, total: number, perSecond: n
   return `${label} [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${stats}`
 }
 
-/** `label: 4,200/10,000 keys (42%), 9,000 keys/s`. */
-export const plainLine = (label: string, done: number, total: number, perSecond: number): string =>
-  `${label}: ${fmt(done)}/${fmt(total)} keys (${percentOf(done, total)}%), ${fmt(perSecond)} keys/s`
+/** `label: 4,200/10,000 keys (42%), 9,000 keys/s`, then `; note` when there is one. */
+export const plainLine = (label: string, done: number, total: number, perSecond: number, note = ""): string =>
+  `${label}: ${fmt(done)}/${fmt(total)} keys (${percentOf(done, total)}%), ${fmt(perSecond)} keys/s${note === "" ? "" : `; ${note}`}`
 
 /** A progress display for `label` in this output mode. */
 export const makeProgress = (label: string, initialTotal: number, mode: OutputMode): Progress => {
@@ -46,6 +48,7 @@ export const makeProgress = (label: string, initialTotal: number, mode: OutputMo
   let done = 0
   let lastDraw = 0
   let lastLine = ""
+  let note = ""
   const draw = (final: boolean) => {
     if (silent) return
     const now = Date.now()
@@ -54,12 +57,12 @@ export const makeProgress = (label: string, initialTotal: number, mode: OutputMo
     const seconds = (now - startedAt) / 1000
     const perSecond = seconds > 0 ? Math.round(done / seconds) : 0
     if (columns !== undefined) {
-      process.stderr.write(`\r${barLine(label, done, total, perSecond, columns)}\x1b[K${final ? "\n" : ""}`)
+      process.stderr.write(`\r${barLine(label, done, total, perSecond, columns, note)}\x1b[K${final ? "\n" : ""}`)
       return
     }
-    const line = plainLine(label, done, total, perSecond)
+    const line = plainLine(label, done, total, perSecond, note)
     // The final state is printed once, even when the last periodic line already showed it.
-    if (line.replace(/, [\d,]+ keys\/s$/, "") === lastLine.replace(/, [\d,]+ keys\/s$/, "")) return
+    if (line.replace(/, [\d,]+ keys\/s/, "") === lastLine.replace(/, [\d,]+ keys\/s/, "")) return
     lastLine = line
     process.stderr.write(`${line}\n`)
   }
@@ -68,5 +71,16 @@ export const makeProgress = (label: string, initialTotal: number, mode: OutputMo
     if (newTotal !== undefined) total = newTotal
     draw(false)
   }
-  return { set, update: (n, newTotal) => Effect.sync(() => set(n, newTotal)), finish: Effect.sync(() => draw(true)) }
+  const setNote = (text: string | undefined) => {
+    if ((text ?? "") === note) return
+    note = text ?? ""
+    lastDraw = 0
+    draw(false)
+  }
+  return {
+    set,
+    update: (n, newTotal) => Effect.sync(() => set(n, newTotal)),
+    finish: Effect.sync(() => draw(true)),
+    note: (text) => Effect.sync(() => setNote(text)),
+  }
 }

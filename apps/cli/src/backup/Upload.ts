@@ -47,6 +47,14 @@ export const enabledBackup = Effect.gen(function* () {
   return version.value
 })
 
+/** A failed upload as the progress line shows it: `retry 3 in 4 s (HTTP 500 M_UNKNOWN)`. */
+export const retryNote = (state: KeyBackupEngine.BackupState & { readonly _tag: "Error" }): string | undefined => {
+  if (state.retryInMs === undefined) return undefined
+  const answer = [state.status === undefined ? undefined : `HTTP ${state.status}`, state.errcode].filter((part) => part !== undefined).join(" ")
+  const seconds = Math.max(1, Math.round(state.retryInMs / 1000))
+  return `retry ${state.failures ?? 1} in ${seconds} s${answer === "" ? "" : ` (${answer})`}`
+}
+
 /** Adds `keys` and waits until every pending key is on the server. */
 export const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>, progress: Progress) =>
   Effect.gen(function* () {
@@ -63,7 +71,13 @@ export const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>, progress: Progress)
     }
     yield* progress.update(0, pending)
     const watcher = yield* engine.stateChanges.pipe(
-      Stream.runForEach((state) => (state._tag === "Uploading" ? progress.update(Math.max(0, pending - state.remaining)) : Effect.void)),
+      Stream.runForEach((state) =>
+        state._tag === "Uploading"
+          ? Effect.zipRight(progress.note(undefined), progress.update(Math.max(0, pending - state.remaining)))
+          : state._tag === "Error"
+            ? progress.note(retryNote(state))
+            : Effect.void,
+      ),
       Effect.fork,
     )
     yield* Effect.mapError(engine.waitForBackupSteadyState(), toCliError)
