@@ -2,18 +2,16 @@
 // project (third-party dependencies from the registry), compile the guide's quick start there unchanged with the
 // project's own tsconfig, and run it with node against the fake homeserver. Uses the dist/ that the build made.
 import { execFile, execFileSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
 import { createUserWithCrossSigning, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
 import { examplePath } from "./RunExample.js"
 
 const run = promisify(execFile)
-const repository = fileURLToPath(new URL("../../", import.meta.url))
 const work = mkdtempSync(join(tmpdir(), "matrix-backup-pack-"))
 let server: RunningFakeHomeserver | undefined
 afterAll(async () => {
@@ -21,10 +19,14 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-/** Every package under packages/ that is published (not private), with its folder. */
-const published = readdirSync(join(repository, "packages"))
-  .map((name) => join(repository, "packages", name))
-  .filter((dir) => existsSync(join(dir, "package.json")))
+/**
+ * Every published (not private) workspace package this package depends on (its package.json lists them all), with
+ * its folder, found through the workspace link in node_modules.
+ */
+const examplesManifest = JSON.parse(readFileSync(examplePath("package.json"), "utf8"))
+const published = Object.keys(examplesManifest.devDependencies)
+  .filter((name) => name.startsWith("@matrix-backup/"))
+  .map((name) => realpathSync(examplePath(`node_modules/${name}`)))
   .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }))
   .filter(({ manifest }) => manifest.private !== true)
 
@@ -41,7 +43,8 @@ const emptyProject = (dir: string): void => {
  * takes minutes; the workspace's build of the same version is copied in instead, so npm runs no install scripts.
  */
 const copySqliteAddon = (project: string): void => {
-  const fromStore = createRequire(join(repository, "packages/store-sqlite/package.json"))
+  const storeDir = published.find(({ manifest }) => manifest.name === "@matrix-backup/store-sqlite")?.dir ?? ""
+  const fromStore = createRequire(join(storeDir, "package.json"))
   const built = join(dirname(fromStore.resolve("better-sqlite3/package.json")), "build/Release/better_sqlite3.node")
   const target = join(project, "node_modules/better-sqlite3/build/Release")
   mkdirSync(target, { recursive: true })
@@ -50,9 +53,15 @@ const copySqliteAddon = (project: string): void => {
 
 describe("the packed packages installed with npm", () => {
   it("install in an empty project, and the quick start compiles and runs there unchanged", { timeout: 240_000 }, async () => {
-    expect(published.map(({ manifest }) => manifest.name).sort()).toEqual(
-      expect.arrayContaining(["@matrix-backup/core", "@matrix-backup/http-fetch", "@matrix-backup/store-sqlite"]),
-    )
+    expect(published.map(({ manifest }) => manifest.name).sort()).toEqual([
+      "@matrix-backup/core",
+      "@matrix-backup/crypto-node",
+      "@matrix-backup/http-fetch",
+      "@matrix-backup/matrix-js-sdk",
+      "@matrix-backup/store-indexeddb",
+      "@matrix-backup/store-sqlite",
+      "@matrix-backup/testkit",
+    ])
     const tarballs = join(work, "tarballs")
     for (const { dir, manifest } of published) {
       if (!existsSync(join(dir, "dist"))) throw new Error(`${manifest.name} is not built: run the build first`)
