@@ -3,10 +3,10 @@
 // every key the server does not hold stays pending on this device. A refusal that persists for a version the
 // server still calls current stops the loop instead of re-sending forever.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import type { Scope } from "effect"
 import type { FakeHomeserverAdmin, ServerProfileName, TestIdentity } from "@matrix-backup/testkit"
-import { randomBackupPublicKey, SERVER_PROFILES } from "@matrix-backup/testkit"
+import { randomBackupPublicKey, SERVER_PROFILES, signBackupAuthData } from "@matrix-backup/testkit"
 import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
@@ -107,6 +107,39 @@ describe.each(SERVER_PROFILES)("upload on the %s profile", (profile) => {
         expect(log.length).toBe(profile === "dendrite" ? 4 : 2)
         expect(failures()).toBe(profile === "dendrite" ? 1 : 0)
       }),
+    ),
+  )
+})
+
+describe.each(SERVER_PROFILES)("a trusted replacement on the %s profile", (profile) => {
+  it.scopedLive("the engine switches to the new version, which gets every key exactly once", () =>
+    withServer(
+      (ctx) =>
+        Effect.gen(function* () {
+          const { admin, identity } = ctx
+          const { engine, hold, keys } = yield* uploadUntilThirdBatch(admin)
+          // Signed with the master key this device trusts: uploads move to it.
+          const auth = signBackupAuthData({ public_key: randomBackupPublicKey() }, identity)
+          const replacement = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, auth))
+          yield* Effect.promise(() => admin.releaseHeld(hold))
+          yield* engine.waitForBackupSteadyState()
+          expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(replacement)
+          const stored = yield* Effect.promise(() => admin.roomKeys(identity.userId, replacement))
+          expect(new Set(stored.map((s) => `${s.roomId}|${s.sessionId}`))).toEqual(new Set(keys.map((k) => `${k.roomId}|${k.sessionId}`)))
+          expect(stored).toHaveLength(KEYS)
+          expect(yield* Effect.flatMap(BackupStore.BackupStore, (store) => store.countPending(replacement))).toBe(0)
+          // The held PUT, at most a re-check, the check, then one PUT per batch of the new version.
+          const puts = (yield* roomKeysRequests(admin)).filter((e) => e.method === "PUT")
+          expect(puts.length).toBe(1 + KEYS / BATCH)
+        }).pipe(
+          Effect.provide(
+            engineLayer(Layer.mergeAll(homeserverLayer(ctx.url, ctx.identity), deviceKeysLayer(ctx.identity, { withMaster: true }), BackupStore.layerMemory), {
+              ...FAST_UPLOAD,
+              batchSize: BATCH,
+            }),
+          ),
+        ),
+      { profile },
     ),
   )
 })
