@@ -1,7 +1,7 @@
 // docs/guide.md shows the examples as they are: every TypeScript or HTML sample in it is introduced by a link to its
 // file under examples/ and equals that file, and every example file is shown there.
-import { readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { examplePath } from "./RunExample.js"
 
@@ -20,6 +20,18 @@ describe("docs/guide.md", () => {
 
   it.each(samples.map((s) => [s.path, s.body] as const))("shows %s unchanged", (path, body) => {
     expect(body).toBe(readFileSync(examplePath(path.replace(/^examples\//, "")), "utf8"))
+  })
+
+  it("links only to files that exist and to headings it has", () => {
+    const slug = (heading: string) => heading.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-")
+    const anchors = new Set([...guide.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? "")))
+    const targets = [...guide.replace(/```[\s\S]*?```/g, "").matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? "")
+    const guideDir = dirname(examplePath("../docs/guide.md"))
+    const broken = targets.filter((target) =>
+      target.startsWith("#") ? !anchors.has(target.slice(1)) : !/^https?:/.test(target) && !existsSync(join(guideDir, target.split("#")[0] ?? "")),
+    )
+    expect(targets.length).toBeGreaterThan(20)
+    expect(broken).toEqual([])
   })
 
   it("shows every example file", () => {
