@@ -4,6 +4,7 @@
  * progress and skipped keys. So imports are not slowed by the rest of the restore, which runs on other cores.
  */
 import { Option, Schema } from "effect"
+import type { IMegolmSessionData } from "matrix-js-sdk/lib/@types/crypto.js"
 import { Worker } from "node:worker_threads"
 import type { ClientAccess } from "./ClientAccess.js"
 import type { RestoreKeyBackupOpts, RestoreKeyBackupResult } from "./Options.js"
@@ -47,6 +48,7 @@ export const restoreOffThread = (access: ClientAccess, job: OffThreadJob, opts: 
     const worker = new Worker(opts.restoreWorkerEntry ?? defaultEntry, { workerData: jobFor(access, job, opts), resourceLimits: RESOURCE_LIMITS })
     const send = (message: ToWorker) => worker.postMessage(message)
     let aborted = false
+    let refused = false
     const onAbort = () => {
       aborted = true
       send({ _tag: "Abort" })
@@ -64,34 +66,50 @@ export const restoreOffThread = (access: ClientAccess, job: OffThreadJob, opts: 
         void worker.terminate()
       })
     }
+    let total = 0
+    let failures = 0
+    let last = ""
+    /** Calls `progressCallback` with the current counts, unless they are the ones it was last called with. */
+    const report = (stage: "fetch" | "load_keys") => {
+      const progress = stage === "fetch" ? { stage } : { stage, total, successes: tally.imported, failures }
+      const key = JSON.stringify(progress)
+      if (key === last) return
+      last = key
+      try {
+        opts.progressCallback?.(toJsSdkProgress(progress))
+      } catch {
+        // A throwing progress callback must not break the restore.
+      }
+    }
+    const importBatch = (id: number, version: string, keys: ReadonlyArray<IMegolmSessionData>) =>
+      access.crypto.importBackedUpRoomKeys([...keys], version).then(
+        () => {
+          tally.imported += keys.length
+          send({ _tag: "Imported", id, ok: true })
+          report("load_keys")
+        },
+        () => {
+          refused = true
+          send({ _tag: "Imported", id, ok: false })
+        },
+      )
     const onMessage = (message: FromWorker) => {
       switch (message._tag) {
         case "Progress":
-          try {
-            opts.progressCallback?.(toJsSdkProgress(message.progress))
-          } catch {
-            // A throwing progress callback must not break the restore.
-          }
-          return
+          // The worker counts a batch once it is handed over; the count reported is what js-sdk has imported.
+          if (message.progress.stage === "load_keys") ({ total, failures } = message.progress)
+          return report(message.progress.stage)
         case "Failure":
           return tally.failed(message, opts.onFailure)
         case "Batch": {
-          // Once aborted, no new batch is imported (the worker stops without an answer for it).
-          if (aborted) return
+          if (aborted || refused) return
           const { id, version, keys } = message
-          imports = imports.then(() =>
-            access.crypto.importBackedUpRoomKeys([...keys], version).then(
-              () => {
-                tally.imported += keys.length
-                send({ _tag: "Imported", id, ok: true })
-              },
-              () => send({ _tag: "Imported", id, ok: false }),
-            ),
-          )
+          // Once aborted or refused, no further batch is imported (the worker stops without an answer for it).
+          imports = imports.then(() => (aborted || refused ? undefined : importBatch(id, version, keys)))
           return
         }
         case "Done":
-          return settle(() => resolve(message))
+          return settle(() => resolve({ total: message.total, imported: tally.imported, failures: message.failures, failed: message.failed }))
         case "Stopped": {
           const reason = message.reason === "StoreFailure" ? "ImportFailed" : message.reason
           return settle(() => reject(new RestoreKeyBackupError(reason, message.message, tally.progress(), message.version)))

@@ -1,9 +1,10 @@
 /**
  * Entry point of the restore worker thread (Node): runs core's restore (download, parsing, decryption on its own
  * decryption threads) and hands each decrypted batch to the calling thread, which imports it into js-sdk's crypto.
- * The next batch goes out once js-sdk has answered for this one, so `imported` stays exact and memory bounded.
+ * At most two batches are unanswered at once, so the calling thread always has the next one and memory stays bounded.
  */
 import { CryptoBackend, HomeserverApi, RestoreWithKey, RoomKeySink } from "@matrix-backup/core"
+import type { Context } from "effect"
 import { Cause, Effect, Exit, Option, Redacted, Schema } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import { toSessionData } from "./JsSdkRoomKeySink.js"
@@ -29,16 +30,36 @@ port.on("message", (raw: unknown) => {
   answers.delete(id)
 })
 
+/**
+ * Batches handed over but not yet answered, oldest first. With two, the next batch already waits on the calling
+ * thread while js-sdk imports one, so its imports follow each other without a gap; memory stays bounded by two.
+ */
+const MAX_UNANSWERED = 2
+const unanswered: Array<Promise<boolean>> = []
 let nextBatch = 0
-const sink = RoomKeySink.make(({ keys, version }) =>
-  Effect.async<void, RoomKeySink.RoomKeySinkError>((resume) => {
-    const id = nextBatch++
-    answers.set(id, (ok) =>
-      resume(ok ? Effect.void : Effect.fail(new RoomKeySink.RoomKeySinkError({ message: "matrix-js-sdk's crypto refused a batch of room keys" }))),
-    )
-    post({ _tag: "Batch", id, version, keys: keys.map(toSessionData) })
-  }),
-)
+
+const refused = () => new RoomKeySink.RoomKeySinkError({ message: "matrix-js-sdk's crypto refused a batch of room keys" })
+
+/** Waits for the oldest unanswered batch; fails if js-sdk refused it. */
+const oldestAnswered = Effect.suspend(() => {
+  const oldest = unanswered.shift()
+  return oldest === undefined ? Effect.void : Effect.flatMap(Effect.promise(() => oldest), (ok) => (ok ? Effect.void : Effect.fail(refused())))
+})
+
+/** The sink: hands each batch to the calling thread; a refusal fails the restore at the next batch or at the end. */
+const sink: Context.Tag.Service<RoomKeySink.RoomKeySink> = {
+  completedRooms: () => Effect.succeed(new Set<string>()),
+  importBatch: ({ keys, version }) =>
+    keys.length === 0
+      ? Effect.void
+      : Effect.suspend(() => {
+          const id = nextBatch++
+          unanswered.push(new Promise<boolean>((resolve) => answers.set(id, resolve)))
+          post({ _tag: "Batch", id, version, keys: keys.map(toSessionData) })
+          return unanswered.length >= MAX_UNANSWERED ? oldestAnswered : Effect.void
+        }),
+  restoreFinished: () => Effect.repeat(oldestAnswered, { while: () => unanswered.length > 0 }),
+}
 
 const program = Effect.gen(function* () {
   const api = yield* HomeserverApi.HomeserverApi
