@@ -48,14 +48,29 @@ const storedKeyMatches = (deps: Deps, backup: KeyBackupInfo & { readonly version
     return Either.getOrUndefined(matchesBackup(key.right, backup))
   })
 
+interface DefaultKeyFacts {
+  readonly defaultKeyId: string | undefined
+  readonly defaultKey: "Absent" | "Unknown" | "Aes"
+}
+
+/** The default 4S key's id and kind. */
+const defaultKeyFacts = (deps: Deps): Effect.Effect<DefaultKeyFacts, Failure> =>
+  Effect.flatMap(deps.secretStorage.getDefaultKeyId(), (id): Effect.Effect<DefaultKeyFacts, Failure> =>
+    Option.isNone(id)
+      ? Effect.succeed({ defaultKeyId: undefined, defaultKey: "Absent" })
+      : Effect.map(deps.secretStorage.getKey(id.value), (key) => ({
+          defaultKeyId: id.value,
+          defaultKey: Option.match(key, { onNone: () => "Absent" as const, onSome: ([, info]) => (info._tag === "Unknown" ? "Unknown" as const : "Aes" as const) }),
+        })),
+  )
+
 /** Everything the recovery state is decided from. */
 export const gatherFacts = (deps: Deps): Effect.Effect<RecoveryFacts, Failure | RecoveryError> =>
   Effect.gen(function* () {
-    const defaultKeyId = Option.getOrUndefined(yield* deps.secretStorage.getDefaultKeyId())
-    const key = defaultKeyId === undefined ? Option.none() : yield* deps.secretStorage.getKey(defaultKeyId)
-    const defaultKey = Option.match(key, { onNone: () => "Absent" as const, onSome: ([, info]) => (info._tag === "Unknown" ? "Unknown" as const : "Aes" as const) })
-    const backup = yield* serverBackup(deps)
-    const stored = yield* deps.secretStorage.isStored(MEGOLM_BACKUP_SECRET)
+    // The three reads are independent: one round trip's wait instead of three (this runs after every recovery step).
+    const [{ defaultKeyId, defaultKey }, backup, stored] = yield* Effect.all([defaultKeyFacts(deps), serverBackup(deps), deps.secretStorage.isStored(MEGOLM_BACKUP_SECRET)], {
+      concurrency: "unbounded",
+    })
     const backupKeyStored = defaultKeyId !== undefined && Option.exists(stored, (keys) => defaultKeyId in keys)
     const matches = Option.isSome(backup) && backupKeyStored && defaultKey === "Aes" ? yield* storedKeyMatches(deps, backup.value) : undefined
     return {
