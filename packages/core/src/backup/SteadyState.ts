@@ -81,6 +81,8 @@ export const makeSteadyState = (
         if (state._tag === "Disabled" && (state.reason === "WrongBackupVersion" || state.reason === "BackupNotFound") && state.version !== undefined) {
           memory.lost = { version: state.version, currentVersion: state.currentVersion }
         }
+        // Uploads moved to another version: the loss is dealt with, later refusals are about that version.
+        if ((state._tag === "Enabled" || state._tag === "Uploading") && state.version !== memory.lost?.version) memory.lost = undefined
         if (state._tag === "Error" && state.reason === "UploadRejected" && state.version !== undefined) {
           return Either.left(rejected(state, yield* pendingFor(state.version)))
         }
