@@ -75,6 +75,29 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
     ),
   )
 
+  // Live clock: the HTTP adapter's retries of the failing read wait real milliseconds.
+  it.scopedLive("a preference the server fails to return counts as not chosen: uploads go on", () =>
+    withServer((server) =>
+      Effect.gen(function* () {
+        const user = yield* newUser(server)
+        const uploads = yield* Ref.make(new Map<string, Array<string>>())
+        yield* Effect.gen(function* () {
+          const engine = yield* KeyBackupEngine.KeyBackupEngine
+          yield* bootstrap
+          const version = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
+          yield* setAccountData(server, user, "m.key_backup", { enabled: false })
+          yield* Effect.promise(() => server.admin.injectFault({ kind: "serverError", match: { method: "GET", path: "/account_data/m.key_backup" } }))
+          yield* engine.checkKeyBackupAndEnable(true)
+          expect(yield* engine.state).toEqual(KeyBackupEngine.BackupState.Enabled({ version }))
+          const keys = roomKeys(4, "off-unreadable")
+          yield* engine.addRoomKeys(keys)
+          yield* engine.waitForBackupSteadyState()
+          expect(yield* serverSessions(server, user, version)).toEqual(ids(keys))
+        }).pipe(Effect.provide(ourDevice(server, user, uploads)))
+      }),
+    ),
+  )
+
   it.scoped("js-sdk turns key storage off as Element does; the repair turns it on again with every key we hold", () =>
     withServer((server) =>
       Effect.gen(function* () {
