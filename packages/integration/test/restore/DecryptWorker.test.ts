@@ -26,7 +26,8 @@ beforeAll(async () => {
         import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
         import { WorkerRunner } from "@effect/platform"
         import { Layer } from "effect"
-        import { CryptoBackend, DecryptWorker, Entropy } from "@matrix-backup/core"
+        import { CryptoBackend, Entropy } from "@matrix-backup/core"
+        import { DecryptWorker } from "@matrix-backup/core/adapter"
         WorkerRunner.launch(DecryptWorker.layerRunner.pipe(Layer.provide(NodeWorkerRunner.layer), Layer.provide(CryptoBackend.layer.pipe(Layer.provide(Entropy.layer))))).pipe(NodeRuntime.runMain)`,
       resolveDir: fileURLToPath(new URL("..", import.meta.url)),
       loader: "ts",
