@@ -3,7 +3,7 @@
 // worker beside it. One tree-shaken file loads far faster than the packages' module graphs (effect's index alone loads
 // every module of effect); better-sqlite3 stays outside (a native addon).
 import { build } from "esbuild"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -26,6 +26,8 @@ const common = {
 }
 
 try {
+  // Chunk names carry a hash: a stale one from an earlier build must not linger beside the new ones.
+  rmSync(common.outdir, { recursive: true, force: true })
   await Promise.all([
     // The command, split: what a command loads only when it runs (the demo's fake homeserver) is a chunk of its own,
     // so every other command starts without parsing it. Chunks sit beside the worker script, which the code finds
