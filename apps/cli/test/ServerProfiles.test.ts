@@ -30,7 +30,10 @@ const setUp = async (profile: ServerProfileName, count: number) => {
 const importAcross = async (s: Awaited<ReturnType<typeof setUp>>, change: () => Promise<unknown>) => {
   const hold = await s.server.admin.injectFault({ kind: "hold", nth: 2, match: PUT_KEYS })
   const running = cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
-  await s.server.admin.awaitHeld(hold)
+  // An import that ends before its second upload (it failed early) must fail the test, not leave it waiting.
+  const early = running.then((run) => Promise.reject(new Error(`import ended before its second upload: ${run.stderr}`)))
+  await Promise.race([s.server.admin.awaitHeld(hold), early])
+  early.catch(() => undefined)
   await change()
   await s.server.admin.releaseHeld(hold)
   return running
