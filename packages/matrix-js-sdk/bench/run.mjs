@@ -4,7 +4,9 @@
 // import-only ceiling (js-sdk's `importBackedUpRoomKeys` alone, on keys decrypted beforehand), each in its own process
 // on a fresh device, same backup. Prints keys/s and peak RSS of each. Runs the built packages: the script builds this
 // one; `turbo run bench` also builds its dependencies.
-// Usage: node bench/run.mjs [--keys 100000] [--threads 1,2] [--batch 1000]
+// Usage: node bench/run.mjs [--keys 100000] [--threads 1,2] [--batch 1000] [--backup-on]
+// --backup-on: the devices have key backup uploads enabled (see restore.mjs), as an app that loaded the key from
+// Secret Storage would; js-sdk's upload loop then scans the in-memory store after imports, on both sides.
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "100000" },
     threads: { type: "string", default: "1,2" },
     batch: { type: "string", default: "1000" },
+    "backup-on": { type: "boolean", default: false },
   },
 })
 const script = (name) => fileURLToPath(new URL(`./${name}.mjs`, import.meta.url))
@@ -36,7 +39,8 @@ const child = (name, argv, env = {}) =>
 const fmt = (n) => Math.round(n).toLocaleString("en-US")
 const { json: server, proc } = await child("server", [values.keys])
 console.log(`node ${process.version}: ${fmt(Number(values.keys))} keys seeded in ${fmt(server.seedMs)} ms`)
-const env = { BRIDGE_BENCH_SERVER: JSON.stringify(server) }
+const env = { BRIDGE_BENCH_SERVER: JSON.stringify(server), BRIDGE_BENCH_BACKUP_ON: values["backup-on"] ? "1" : "0" }
+console.log(`  key backup uploads ${values["backup-on"] ? "on" : "off"} on the restoring devices`)
 const runs = [
   { side: "js-sdk", label: "matrix-js-sdk 43 restoreKeyBackup", argv: ["js-sdk"] },
   ...values.threads.split(",").map((t) => ({ side: "bridge", label: `bridge restoreKeyBackup (${t} threads)`, argv: ["bridge", t, values.batch] })),
