@@ -2,43 +2,21 @@
 // would, served on loopback, against the fake homeserver. The first device sets up Secret Storage and the backup;
 // a new device restores the keys in the backup with the recovery key typed into the page.
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
-import { readFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { build } from "esbuild"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, type RunningFakeHomeserver, seedBackup, startFakeHomeserver, type TestUser } from "@matrix-backup/testkit"
+import { serveStatic, type StaticServer } from "@matrix-backup/testkit/StaticServer"
 import { examplePath } from "./RunExample.js"
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] || "/usr/bin/chromium"
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 const site = mkdtempSync(join(tmpdir(), "matrix-backup-page-"))
 let homeserver: RunningFakeHomeserver
-let pages: { readonly url: string; readonly server: Server }
+let pages: StaticServer
 let browser: Browser
-
-/** Serves the page's folder on 127.0.0.1 (any web server would do). */
-const serve = (dir: string): Promise<{ url: string; server: Server }> =>
-  new Promise((resolve) => {
-    const server = createServer((request, response) => {
-      const name = new URL(request.url ?? "/", "http://x").pathname.slice(1) || "index.html"
-      readFile(join(dir, name.replace(/[^\w.-]/g, ""))).then(
-        (body) => {
-          response.writeHead(200, { "content-type": name.endsWith(".js") ? "text/javascript" : "text/html" })
-          response.end(body)
-        },
-        () => void response.writeHead(404).end(),
-      )
-    })
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = address !== null && typeof address === "object" ? (address satisfies AddressInfo).port : 0
-      resolve({ url: `http://127.0.0.1:${port}`, server })
-    })
-  })
 
 beforeAll(async () => {
   await build({
@@ -53,13 +31,13 @@ beforeAll(async () => {
   })
   copyFileSync(examplePath("browser/index.html"), join(site, "index.html"))
   homeserver = await startFakeHomeserver()
-  pages = await serve(site)
+  pages = await serveStatic(site)
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
 })
 
 afterAll(async () => {
   await browser?.close()
-  await new Promise((done) => pages?.server.close(done))
+  await pages?.stop()
   await homeserver?.stop()
   rmSync(site, { recursive: true, force: true })
 })

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { serveStatic, type StaticServer } from "./StaticServer.js"
+import { serveStatic, type StaticServer } from "@matrix-backup/testkit/StaticServer"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const CHROMIUM = process.env["CHROMIUM_PATH"] || "/usr/bin/chromium"

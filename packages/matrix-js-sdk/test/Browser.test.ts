@@ -10,7 +10,7 @@ import { type Browser, chromium } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { bundlePage } from "./browser/bundle.js"
 import type { PageInput } from "./browser/page.js"
-import { serveStatic, type StaticServer } from "./StaticServer.js"
+import { serveStatic, type StaticServer } from "@matrix-backup/testkit/StaticServer"
 import { seeded, serverWithUser, uploadsSince } from "./support.js"
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] || "/usr/bin/chromium"

@@ -1,15 +1,19 @@
-// A tiny static file server for the built page (the test's stand-in for any web server).
+/**
+ * A static file server on loopback for browser tests: the built page, its workers and wasm, served the way any web
+ * server would (a real origin, so Web Workers, IndexedDB and fetch behave as in production).
+ */
 import { readFile } from "node:fs/promises"
 import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { extname, join, normalize } from "node:path"
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
-  ".wasm": "application/wasm",
   ".svg": "image/svg+xml",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
 }
 
 /** A running static server. */
@@ -18,7 +22,7 @@ export interface StaticServer {
   readonly stop: () => Promise<void>
 }
 
-/** Serves `dir` on 127.0.0.1 (a free port); `/` is `index.html`. */
+/** Serves `dir` on 127.0.0.1 (a free port); `/` is `index.html`; paths never leave `dir`. */
 export const serveStatic = (dir: string): Promise<StaticServer> =>
   new Promise((resolve) => {
     const server = createServer((request, response) => {
@@ -36,7 +40,8 @@ export const serveStatic = (dir: string): Promise<StaticServer> =>
       )
     })
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
       resolve({ url: `http://127.0.0.1:${port}`, stop: () => new Promise((done) => server.close(() => done())) })
     })
   })
