@@ -13,10 +13,11 @@ import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { Recovery } from "../secret-storage/Recovery.js"
 import type { Failure, SecretStorage } from "../secret-storage/SecretStorage.js"
 import type { BackupStore } from "../services/BackupStore.js"
+import type { DeviceKeys } from "../services/DeviceKeys.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { StorageError } from "../store/StorageError.js"
-import { allChecks } from "../trust/TrustVerdict.js"
+import { allChecks, isSigned } from "../trust/TrustVerdict.js"
 import { driftsOf } from "./Drifts.js"
 import type { CachedKeyFacts, KeyStorageDiagnosis, SecretStorageFacts, ServerBackupFacts, StoredBackupKey, UploadFacts } from "./KeyStorageDiagnosis.js"
 import { readKeyStoragePreference } from "./KeyStoragePreference.js"
@@ -28,6 +29,7 @@ export interface DiagnoseDeps {
   readonly store: Context.Tag.Service<BackupStore>
   readonly secretStorage: Context.Tag.Service<SecretStorage>
   readonly recovery: Context.Tag.Service<Recovery>
+  readonly device: Context.Tag.Service<DeviceKeys>
 }
 
 /** Options of a diagnosis. */
@@ -50,11 +52,21 @@ const currentBackup = (deps: DiagnoseDeps): Effect.Effect<Option.Option<CurrentB
     Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
   )
 
+/** The key ids this device signs with: its device key, and the master key when held (read off a signed empty object). */
+export const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Effect<ReadonlyArray<string>> =>
+  device.canSign
+    ? Effect.map(device.signJson({}), (signed) => {
+        const signatures = signed["signatures"]
+        const mine = typeof signatures === "object" && signatures !== null ? Object(signatures)[device.userId] : undefined
+        return typeof mine === "object" && mine !== null ? Object.keys(mine) : []
+      })
+    : Effect.succeed([])
+
 const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<ServerBackupFacts> =>
   Option.match(backup, {
     onNone: () => Effect.succeed({ _tag: "None" as const }),
     onSome: (info) =>
-      Effect.map(deps.engine.isKeyBackupTrusted(info), (result) => ({
+      Effect.zipWith(deps.engine.isKeyBackupTrusted(info), signerKeyIds(deps.device), (result, signers) => ({
         _tag: "Backup" as const,
         version: info.version,
         algorithm: info.algorithm,
@@ -63,6 +75,7 @@ const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): 
         trustReasons: allChecks(result.details).map((check) => `${check.keyId || "(none)"}: ${check.reason}`),
         decryptionKey: result.details.decryptionKey,
         unsupportedAlgorithm: result.details.unsupportedAlgorithm,
+        unsignedBy: signers.filter((keyId) => !allChecks(result.details).some((check) => check.keyId === keyId && isSigned(check))),
       })),
   })
 

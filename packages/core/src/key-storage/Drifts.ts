@@ -54,6 +54,15 @@ const keyDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift>
   return drifts
 }
 
+/**
+ * The current version opens with a key this device holds or is about to take from 4S, yet lacks the signatures
+ * this device can make: other devices that trust our identity or this device would not trust it.
+ */
+const signatureDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift> => {
+  const opens = (facts.cachedKey._tag === "Cached" && facts.cachedKey.matchesCurrent) || facts.secretStorage.backupKey === "MatchesCurrent"
+  return opens && backup.unsignedBy.length > 0 ? [{ kind: "BackupNotSignedByUs", action: "SignBackup", detail: `version ${backup.version} lacks ${backup.unsignedBy.join(", ")}` }] : []
+}
+
 /** Drifts about uploads to a usable current version. */
 const uploadDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift> => {
   const usable = backup.trusted || (facts.cachedKey._tag === "Cached" && facts.cachedKey.matchesCurrent)
@@ -72,5 +81,5 @@ export const driftsOf = (facts: KeyStorageFacts): ReadonlyArray<Drift> => {
   const server = facts.server
   if (server._tag === "None") return [{ kind: "NoBackup", action: "ResetBackup" }, ...secretStorageDrifts(facts)]
   if (server.unsupportedAlgorithm) return [{ kind: "UnsupportedAlgorithm", action: "ResetBackup", detail: server.algorithm }]
-  return [...secretStorageDrifts(facts), ...keyDrifts(facts, server), ...uploadDrifts(facts, server)]
+  return [...secretStorageDrifts(facts), ...keyDrifts(facts, server), ...signatureDrifts(facts, server), ...uploadDrifts(facts, server)]
 }

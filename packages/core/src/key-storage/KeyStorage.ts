@@ -8,6 +8,7 @@ import { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
 import { Recovery } from "../secret-storage/Recovery.js"
 import { SecretStorage } from "../secret-storage/SecretStorage.js"
 import { BackupStore } from "../services/BackupStore.js"
+import { DeviceKeys } from "../services/DeviceKeys.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
 import { diagnoseKeyStorage, type DiagnoseError, type DiagnoseOptions } from "./Diagnose.js"
 import { repairKeyStorage, type RepairOptions, type RepairResult } from "./Repair.js"
@@ -42,6 +43,7 @@ export const make = Effect.gen(function* () {
     secretStorage: yield* SecretStorage,
     recovery: yield* Recovery,
     restore: yield* KeyBackupRestore,
+    device: yield* DeviceKeys,
   }
   const lock = yield* Effect.makeSemaphore(1)
   return {
@@ -51,7 +53,7 @@ export const make = Effect.gen(function* () {
 })
 
 /** Everything KeyStorage is built from. */
-export type Requirements = HomeserverApi | KeyBackupEngine | BackupStore | SecretStorage | Recovery | KeyBackupRestore
+export type Requirements = HomeserverApi | KeyBackupEngine | BackupStore | SecretStorage | Recovery | KeyBackupRestore | DeviceKeys
 
 /** The service over the engine, Recovery, restore and their ports. */
 export const layer: Layer.Layer<KeyStorage, never, Requirements> = Layer.effect(KeyStorage, make)

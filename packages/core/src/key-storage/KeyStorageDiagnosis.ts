@@ -21,6 +21,11 @@ export type ServerBackupFacts =
       readonly trustReasons: ReadonlyArray<string>
       readonly decryptionKey: TrustVerdict["decryptionKey"]
       readonly unsupportedAlgorithm: boolean
+      /**
+       * The key ids ("ed25519:…") this device signs with (its device key, and the master key when the app gave
+       * it) whose valid signature the backup lacks; empty when it carries them all or the device cannot sign.
+       */
+      readonly unsignedBy: ReadonlyArray<string>
     }
 
 /** The backup key this device keeps. `opensLiveVersion`: a live version (current or older) the key opens. */
@@ -55,6 +60,8 @@ export type RepairAction =
   | "CacheKeyFromSecretStorage"
   | "StoreKeyInSecretStorage"
   | "ResumeUploads"
+  /** Adds this device's signatures to the `auth_data` of a version its key opens (`PUT /room_keys/version/{v}`). */
+  | "SignBackup"
   | "UploadPendingKeys"
   /** Needs `allowReset`: a new version, with the keys we hold carried into it. */
   | "ResetBackup"
@@ -78,6 +85,7 @@ export type DriftKind =
   | "CachedKeyForOtherVersion"
   | "BackupKeyNotInSecretStorage"
   | "BackupKeyMismatch"
+  | "BackupNotSignedByUs"
   | "UploadsStopped"
   | "KeysPending"
 

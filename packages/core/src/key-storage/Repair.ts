@@ -4,7 +4,7 @@
  * older version our key opens, so the keys it holds are carried into the new one with the keys of this device.
  */
 import { type Context, Effect, Either, Option, Redacted } from "effect"
-import { encodeBackupKeySecret } from "../crypto/BackupKey.js"
+import { encodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
 import type { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { SecretStorageKeyInput } from "../secret-storage/OpenSecretStorage.js"
@@ -65,6 +65,25 @@ const storeCachedKey = (deps: RepairDeps) =>
     return `version ${cached.value.version}`
   })
 
+/**
+ * Adds our signatures to the current version's `auth_data`, only when the key this device holds opens it (we never
+ * vouch for a backup someone else could read). The update keeps algorithm, public key and every other signature.
+ */
+const signBackup = (deps: RepairDeps): Effect.Effect<RepairStep> =>
+  Effect.gen(function* () {
+    if (!deps.device.canSign) return skipped("SignBackup", "this device has no signing key")
+    const info = yield* deps.api.getBackupVersion()
+    const cached = yield* deps.store.getBackupDecryptionKey()
+    const opens = Option.exists(
+      cached,
+      (held) => held.version === info.version && Either.getOrElse(matchesBackup(Redacted.value(held.key), info), () => false),
+    )
+    if (info.version === undefined || !opens) return skipped("SignBackup", "this device does not hold the current version's key")
+    const authData = yield* deps.device.signJson(info.auth_data.raw)
+    yield* deps.api.updateBackupVersion(info.version, { algorithm: info.algorithm, auth_data: authData, version: info.version })
+    return { action: "SignBackup" as const, outcome: "Done" as const, detail: `version ${info.version}` }
+  }).pipe(Effect.catchAll((error) => Effect.succeed<RepairStep>({ action: "SignBackup", outcome: "Failed", detail: describe(error) })))
+
 /** A new version carrying every key we hold: first those of the older live version our key opens. */
 const resetCarryingKeys = (deps: RepairDeps, before: KeyStorageDiagnosis) =>
   Effect.gen(function* () {
@@ -91,6 +110,8 @@ const act = (deps: RepairDeps, options: RepairOptions, before: KeyStorageDiagnos
       return Effect.map(step(action, Effect.map(deps.recovery.loadSessionBackupPrivateKeyFromSecretStorage(), (v) => `version ${v}`)), (s) => [s])
     case "StoreKeyInSecretStorage":
       return Effect.map(step(action, storeCachedKey(deps)), (s) => [s])
+    case "SignBackup":
+      return Effect.map(signBackup(deps), (s) => [s])
     case "ResumeUploads":
       return Effect.map(step(action, Effect.map(deps.engine.checkKeyBackupAndEnable(true), () => undefined)), (s) => [s])
     case "ResetBackup":

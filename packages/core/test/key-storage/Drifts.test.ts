@@ -13,6 +13,7 @@ const backup: Extract<ServerBackupFacts, { readonly _tag: "Backup" }> = {
   trustReasons: ["ed25519:DEV: Trusted"],
   decryptionKey: "Matches",
   unsupportedAlgorithm: false,
+  unsignedBy: [],
 }
 const healthy: KeyStorageFacts = {
   preference: { _tag: "On", source: "m.key_backup" },
@@ -81,5 +82,19 @@ describe("driftsOf", () => {
       ["BackupNotTrusted", "CacheKeyFromSecretStorage"],
       ["BackupKeyNotCached", "CacheKeyFromSecretStorage"],
     ])
+  })
+
+  it("a version our key opens (or the key 4S holds opens) but lacking our signatures is signed; one we cannot open never", () => {
+    const unsigned = { ...backup, unsignedBy: ["ed25519:DEV", "ed25519:MASTER"] }
+    expect(driftsOf({ ...healthy, server: unsigned })).toEqual([
+      { kind: "BackupNotSignedByUs", action: "SignBackup", detail: "version 3 lacks ed25519:DEV, ed25519:MASTER" },
+    ])
+    // The key comes from 4S first, then the version is signed.
+    expect(kinds({ ...healthy, server: unsigned, cachedKey: { _tag: "None" } })).toEqual([
+      ["BackupKeyNotCached", "CacheKeyFromSecretStorage"],
+      ["BackupNotSignedByUs", "SignBackup"],
+    ])
+    const foreign = { ...healthy, server: { ...unsigned, trusted: false, matchesDecryptionKey: false }, cachedKey: { _tag: "None" as const }, secretStorage: { ...healthy.secretStorage, backupKey: "Differs" as const } }
+    expect(kinds(foreign).map(([kind]) => kind)).not.toContain("BackupNotSignedByUs")
   })
 })
