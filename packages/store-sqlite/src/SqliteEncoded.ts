@@ -5,7 +5,7 @@
 import type { BackupStore } from "@matrix-backup/core"
 import type { EncodedStore } from "@matrix-backup/core/adapter"
 import { StoreMark, StoreMerge } from "@matrix-backup/core/adapter"
-import type { DatabaseType } from "better-sqlite3"
+import type { Database as DatabaseType } from "better-sqlite3"
 import type { Effect } from "effect"
 
 type Encoded = EncodedStore.Encoded

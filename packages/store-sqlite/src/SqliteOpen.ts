@@ -2,11 +2,8 @@
  * Opening an SQLite file for the BackupStore: refuses foreign, damaged and newer files with a typed
  * error, sets WAL and the I/O pragmas, runs migrations; maps native errors to StorageError.
  */
-// better-sqlite3 ships no types; ours come along with this file into every program that loads the adapter's sources.
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./better-sqlite3.d.ts" />
 import { BackupStore } from "@matrix-backup/core"
-import Database, { type DatabaseType } from "better-sqlite3"
+import Database, { type Database as DatabaseType } from "better-sqlite3"
 import { Effect } from "effect"
 import { inspect, migrate, SCHEMA_VERSION } from "./SqliteSchema.js"
 

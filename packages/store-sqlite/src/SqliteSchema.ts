@@ -2,7 +2,7 @@
  * The SQLite schema and its migrations. The file is marked as ours with `application_id`, and
  * `user_version` holds the schema version; a file that is not ours is refused, never altered.
  */
-import type { DatabaseType } from "better-sqlite3"
+import type { Database as DatabaseType } from "better-sqlite3"
 
 /** "MXKB" in ASCII: marks a database file as a matrix-backup key store. */
 export const APPLICATION_ID = 0x4d584b42
