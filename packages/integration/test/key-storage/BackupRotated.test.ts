@@ -1,30 +1,61 @@
-// Drift: a matrix-js-sdk 43 device rotates the backup (new version, new key in 4S) while our device keeps keys
-// pending for the old one. The diagnosis names it; the repair takes the new key from 4S and uploads every key once.
+// Drift: the backup is rotated by a device the user never verified. The account is set up as Element sets it up:
+// a matrix-js-sdk 43 device bootstraps cross-signing, Secret Storage and a trusted backup; our device is given the
+// master key (read from Secret Storage) and backs up keys. A second, unverified js-sdk device resets the backup: the
+// new version carries only that device's signature, so neither we nor any js-sdk device that trusts the user's
+// identity trusts it. The repair takes the new key from 4S, signs the version with the master key and uploads every
+// pending key once; a js-sdk device that trusts the identity then sees a trusted backup it can open.
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Redacted, Ref, Stream } from "effect"
+import { Effect, Redacted, Ref, Stream } from "effect"
 import { KeyBackupEngine, KeyStorage, Recovery } from "@matrix-backup/core"
-import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { bootstrapJsSdkBackup, jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
-import { bootstrap, cachedAndStored, ids, newUser, ourDevice, roomKeys, serverSessions, uploadedTo, withServer } from "./support.js"
+import { cachedAndStored, ids, newDevice, newUser, ourDevice, roomKeys, serverSessions, uploadedTo, withServer, type Server, type TestUser } from "./support.js"
 
 afterEach(stopAllJsSdkClients)
 
-describe("key storage drift: the backup was rotated by another device", { timeout: 120_000 }, () => {
-  it.scoped("the repair loads the new key from 4S and uploads every pending key once to the new version", () =>
+/**
+ * A new js-sdk device that fetches the public cross-signing keys, imports the private ones from 4S (so it trusts the
+ * user's identity and cross-signs itself), then checks
+ * the backup as js-sdk does.
+ */
+const checkFromTrustingJsSdkDevice = (server: Server, user: TestUser, recoveryKey: string) =>
+  Effect.promise(async () => {
+    const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
+    // The public cross-signing keys first (a keys query), so the private ones from 4S can be checked against them.
+    expect(await js.crypto.userHasCrossSigningKeys(user.userId, true)).toBe(true)
+    await js.crypto.bootstrapCrossSigning({})
+    const identityVerified = (await js.crypto.getUserVerificationStatus(user.userId)).isCrossSigningVerified()
+    const check = await js.crypto.checkKeyBackupAndEnable()
+    return { identityVerified, version: check?.backupInfo.version, trustInfo: check?.trustInfo, js }
+  })
+
+describe("key storage drift: an unverified device rotated the backup", { timeout: 180_000 }, () => {
+  it.scoped("the repair loads the new key from 4S, signs the version with the master key, and uploads every pending key once", () =>
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const uploads = yield* Ref.make(new Map<string, Array<string>>())
+        const element = yield* Effect.promise(() => bootstrapJsSdkBackup(server.url, user))
+        const recoveryKey = element.recoveryKey.encodedPrivateKey ?? ""
+        const v1 = (yield* Effect.promise(() => element.crypto.getActiveSessionBackupVersion())) ?? ""
+        const master = yield* Effect.promise(() => element.client.secretStorage.get("m.cross_signing.master"))
+        expect(master).toEqual(expect.any(String))
+        const masterSeed = Uint8Array.from(Buffer.from(master ?? "", "base64"))
+        const device = yield* newDevice(server, user)
+
         yield* Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           const keyStorage = yield* KeyStorage.KeyStorage
-          const recoveryKey = yield* bootstrap
+          const recovery = yield* Recovery.Recovery
+          yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
+          expect(yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()).toBe(v1)
           const first = roomKeys(20, "rotated-first")
           yield* engine.addRoomKeys(first)
           yield* engine.waitForBackupSteadyState()
-          const v1 = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
+          // Element's backup carries the master key's signature: in sync, nothing to sign.
+          expect(yield* keyStorage.diagnoseKeyStorage()).toMatchObject({ healthy: true, server: { version: v1, trusted: true, masterKeySignature: "Valid" } })
 
-          // The other device: js-sdk, which opens 4S with the recovery key and resets the backup (the new key goes to 4S).
+          // An unverified js-sdk device opens 4S with the recovery key and resets the backup (its new key goes to 4S).
           const v2 = yield* Effect.promise(async () => {
             const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
             await js.crypto.resetKeyBackup()
@@ -35,25 +66,27 @@ describe("key storage drift: the backup was rotated by another device", { timeou
           yield* engine.addRoomKeys(later)
           // Our engine's upload to the old version is refused, it re-checks, and neither trusts nor opens the new one.
           yield* Stream.runHead(Stream.filter(engine.stateChanges, (state) => state._tag === "Disabled"))
+          const before = yield* checkFromTrustingJsSdkDevice(server, user, recoveryKey)
+          expect(before).toMatchObject({ identityVerified: true, version: v2, trustInfo: { trusted: false } })
 
-          const recovery = yield* Recovery.Recovery
-          yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
           const diagnosis = yield* keyStorage.diagnoseKeyStorage()
-          expect(diagnosis.server).toMatchObject({ _tag: "Backup", version: v2, trusted: false, matchesDecryptionKey: false })
+          expect(diagnosis.server).toMatchObject({ _tag: "Backup", version: v2, trusted: false, matchesDecryptionKey: false, masterKeySignature: "Missing" })
           // js-sdk's reset deleted every older version, so our key opens nothing live.
           expect(diagnosis.cachedKey).toEqual({ _tag: "Cached", version: v1, matchesCurrent: false })
           expect(diagnosis.secretStorage.backupKey).toBe("MatchesCurrent")
           expect(diagnosis.drifts.map((d) => [d.kind, d.action])).toEqual([
             ["BackupNotTrusted", "CacheKeyFromSecretStorage"],
             ["CachedKeyForOtherVersion", "CacheKeyFromSecretStorage"],
+            ["BackupNotCrossSigned", "SignBackup"],
           ])
 
           const repaired = yield* keyStorage.repairKeyStorage()
           expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
             ["CacheKeyFromSecretStorage", "Done"],
+            ["SignBackup", "Done"],
             ["UploadPendingKeys", "Done"],
           ])
-          expect(repaired.after.healthy).toBe(true)
+          expect(repaired.after).toMatchObject({ healthy: true, server: { version: v2, trusted: true, masterKeySignature: "Valid" } })
           const held = ids([...first, ...later])
           expect(yield* uploadedTo(uploads, v2)).toEqual({ sessions: held, duplicates: 0 })
           expect(yield* serverSessions(server, user, v2)).toEqual(held)
@@ -61,20 +94,18 @@ describe("key storage drift: the backup was rotated by another device", { timeou
           expect(agree.cached).not.toBeNull()
           expect(agree.cached).toBe(agree.stored)
 
-          // Idempotent: a second repair finds nothing to do and uploads nothing.
+          // Idempotent: a second repair finds nothing to do, signs and uploads nothing.
           const again = yield* keyStorage.repairKeyStorage()
           expect(again.before.healthy).toBe(true)
+          expect(again.steps.map((s) => s.action)).not.toContain("SignBackup")
           expect((yield* uploadedTo(uploads, v2)).duplicates).toBe(0)
 
-          // A third device, js-sdk, sees the repaired backup as one it can open and use, holding every key.
-          const seen = yield* Effect.promise(async () => {
-            const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-            const check = await js.crypto.checkKeyBackupAndEnable()
-            const restored = await js.crypto.restoreKeyBackup()
-            return { version: check?.backupInfo.version, matches: check?.trustInfo.matchesDecryptionKey, active: await js.crypto.getActiveSessionBackupVersion(), total: restored.total }
-          })
-          expect(seen).toEqual({ version: v2, matches: true, active: v2, total: held.length })
-        }).pipe(Effect.provide(ourDevice(server, user, uploads)))
+          // A js-sdk device that trusts the user's identity sees a trusted backup it can open, holding every key.
+          const after = yield* checkFromTrustingJsSdkDevice(server, user, recoveryKey)
+          expect(after).toMatchObject({ identityVerified: true, version: v2, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+          const restored = yield* Effect.promise(() => after.js.crypto.restoreKeyBackup())
+          expect(restored.total).toBe(held.length)
+        }).pipe(Effect.provide(ourDevice(server, device, uploads, masterSeed)))
       }),
     ),
   )

@@ -26,14 +26,19 @@ const counting = (uploads: Ref.Ref<Map<string, Array<string>>>) =>
     })),
   )
 
-/** One of our devices with KeyStorage; `uploads` records what its engine sent. */
-export const ourDevice = (server: Server, user: TestUser, uploads: Ref.Ref<Map<string, Array<string>>>) => {
+/** One of our devices with KeyStorage; `uploads` records what its engine sent; `masterSeed`: the app holds the master key. */
+export const ourDevice = (server: Server, user: TestUser, uploads: Ref.Ref<Map<string, Array<string>>>, masterSeed?: Uint8Array) => {
   const base = Layer.mergeAll(
     counting(uploads).pipe(Layer.provide(apiLayer(server, user))),
     BackupStore.layerMemory,
     BackupEvents.layer,
     CryptoBackend.layer.pipe(Layer.provideMerge(Entropy.layer)),
-    DeviceKeys.layerFromSeeds({ userId: user.userId, deviceId: user.deviceId, deviceSeed: randomKey() }),
+    DeviceKeys.layerFromSeeds({
+      userId: user.userId,
+      deviceId: user.deviceId,
+      deviceSeed: randomKey(),
+      ...(masterSeed === undefined ? {} : { masterSeed: Redacted.make(masterSeed) }),
+    }),
     SecretStorageCallbacks.layerNone,
   )
   return KeyStorage.layer.pipe(
