@@ -58,6 +58,15 @@ describe("conduwuit profile", () => {
     expect((await api("GET", v3("/room_keys/version"))).body.version).toBe("1")
   })
 
+  it("with no backup left, an upload to the deleted version is accepted (no latest to compare with)", async () => {
+    const api = await setup(1)
+    await api("DELETE", v3("/room_keys/version/1"))
+    const put = await api("PUT", v3("/room_keys/keys?version=1"), bulk("s", 0))
+    expect([put.status, put.body.count]).toEqual([200, 1])
+    expect((await api("GET", v3("/room_keys/version/1"))).status).toBe(404)
+    expect((await api("PUT", v3("/room_keys/keys?version=7"), bulk("s", 0))).status).toBe(404)
+  })
+
   it("the better-key rule holds only for the per-session PUT; bulk and per-room PUTs overwrite", async () => {
     const api = await setup(1)
     await api("PUT", v3("/room_keys/keys?version=1"), bulk("s", 0, "good"))

@@ -99,7 +99,8 @@ export const makeSteadyState = (
           return Either.left(new SteadyStateError({ reason: "Unknown", message: "Key backup state is unknown (not checked, or the check failed)" }))
         }
         const pending = yield* Effect.either(store.countPending(current.value.version))
-        return Either.right(Either.isRight(pending) && pending.right === 0)
+        // Done only once the loop says so (`Enabled`): it confirms an accepted run's version still exists first.
+        return Either.right(state._tag === "Enabled" && Either.isRight(pending) && pending.right === 0)
       })
 
     const timedOut = Effect.flatMap(activation.current, (current) =>

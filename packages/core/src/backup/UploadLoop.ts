@@ -4,10 +4,11 @@
  * the server accepted it (`markBackedUp` with the revisions read), so a crash or fault never loses one.
  * The loop owns upload retries (the adapter sends each PUT once). A refusal (non-transient 4xx) or two 5xx in a row
  * make it re-check the version: gone or replaced stops the run as a version error; the same refusal again for a
- * version the server still calls current stops it as `Rejected`, instead of re-sending every 16 s.
+ * version the server still calls current stops it as `Rejected`, instead of re-sending every 16 s. Accepted uploads
+ * are checked too (every 20 s and before "done"): some servers accept keys for a deleted version.
  */
-import { type Context, Duration, Effect, Either, Fiber, Option, Queue, Ref } from "effect"
-import type { HomeserverApiError } from "../services/HomeserverError.js"
+import { Clock, type Context, Duration, Effect, Either, Fiber, Option, Queue, Ref } from "effect"
+import type { BackupNotFound, HomeserverApiError } from "../services/HomeserverError.js"
 import { BackupEvents, CryptoEvent } from "../services/BackupEvents.js"
 import { BackupStore } from "../services/BackupStore.js"
 import { CryptoBackend } from "../services/CryptoBackend.js"
@@ -18,7 +19,7 @@ import type { Activation, ActiveBackup } from "./Activation.js"
 import { BackupState } from "./BackupState.js"
 import { encryptBatch, type UploadBatch } from "./UploadBatch.js"
 import { isRejection, isServerError, sameAnswer, serverAnswer, type ServerAnswer } from "./UploadFailure.js"
-import { recheckVersion } from "./VersionRecheck.js"
+import { type AcceptedSinceCheck, recheckVersion, verifyAccepted } from "./VersionRecheck.js"
 import type { RoomKeyRef } from "../store/Encoded.js"
 import { uploadBackoff, type UploadSettings } from "./UploadOptions.js"
 
@@ -29,6 +30,7 @@ export type RunOutcome =
   | { readonly _tag: "Rejected"; readonly answer: ServerAnswer }
 
 const done: RunOutcome = { _tag: "Done" }
+const versionError = (error: BackupNotFound): RunOutcome => ({ _tag: "VersionError", error })
 const NOTHING: ReadonlySet<string> = new Set()
 /** Identity of a stored copy (room, session, revision). */
 const refId = (ref: RoomKeyRef): string => `${ref.revision}\u0000${ref.roomId}\u0000${ref.sessionId}`
@@ -56,6 +58,8 @@ interface RunState {
   serverErrors: number
   /** A refusal already seen after a re-check found the version unchanged. */
   refusedAfterRecheck: ServerAnswer | undefined
+  /** When the version was last seen to exist, and whether batches were accepted since. */
+  readonly verified: AcceptedSinceCheck
 }
 
 /** A uniformly random duration in [0, max], from the Entropy port. */
@@ -155,9 +159,10 @@ const send = (deps: LoopDeps, backup: ActiveBackup, run: RunState, batch: Upload
     run.serverErrors = 0
     run.refusedAfterRecheck = undefined
     yield* accepted(deps, backup, batch)
+    run.verified.accepted = true
     run.next = Option.getOrUndefined(Option.flatten(following))
     if (Duration.toMillis(deps.settings.batchDelay) > 0) yield* Effect.sleep(deps.settings.batchDelay)
-    return Option.none<RunOutcome>()
+    return Option.map(yield* verifyAccepted(deps.api, backup.version, run.verified, false), versionError)
   })
 
 /** One batch of a run: read (unless already read), then send; `Done` when nothing is pending. */
@@ -171,6 +176,8 @@ const step = (deps: LoopDeps, backup: ActiveBackup, run: RunState) =>
       return Option.none<RunOutcome>()
     }
     if (Option.isSome(prepared.right)) return yield* send(deps, backup, run, prepared.right.value)
+    const lost = yield* verifyAccepted(deps.api, backup.version, run.verified, true)
+    if (Option.isSome(lost)) return Option.some(versionError(lost.value))
     yield* deps.activation.setStateFor(backup.epoch, BackupState.Enabled({ version: backup.version }))
     yield* remaining(deps, 0)
     return Option.some(done)
@@ -187,6 +194,7 @@ const runUploads = (deps: LoopDeps, backup: ActiveBackup): Effect.Effect<RunOutc
       failures: 0,
       serverErrors: 0,
       refusedAfterRecheck: undefined,
+      verified: { at: yield* Clock.currentTimeMillis, accepted: false },
     }
     while (yield* deps.activation.isCurrent(backup.epoch)) {
       const outcome = yield* step(deps, backup, run)

@@ -101,10 +101,18 @@ describe.each(SERVER_PROFILES)("upload on the %s profile", (profile) => {
         const store = yield* BackupStore.BackupStore
         expect(yield* store.countTotal()).toBe(keys.length)
         const log = yield* roomKeysRequests(admin)
-        // Dendrite answers 500 to its deleted latest version: a second PUT after one backoff wait (1 s with the
-        // default settings), then the re-check finds the version gone. The others say 404 at once.
-        expect(log.filter((e) => e.method === "PUT").length).toBe(profile === "dendrite" ? 2 : 1)
-        expect(log.length).toBe(profile === "dendrite" ? 4 : 2)
+        const puts = log.filter((e) => e.method === "PUT").length
+        if (profile === "conduwuit" || profile === "tuwunel") {
+          // They accept the rest into the deleted version (no latest to compare with); the check before "done"
+          // (or every 20 s in a longer run) finds it gone: one GET, then the engine's check.
+          expect(puts).toBe(KEYS / BATCH - 2)
+          expect(log.length).toBe(puts + 2)
+        } else {
+          // Dendrite answers 500 to its deleted latest version: a second PUT after one backoff wait (1 s with the
+          // default settings), then the re-check finds the version gone. The others say 404 at once.
+          expect(puts).toBe(profile === "dendrite" ? 2 : 1)
+          expect(log.length).toBe(profile === "dendrite" ? 4 : 2)
+        }
         expect(failures()).toBe(profile === "dendrite" ? 1 : 0)
       }),
     ),

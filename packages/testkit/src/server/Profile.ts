@@ -18,6 +18,11 @@ export interface ServerProfile {
   readonly compareVersions: "string" | "number"
   /** `GET /room_keys/keys?version=` of a deleted or unknown version: 404, or 200 with no rooms. */
   readonly readUnknownVersion: "notFound" | "emptyRooms"
+  /**
+   * An upload when the account has no live backup: 404, or accepted into the (deleted) version it names, as
+   * conduwuit's "is it the latest?" check passes when there is no latest.
+   */
+  readonly uploadWithoutBackup: "notFound" | "accepted"
   /** An upload to the current version after it was deleted (only reachable with `highestIncludingDeleted`): 500. */
   readonly uploadToDeletedCurrent: "notFound" | "serverError"
   /** The better-key rule applies to every PUT, or only to the per-session PUT (bulk and per-room overwrite). */
@@ -40,6 +45,7 @@ const synapse: ServerProfile = {
   latest: "highestLive",
   compareVersions: "string",
   readUnknownVersion: "notFound",
+  uploadWithoutBackup: "notFound",
   uploadToDeletedCurrent: "notFound",
   betterKeyRule: "everyPut",
   deleteKeysRoutes: true,
@@ -55,6 +61,7 @@ const conduwuit: ServerProfile = {
   wrongVersion: { status: 400, errcode: "M_INVALID_PARAM" },
   latest: "stringOrder",
   readUnknownVersion: "emptyRooms",
+  uploadWithoutBackup: "accepted",
   betterKeyRule: "perSessionOnly",
   etag: "globalCounter",
 }

@@ -32,7 +32,12 @@ const sameVersion = (backup: BackupVersion, version: string, profile: ServerProf
 
 const writableVersion = (user: User, version: string, profile: ServerProfile): BackupVersion => {
   const current = latestBackup(user, profile)
-  if (current === undefined) throw notFound(`Version '${version}' not found`)
+  if (current === undefined) {
+    // conduwuit stores keys for a version that no longer exists when there is no latest to compare with.
+    const named = findBackup(user, version)
+    if (profile.uploadWithoutBackup === "accepted" && named !== undefined) return named
+    throw notFound(`Version '${version}' not found`)
+  }
   if (sameVersion(current, version, profile)) {
     if (!current.deleted) return current
     // Dendrite's "latest" can be a deleted version; writing to it fails inside the server.
