@@ -3,10 +3,10 @@
 // every key the server does not hold stays pending on this device. A refusal that persists for a version the
 // server still calls current stops the loop instead of re-sending forever.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option, Stream, TestClock } from "effect"
 import type { Scope } from "effect"
 import type { FakeHomeserverAdmin, ServerProfileName, TestIdentity } from "@matrix-backup/testkit"
-import { randomBackupPublicKey, SERVER_PROFILES, signBackupAuthData } from "@matrix-backup/testkit"
+import { drivenByTestClock, randomBackupPublicKey, SERVER_PROFILES, signBackupAuthData } from "@matrix-backup/testkit"
 import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
@@ -148,6 +148,27 @@ describe.each(SERVER_PROFILES)("a trusted replacement on the %s profile", (profi
           ),
         ),
       { profile },
+    ),
+  )
+})
+
+describe("accepted uploads to a deleted version (conduwuit with no backup left)", () => {
+  it.scoped("a long run notices within 20 s, not only at its end: the check comes with the first batch after 20 s", () =>
+    run("conduwuit", ({ url, admin, identity }) =>
+      drivenByTestClock(
+        Effect.gen(function* () {
+          const { engine, version, hold } = yield* uploadUntilThirdBatch(admin)
+          yield* deleteAsOtherDevice(url, identity.accessToken, version)
+          // The held batch is answered after the run has uploaded for 21 s (on the TestClock).
+          yield* TestClock.adjust("21 seconds")
+          yield* Effect.promise(() => admin.releaseHeld(hold))
+          const error = yield* Effect.flip(engine.waitForBackupSteadyState())
+          expect(error).toMatchObject({ reason: "VersionDeleted", version, remaining: KEYS })
+          const log = yield* roomKeysRequests(admin)
+          // The held PUT (accepted into the deleted version), the check that finds it gone, the engine's check.
+          expect(log.map((e) => `${e.method} ${e.status}`)).toEqual(["PUT 200", "GET 404", "GET 404"])
+        }),
+      ),
     ),
   )
 })
