@@ -7,27 +7,23 @@
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Ref, Stream } from "effect"
 import { KeyBackupEngine, KeyStorage, Recovery } from "@matrix-backup/core"
-import { bootstrapJsSdkBackup, jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
-import { cachedAndStored, ids, newDevice, newUser, ourDevice, roomKeys, serverSessions, uploadedTo, withServer, type Server, type TestUser } from "./support.js"
+import {
+  cachedAndStored,
+  checkFromTrustingJsSdkDevice,
+  elementAccount,
+  ids,
+  newDevice,
+  newUser,
+  ourDevice,
+  roomKeys,
+  serverSessions,
+  uploadedTo,
+  withServer,
+} from "./support.js"
 
 afterEach(stopAllJsSdkClients)
-
-/**
- * A new js-sdk device that fetches the public cross-signing keys, imports the private ones from 4S (so it trusts the
- * user's identity and cross-signs itself), then checks
- * the backup as js-sdk does.
- */
-const checkFromTrustingJsSdkDevice = (server: Server, user: TestUser, recoveryKey: string) =>
-  Effect.promise(async () => {
-    const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-    // The public cross-signing keys first (a keys query), so the private ones from 4S can be checked against them.
-    expect(await js.crypto.userHasCrossSigningKeys(user.userId, true)).toBe(true)
-    await js.crypto.bootstrapCrossSigning({})
-    const identityVerified = (await js.crypto.getUserVerificationStatus(user.userId)).isCrossSigningVerified()
-    const check = await js.crypto.checkKeyBackupAndEnable()
-    return { identityVerified, version: check?.backupInfo.version, trustInfo: check?.trustInfo, js }
-  })
 
 describe("key storage drift: an unverified device rotated the backup", { timeout: 180_000 }, () => {
   it.scoped("the repair loads the new key from 4S, signs the version with the master key, and uploads every pending key once", () =>
@@ -35,12 +31,7 @@ describe("key storage drift: an unverified device rotated the backup", { timeout
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const uploads = yield* Ref.make(new Map<string, Array<string>>())
-        const element = yield* Effect.promise(() => bootstrapJsSdkBackup(server.url, user))
-        const recoveryKey = element.recoveryKey.encodedPrivateKey ?? ""
-        const v1 = (yield* Effect.promise(() => element.crypto.getActiveSessionBackupVersion())) ?? ""
-        const master = yield* Effect.promise(() => element.client.secretStorage.get("m.cross_signing.master"))
-        expect(master).toEqual(expect.any(String))
-        const masterSeed = Uint8Array.from(Buffer.from(master ?? "", "base64"))
+        const { recoveryKey, version: v1, masterSeed } = yield* elementAccount(server, user)
         const device = yield* newDevice(server, user)
 
         yield* Effect.gen(function* () {

@@ -1,41 +1,51 @@
 // Drift: another device made a new backup version that we can neither trust nor open, and kept its key to itself,
-// while our key still opens the older version (which holds keys of a second device of ours too). Without
+// while our key still opens the older version (which holds keys of a second device of ours too). The account was set
+// up by a matrix-js-sdk 43 device (cross-signing, 4S, a backup); our repairing device holds the master key. Without
 // `allowReset` the repair only says so and uploads nothing to the untrusted version; with it, the older version's
-// keys are restored first, then a new version gets every key both devices held, each once.
+// keys are restored first, then a new version, signed by the master key, gets every key both devices held, each once,
+// and a js-sdk device that trusts the user's identity sees it trusted and opens it.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted, Ref, Stream } from "effect"
-import { KeyBackupEngine, KeyStorage, Recovery } from "@matrix-backup/core"
-import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
-import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
-import { bootstrap, cachedAndStored, ids, newDevice, newUser, ourDevice, roomKeys, serverSessions, uploadedTo, withServer } from "./support.js"
+import { KeyBackupEngine, KeyStorage, Recovery, type RoomKey } from "@matrix-backup/core"
+import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import {
+  cachedAndStored,
+  checkFromTrustingJsSdkDevice,
+  elementAccount,
+  ids,
+  newDevice,
+  newUser,
+  ourDevice,
+  roomKeys,
+  serverSessions,
+  uploadedTo,
+  withServer,
+} from "./support.js"
 
 afterEach(stopAllJsSdkClients)
 
-describe("key storage drift: the current version is one we cannot trust or open", { timeout: 120_000 }, () => {
+describe("key storage drift: the current version is one we cannot trust or open", { timeout: 180_000 }, () => {
   it.scoped("says so without allowReset; with it, carries every key we and our other device held into a new version", () =>
     withServer((server) =>
       Effect.gen(function* () {
         const user = yield* newUser(server)
         const uploads = yield* Ref.make(new Map<string, Array<string>>())
         const first = roomKeys(10, "untrusted-first")
-        const recoveryKey = yield* Effect.gen(function* () {
-          const engine = yield* KeyBackupEngine.KeyBackupEngine
-          const key = yield* bootstrap
-          yield* engine.addRoomKeys(first)
-          yield* engine.waitForBackupSteadyState()
-          return key
-        }).pipe(Effect.provide(ourDevice(server, user, uploads)), Effect.scoped)
-        // Our second device loads the key from 4S and backs up keys of its own to the same version.
+        const { recoveryKey, masterSeed } = yield* elementAccount(server, user)
+        // Two devices of ours (without the master key) load the backup key from 4S and back up keys of their own.
+        const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>) =>
+          Effect.gen(function* () {
+            const recovery = yield* Recovery.Recovery
+            const engine = yield* KeyBackupEngine.KeyBackupEngine
+            yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
+            yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
+            yield* engine.addRoomKeys(keys)
+            yield* engine.waitForBackupSteadyState()
+          })
+        yield* backUp(first).pipe(Effect.provide(ourDevice(server, yield* newDevice(server, user), uploads)), Effect.scoped)
         const other = yield* newDevice(server, user)
         const theirs = roomKeys(4, "untrusted-other-device")
-        yield* Effect.gen(function* () {
-          const recovery = yield* Recovery.Recovery
-          const engine = yield* KeyBackupEngine.KeyBackupEngine
-          yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
-          yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
-          yield* engine.addRoomKeys(theirs)
-          yield* engine.waitForBackupSteadyState()
-        }).pipe(Effect.provide(ourDevice(server, other, uploads)), Effect.scoped)
+        yield* backUp(theirs).pipe(Effect.provide(ourDevice(server, other, uploads)), Effect.scoped)
 
         const device = yield* newDevice(server, user)
         yield* Effect.gen(function* () {
@@ -80,13 +90,11 @@ describe("key storage drift: the current version is one we cannot trust or open"
           const agree = yield* cachedAndStored
           expect(agree.cached).toBe(agree.stored)
 
-          const seen = yield* Effect.promise(async () => {
-            const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-            const check = await js.crypto.checkKeyBackupAndEnable()
-            return { version: check?.backupInfo.version, matches: check?.trustInfo.matchesDecryptionKey, active: await js.crypto.getActiveSessionBackupVersion() }
-          })
-          expect(seen).toEqual({ version: v3, matches: true, active: v3 })
-        }).pipe(Effect.provide(ourDevice(server, device, uploads)))
+          expect(repaired.after.server).toMatchObject({ version: v3, trusted: true, masterKeySignature: "Valid" })
+          const seen = yield* checkFromTrustingJsSdkDevice(server, user, recoveryKey)
+          expect(seen).toMatchObject({ identityVerified: true, version: v3, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+          expect(yield* Effect.promise(() => seen.js.crypto.getActiveSessionBackupVersion())).toBe(v3)
+        }).pipe(Effect.provide(ourDevice(server, device, uploads, masterSeed)))
       }),
     ),
   )

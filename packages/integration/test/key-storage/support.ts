@@ -4,6 +4,8 @@
 import { Effect, Layer, Option, Redacted, Ref } from "effect"
 import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, HomeserverApi, KeyBackupEngine, KeyBackupRestore, KeyStorage, Recovery, RoomKey, SecretStorage, SecretStorageCallbacks } from "@matrix-backup/core"
 import { generateRoomKeys } from "@matrix-backup/testkit"
+import { bootstrapJsSdkBackup, jsSdkSecondDevice } from "@matrix-backup/testkit/JsSdk"
+import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import { apiLayer, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
 
 export { accountData, newDevice, newUser, setAccountData, withServer } from "../secret-storage/support.js"
@@ -84,3 +86,36 @@ export const uploadedTo = (uploads: Ref.Ref<Map<string, Array<string>>>, version
     const sent = map.get(version) ?? []
     return { sessions: [...new Set(sent)].sort(), duplicates: sent.length - new Set(sent).size }
   })
+
+/**
+ * The account as Element sets it up: a js-sdk device bootstraps cross-signing, 4S with a recovery key, and a backup
+ * signed by its master key. Returns the recovery key, the version, and the master key seed read back from 4S (what
+ * an app gives our device as `crossSigningMasterKey`).
+ */
+export const elementAccount = (server: Server, user: TestUser) =>
+  Effect.promise(async () => {
+    const element = await bootstrapJsSdkBackup(server.url, user)
+    const master = await element.client.secretStorage.get("m.cross_signing.master")
+    if (master === undefined) throw new Error("js-sdk stored no master key in 4S")
+    return {
+      recoveryKey: element.recoveryKey.encodedPrivateKey ?? "",
+      version: (await element.crypto.getActiveSessionBackupVersion()) ?? "",
+      masterSeed: Uint8Array.from(Buffer.from(master, "base64")),
+    }
+  })
+
+/**
+ * A new js-sdk device that fetches the public cross-signing keys and imports the private ones from 4S (so it trusts
+ * the user's identity and cross-signs itself), then checks the backup as js-sdk does.
+ */
+export const checkFromTrustingJsSdkDevice = (server: Server, user: TestUser, recoveryKey: string) =>
+  Effect.promise(async () => {
+    const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
+    // The public cross-signing keys first (a keys query), so the private ones from 4S can be checked against them.
+    if (!(await js.crypto.userHasCrossSigningKeys(user.userId, true))) throw new Error("js-sdk found no cross-signing keys for the user")
+    await js.crypto.bootstrapCrossSigning({})
+    const identityVerified = (await js.crypto.getUserVerificationStatus(user.userId)).isCrossSigningVerified()
+    const check = await js.crypto.checkKeyBackupAndEnable()
+    return { identityVerified, version: check?.backupInfo.version, trustInfo: check?.trustInfo, js }
+  })
+
