@@ -3,6 +3,7 @@
  * thread only imports each batch it receives into js-sdk's crypto (whose OlmMachine lives here), answers, and relays
  * progress and skipped keys. So imports are not slowed by the rest of the restore, which runs on other cores.
  */
+import type { RestoreError } from "@matrix-backup/core"
 import { Option, Schema } from "effect"
 import type { IMegolmSessionData } from "matrix-js-sdk/lib/@types/crypto.js"
 import { Worker } from "node:worker_threads"
@@ -42,85 +43,127 @@ const jobFor = (access: ClientAccess, { privateKey, version, batchSize }: OffThr
   ...(opts.workerEntry === undefined ? {} : { decryptWorkerEntry: opts.workerEntry.href }),
 })
 
+/** js-sdk's progress as the calling thread sees it: counts only what js-sdk has imported, reported once per change. */
+class ProgressRelay {
+  private total = 0
+  private failures = 0
+  private last = ""
+
+  constructor(
+    private readonly tally: Tally,
+    private readonly callback: RestoreKeyBackupOpts["progressCallback"],
+  ) {}
+
+  /** Takes the worker's report: its total and failures; its successes count batches handed over, not imported. */
+  fromWorker(progress: RestoreError.ImportRoomKeyProgressData): void {
+    if (progress.stage === "load_keys") ({ total: this.total, failures: this.failures } = progress)
+    this.report(progress.stage)
+  }
+
+  /** Calls the callback with the current counts, unless they are the ones it was last called with. */
+  report(stage: "fetch" | "load_keys"): void {
+    const progress = stage === "fetch" ? { stage } : { stage, total: this.total, successes: this.tally.imported, failures: this.failures }
+    const key = JSON.stringify(progress)
+    if (key === this.last) return
+    this.last = key
+    try {
+      this.callback?.(toJsSdkProgress(progress))
+    } catch {
+      // A throwing progress callback must not break the restore.
+    }
+  }
+}
+
+/** One restore on a worker thread, seen from the calling thread. */
+class OffThreadRun {
+  private readonly worker: Worker
+  private readonly progress: ProgressRelay
+  /** Imports run one after another, in the order the batches came. */
+  private imports = Promise.resolve()
+  /** Once aborted or refused, no further batch is imported (the worker stops without an answer for it). */
+  private stopping = false
+  private settled = false
+  private readonly onAbort = () => {
+    this.stopping = true
+    this.send({ _tag: "Abort" })
+  }
+
+  constructor(
+    private readonly access: ClientAccess,
+    job: OffThreadJob,
+    private readonly opts: RestoreKeyBackupOpts,
+    private readonly tally: Tally,
+    private readonly resolve: (result: RestoreKeyBackupResult) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.progress = new ProgressRelay(tally, opts.progressCallback)
+    this.worker = new Worker(opts.restoreWorkerEntry ?? defaultEntry, { workerData: jobFor(access, job, opts), resourceLimits: RESOURCE_LIMITS })
+    this.worker.on("message", (raw: unknown) => Option.map(decodeFromWorker(raw), (message) => this.onMessage(message)))
+    this.worker.on("error", (error) => this.settle(() => reject(error)))
+    this.worker.on("exit", () => this.settle(() => reject(new Error("The restore worker stopped without an answer"))))
+    if (opts.signal?.aborted === true) this.onAbort()
+    else opts.signal?.addEventListener("abort", this.onAbort, { once: true })
+  }
+
+  private send(message: ToWorker): void {
+    this.worker.postMessage(message)
+  }
+
+  private onMessage(message: FromWorker): void {
+    switch (message._tag) {
+      case "Progress":
+        return this.progress.fromWorker(message.progress)
+      case "Failure":
+        return this.tally.failed(message, this.opts.onFailure)
+      case "Batch": {
+        const { id, version, keys } = message
+        this.imports = this.imports.then(() => (this.stopping ? undefined : this.importBatch(id, version, keys)))
+        return
+      }
+      case "Done": {
+        const { total, failures, failed } = message
+        return this.settle(() => this.resolve({ total, imported: this.tally.imported, failures, failed }))
+      }
+      case "Stopped": {
+        const error = new RestoreKeyBackupError(
+          message.reason === "StoreFailure" ? "ImportFailed" : message.reason,
+          message.message,
+          this.tally.progress(),
+          message.version,
+        )
+        return this.settle(() => this.reject(error))
+      }
+      case "Crashed":
+        return this.settle(() => this.reject(new Error(message.message)))
+    }
+  }
+
+  private importBatch(id: number, version: string, keys: ReadonlyArray<IMegolmSessionData>): Promise<void> {
+    return this.access.crypto.importBackedUpRoomKeys([...keys], version).then(
+      () => {
+        this.tally.imported += keys.length
+        this.send({ _tag: "Imported", id, ok: true })
+        this.progress.report("load_keys")
+      },
+      () => {
+        this.stopping = true
+        this.send({ _tag: "Imported", id, ok: false })
+      },
+    )
+  }
+
+  /** Ends the run once: after the import in flight (so what the outcome reports as imported is exact). */
+  private settle(outcome: () => void): void {
+    if (this.settled) return
+    this.settled = true
+    this.opts.signal?.removeEventListener("abort", this.onAbort)
+    void this.imports.then(() => {
+      outcome()
+      void this.worker.terminate()
+    })
+  }
+}
+
 /** Runs one restore on a worker thread; rejects with `RestoreKeyBackupError` saying what was imported. */
 export const restoreOffThread = (access: ClientAccess, job: OffThreadJob, opts: RestoreKeyBackupOpts, tally: Tally): Promise<RestoreKeyBackupResult> =>
-  new Promise((resolve, reject) => {
-    const worker = new Worker(opts.restoreWorkerEntry ?? defaultEntry, { workerData: jobFor(access, job, opts), resourceLimits: RESOURCE_LIMITS })
-    const send = (message: ToWorker) => worker.postMessage(message)
-    let aborted = false
-    let refused = false
-    const onAbort = () => {
-      aborted = true
-      send({ _tag: "Abort" })
-    }
-    // Imports run one after another, in the order the batches came.
-    let imports = Promise.resolve()
-    let settled = false
-    const settle = (outcome: () => void) => {
-      if (settled) return
-      settled = true
-      opts.signal?.removeEventListener("abort", onAbort)
-      // An import in flight finishes first, so what the outcome reports as imported is exact.
-      void imports.then(() => {
-        outcome()
-        void worker.terminate()
-      })
-    }
-    let total = 0
-    let failures = 0
-    let last = ""
-    /** Calls `progressCallback` with the current counts, unless they are the ones it was last called with. */
-    const report = (stage: "fetch" | "load_keys") => {
-      const progress = stage === "fetch" ? { stage } : { stage, total, successes: tally.imported, failures }
-      const key = JSON.stringify(progress)
-      if (key === last) return
-      last = key
-      try {
-        opts.progressCallback?.(toJsSdkProgress(progress))
-      } catch {
-        // A throwing progress callback must not break the restore.
-      }
-    }
-    const importBatch = (id: number, version: string, keys: ReadonlyArray<IMegolmSessionData>) =>
-      access.crypto.importBackedUpRoomKeys([...keys], version).then(
-        () => {
-          tally.imported += keys.length
-          send({ _tag: "Imported", id, ok: true })
-          report("load_keys")
-        },
-        () => {
-          refused = true
-          send({ _tag: "Imported", id, ok: false })
-        },
-      )
-    const onMessage = (message: FromWorker) => {
-      switch (message._tag) {
-        case "Progress":
-          // The worker counts a batch once it is handed over; the count reported is what js-sdk has imported.
-          if (message.progress.stage === "load_keys") ({ total, failures } = message.progress)
-          return report(message.progress.stage)
-        case "Failure":
-          return tally.failed(message, opts.onFailure)
-        case "Batch": {
-          if (aborted || refused) return
-          const { id, version, keys } = message
-          // Once aborted or refused, no further batch is imported (the worker stops without an answer for it).
-          imports = imports.then(() => (aborted || refused ? undefined : importBatch(id, version, keys)))
-          return
-        }
-        case "Done":
-          return settle(() => resolve({ total: message.total, imported: tally.imported, failures: message.failures, failed: message.failed }))
-        case "Stopped": {
-          const reason = message.reason === "StoreFailure" ? "ImportFailed" : message.reason
-          return settle(() => reject(new RestoreKeyBackupError(reason, message.message, tally.progress(), message.version)))
-        }
-        case "Crashed":
-          return settle(() => reject(new Error(message.message)))
-      }
-    }
-    worker.on("message", (raw: unknown) => Option.map(decodeFromWorker(raw), onMessage))
-    worker.on("error", (error) => settle(() => reject(error)))
-    worker.on("exit", () => settle(() => reject(new Error("The restore worker stopped without an answer"))))
-    if (opts.signal?.aborted === true) onAbort()
-    else opts.signal?.addEventListener("abort", onAbort, { once: true })
-  })
+  new Promise((resolve, reject) => void new OffThreadRun(access, job, opts, tally, resolve, reject))
