@@ -17,7 +17,7 @@ import type { DeviceKeys } from "../services/DeviceKeys.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { StorageError } from "../store/StorageError.js"
-import { allChecks, isSigned } from "../trust/TrustVerdict.js"
+import { allChecks, isSigned, type TrustVerdict } from "../trust/TrustVerdict.js"
 import { driftsOf } from "./Drifts.js"
 import type { CachedKeyFacts, KeyStorageDiagnosis, SecretStorageFacts, ServerBackupFacts, StoredBackupKey, UploadFacts } from "./KeyStorageDiagnosis.js"
 import { readKeyStoragePreference } from "./KeyStoragePreference.js"
@@ -53,7 +53,7 @@ const currentBackup = (deps: DiagnoseDeps): Effect.Effect<Option.Option<CurrentB
   )
 
 /** The key ids this device signs with: its device key, and the master key when held (read off a signed empty object). */
-export const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Effect<ReadonlyArray<string>> =>
+const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Effect<ReadonlyArray<string>> =>
   device.canSign
     ? Effect.map(device.signJson({}), (signed) => {
         const signatures = signed["signatures"]
@@ -61,6 +61,13 @@ export const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Ef
         return typeof mine === "object" && mine !== null ? Object.keys(mine) : []
       })
     : Effect.succeed([])
+
+/** Whether the master key we hold (the signer that is not our device key) validly signed the backup. */
+const masterKeySignature = (verdict: TrustVerdict, signers: ReadonlyArray<string>, deviceId: string): "Valid" | "Missing" | "NotHeld" => {
+  const master = signers.find((keyId) => keyId !== `ed25519:${deviceId}`)
+  if (master === undefined) return "NotHeld"
+  return allChecks(verdict).some((check) => check.keyId === master && isSigned(check)) ? "Valid" : "Missing"
+}
 
 const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<ServerBackupFacts> =>
   Option.match(backup, {
@@ -75,7 +82,7 @@ const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): 
         trustReasons: allChecks(result.details).map((check) => `${check.keyId || "(none)"}: ${check.reason}`),
         decryptionKey: result.details.decryptionKey,
         unsupportedAlgorithm: result.details.unsupportedAlgorithm,
-        unsignedBy: signers.filter((keyId) => !allChecks(result.details).some((check) => check.keyId === keyId && isSigned(check))),
+        masterKeySignature: masterKeySignature(result.details, signers, deps.device.deviceId),
       })),
   })
 

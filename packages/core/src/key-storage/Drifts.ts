@@ -55,12 +55,12 @@ const keyDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift>
 }
 
 /**
- * The current version opens with a key this device holds or is about to take from 4S, yet lacks the signatures
- * this device can make: other devices that trust our identity or this device would not trust it.
+ * The current version opens with a key this device holds or is about to take from 4S, and the app gave the master
+ * key, yet the version lacks its signature: devices that trust the user's identity would not trust the backup.
  */
 const signatureDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift> => {
   const opens = (facts.cachedKey._tag === "Cached" && facts.cachedKey.matchesCurrent) || facts.secretStorage.backupKey === "MatchesCurrent"
-  return opens && backup.unsignedBy.length > 0 ? [{ kind: "BackupNotSignedByUs", action: "SignBackup", detail: `version ${backup.version} lacks ${backup.unsignedBy.join(", ")}` }] : []
+  return opens && backup.masterKeySignature === "Missing" ? [{ kind: "BackupNotCrossSigned", action: "SignBackup", detail: `version ${backup.version}` }] : []
 }
 
 /** Drifts about uploads to a usable current version. */

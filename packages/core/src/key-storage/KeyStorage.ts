@@ -15,6 +15,9 @@ import { repairKeyStorage, type RepairOptions, type RepairResult } from "./Repai
 import type { KeyStorageDiagnosis } from "./KeyStorageDiagnosis.js"
 
 export type { DiagnoseError, DiagnoseOptions } from "./Diagnose.js"
+export { type DiagnosisLine, type DiagnosisTopic, describeDiagnosis, describeStep } from "./DescribeDiagnosis.js"
+export type { CachedKeyJson, KeyStorageDiagnosisJson, PreferenceJson, RecoveryJson, ServerJson } from "./DiagnosisJson.js"
+export { diagnosisJson } from "./DiagnosisJson.js"
 export { driftsOf } from "./Drifts.js"
 export type * from "./KeyStorageDiagnosis.js"
 export { type KeyStoragePreference, readKeyStoragePreference, writeKeyStoragePreference } from "./KeyStoragePreference.js"

@@ -22,10 +22,10 @@ export type ServerBackupFacts =
       readonly decryptionKey: TrustVerdict["decryptionKey"]
       readonly unsupportedAlgorithm: boolean
       /**
-       * The key ids ("ed25519:…") this device signs with (its device key, and the master key when the app gave
-       * it) whose valid signature the backup lacks; empty when it carries them all or the device cannot sign.
+       * The cross-signing master key's signature on it: `NotHeld` when the app gave no master key, else whether a
+       * valid one is there (what lets other devices that trust the user's identity trust the backup).
        */
-      readonly unsignedBy: ReadonlyArray<string>
+      readonly masterKeySignature: "Valid" | "Missing" | "NotHeld"
     }
 
 /** The backup key this device keeps. `opensLiveVersion`: a live version (current or older) the key opens. */
@@ -60,7 +60,7 @@ export type RepairAction =
   | "CacheKeyFromSecretStorage"
   | "StoreKeyInSecretStorage"
   | "ResumeUploads"
-  /** Adds this device's signatures to the `auth_data` of a version its key opens (`PUT /room_keys/version/{v}`). */
+  /** Signs the `auth_data` of a version our key opens with the master key we hold (`PUT /room_keys/version/{v}`). */
   | "SignBackup"
   | "UploadPendingKeys"
   /** Needs `allowReset`: a new version, with the keys we hold carried into it. */
@@ -85,7 +85,7 @@ export type DriftKind =
   | "CachedKeyForOtherVersion"
   | "BackupKeyNotInSecretStorage"
   | "BackupKeyMismatch"
-  | "BackupNotSignedByUs"
+  | "BackupNotCrossSigned"
   | "UploadsStopped"
   | "KeysPending"
 

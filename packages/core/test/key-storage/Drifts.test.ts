@@ -13,7 +13,7 @@ const backup: Extract<ServerBackupFacts, { readonly _tag: "Backup" }> = {
   trustReasons: ["ed25519:DEV: Trusted"],
   decryptionKey: "Matches",
   unsupportedAlgorithm: false,
-  unsignedBy: [],
+  masterKeySignature: "NotHeld",
 }
 const healthy: KeyStorageFacts = {
   preference: { _tag: "On", source: "m.key_backup" },
@@ -84,17 +84,18 @@ describe("driftsOf", () => {
     ])
   })
 
-  it("a version our key opens (or the key 4S holds opens) but lacking our signatures is signed; one we cannot open never", () => {
-    const unsigned = { ...backup, unsignedBy: ["ed25519:DEV", "ed25519:MASTER"] }
+  it("a version our key (or the one in 4S) opens but lacking the master key's signature is signed; one we cannot open never", () => {
+    expect(driftsOf({ ...healthy, server: { ...backup, masterKeySignature: "Valid" } })).toEqual([])
+    const unsigned = { ...backup, masterKeySignature: "Missing" as const }
     expect(driftsOf({ ...healthy, server: unsigned })).toEqual([
-      { kind: "BackupNotSignedByUs", action: "SignBackup", detail: "version 3 lacks ed25519:DEV, ed25519:MASTER" },
+      { kind: "BackupNotCrossSigned", action: "SignBackup", detail: "version 3" },
     ])
     // The key comes from 4S first, then the version is signed.
     expect(kinds({ ...healthy, server: unsigned, cachedKey: { _tag: "None" } })).toEqual([
       ["BackupKeyNotCached", "CacheKeyFromSecretStorage"],
-      ["BackupNotSignedByUs", "SignBackup"],
+      ["BackupNotCrossSigned", "SignBackup"],
     ])
     const foreign = { ...healthy, server: { ...unsigned, trusted: false, matchesDecryptionKey: false }, cachedKey: { _tag: "None" as const }, secretStorage: { ...healthy.secretStorage, backupKey: "Differs" as const } }
-    expect(kinds(foreign).map(([kind]) => kind)).not.toContain("BackupNotSignedByUs")
+    expect(kinds(foreign).map(([kind]) => kind)).not.toContain("BackupNotCrossSigned")
   })
 })
