@@ -62,8 +62,9 @@ export const FromWorker = Schema.Union(
 )
 export type FromWorker = typeof FromWorker.Type
 
-/** Calling thread to worker: whether js-sdk accepted batch `id`, or stop. */
+/** Calling thread to worker: the job (browsers, where a worker gets no start data), whether js-sdk accepted batch `id`, or stop. */
 export const ToWorker = Schema.Union(
+  Schema.TaggedStruct("Start", { job: RestoreJob }),
   Schema.TaggedStruct("Imported", { id: Schema.Number, ok: Schema.Boolean }),
   Schema.TaggedStruct("Abort", {}),
 )

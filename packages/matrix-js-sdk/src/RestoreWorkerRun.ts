@@ -53,6 +53,7 @@ export const runRestoreJob = async (job: RestoreJob, caller: CallingThread, back
     const message = decodeToWorker(raw)
     if (Option.isNone(message)) return
     if (message.value._tag === "Abort") return abort.abort()
+    if (message.value._tag !== "Imported") return
     const { id, ok } = message.value
     answers.get(id)?.(ok)
     answers.delete(id)
