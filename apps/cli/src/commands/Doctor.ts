@@ -77,6 +77,12 @@ export const doctorCommand = defineCommand({
     runOnDevice(o, {
       prepare: noPreparation,
       body: () => doctor(o),
-      render: { human, json: (r) => r },
+      render: {
+        human,
+        json: (r) => ({
+          diagnosis: KeyStorage.diagnosisJson(r.diagnosis),
+          repair: r.repair === null ? null : { before: KeyStorage.diagnosisJson(r.repair.before), steps: r.repair.steps },
+        }),
+      },
     }),
 })
