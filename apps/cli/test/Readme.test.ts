@@ -66,7 +66,7 @@ const sessionKeys = (list: ReadonlyArray<{ session_key: string }>) => list.map((
 describe("README.md's matrix-backup example", () => {
   it("runs line by line as written, and each line does what its comment says", { timeout: 300_000 }, async () => {
     const lines = readmeExample()
-    expect(lines.filter((l) => l.startsWith("pnpm matrix-backup "))).toHaveLength(7)
+    expect(lines.filter((l) => l.startsWith("pnpm matrix-backup "))).toHaveLength(8)
     for (const file of FILES) expect(existsSync(file), `${file} is in the way`).toBe(false)
     const first = await registerUser(server.url)
     const second = await loginNewDevice(server.url, first)
@@ -102,6 +102,7 @@ describe("README.md's matrix-backup example", () => {
         expect(run.stdout).toMatch(/Imported 150 new keys/)
         expect(await server.admin.roomKeys(first.userId, "1")).toHaveLength(150)
       }
+      if (command === "doctor") expect(run.stdout).toMatch(/^Key storage: in sync\.$/m)
       if (command === "restore") {
         expect(run.stdout).toMatch(/^Restored 150 of 150 keys$/m)
         // Restored keys count as backed up to version 1: the new device uploads none of them.
