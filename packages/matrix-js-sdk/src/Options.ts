@@ -21,8 +21,8 @@ export interface RestoreKeyBackupOpts extends NodeRestoreOpts {
   readonly signal?: AbortSignal
   /**
    * Threads that decrypt: worker threads with node:crypto in Node, Web Workers with Web Crypto in browsers. Default:
-   * the cores available, at most 4. 0 decrypts on the thread that runs the restore (in Node its own worker thread,
-   * unless `offThread` is false).
+   * the cores available, at most 4. 0 decrypts on the thread that runs the restore (its own worker, unless
+   * `offThread` is false).
    */
   readonly decryptionThreads?: number
   /** Called with each backed-up key that is skipped (corrupt, undecryptable, unknown algorithm...). */
@@ -42,14 +42,19 @@ export interface RestoreKeyBackupOpts extends NodeRestoreOpts {
   readonly workerEntry?: URL
 }
 
-/** Options that only the Node entry reads. */
+/** Where the restore runs. */
 export interface NodeRestoreOpts {
   /**
-   * Node: run the download, parsing and decryption on a worker thread, so that the calling thread, where the client's
-   * crypto lives, only imports (default true). `false` runs them on the calling thread, as in browsers.
+   * Run the download, parsing and decryption on a worker (a worker thread in Node, a Web Worker in browsers), so that
+   * the calling thread, where the client's crypto lives, only imports (default true). `false` runs them on the calling
+   * thread, decrypting on `decryptionThreads` workers still.
    */
   readonly offThread?: boolean
-  /** Node: the restore worker's script, for bundlers that move it; default the one next to this package's build. */
+  /**
+   * The restore worker's script, for bundlers that move it. Default: `RestoreWorkerMain.js` (Node) or
+   * `RestoreWorkerBrowser.js` (browsers, exported as `@matrix-backup/matrix-js-sdk/RestoreWorkerBrowser`) next to
+   * this package's entry.
+   */
   readonly restoreWorkerEntry?: URL
 }
 

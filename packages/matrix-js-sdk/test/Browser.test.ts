@@ -1,6 +1,7 @@
 // The browser entry in Debian's Chromium (playwright-core): the page, bundled as an app's bundler would bundle it,
-// runs a real matrix-js-sdk client (Rust crypto in wasm) that restores through the bridge from the fake homeserver,
-// decrypting with Web Crypto on Web Workers. Its crypto then exports exactly the backed-up keys.
+// runs a real matrix-js-sdk client (Rust crypto in wasm) that restores through the bridge from the fake homeserver: the
+// restore on a Web Worker (or on the page's thread), decrypting with Web Crypto on two more. Its crypto then exports
+// exactly the backed-up keys.
 import type { RunningFakeHomeserver } from "@matrix-backup/testkit"
 import { loginNewDevice } from "@matrix-backup/testkit"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -43,12 +44,17 @@ describe("the browser entry in Chromium", () => {
   it("is what the bundler picks, and reaches no Node module", () => {
     expect(bundled).toContain("dist/index.browser.js")
     expect(bundled).toContain("dist/DecryptWorkerBrowser.js")
+    expect(bundled).toContain("dist/RestoreWorkerBrowser.js")
     expect(bundled).not.toContain("dist/index.js")
     expect(bundled.filter((path) => path.startsWith("node:") || /crypto-node|platform-node/.test(path))).toEqual([])
   })
 
-  it("restores a backup into a js-sdk client in the page, decrypting on Web Workers", { timeout: 120_000 }, async () => {
+  it.each([
+    { offThread: true, where: "on a Web Worker (the default)" },
+    { offThread: false, where: "on the page's thread" },
+  ])("restores a backup into a js-sdk client in the page, the restore $where, decrypting on two Web Workers", { timeout: 120_000 }, async ({ offThread }) => {
     const made = await serverWithUser()
+    await server?.stop()
     server = made.server
     const { privateKey, keys, version } = await seeded(server, made.user, 1200)
     const device = await loginNewDevice(server.url, made.user)
@@ -57,15 +63,17 @@ describe("the browser entry in Chromium", () => {
     const tab = await browser.newPage()
     const problems: Array<string> = []
     tab.on("pageerror", (error) => problems.push(error.message))
+    const workers: Array<string> = []
+    tab.on("worker", (worker) => workers.push(worker.url()))
     await tab.goto(site.url)
     await tab.waitForFunction(() => Reflect.get(globalThis, "pageReady") === true)
-    const input: PageInput = { url: server.url, ...device, privateKey: [...privateKey], version, workers: 2 }
+    const input: PageInput = { url: server.url, ...device, privateKey: [...privateKey], version, workers: 2, offThread }
     const out = await tab.evaluate((arg) => Reflect.get(globalThis, "restoreInPage")(arg), input)
-    const workers = tab.workers().map((w) => w.url())
 
     expect(out).toMatchObject({ total: 1200, imported: 1200, stages: ["fetch", "load_keys"] })
     expect(Object.values(out.failures).every((n) => n === 0)).toBe(true)
     expect(sessionKeys(out.exported)).toEqual(sessionKeys(keys))
+    expect(workers.filter((url) => url.endsWith("/RestoreWorkerBrowser.js"))).toHaveLength(offThread ? 1 : 0)
     expect(workers.filter((url) => url.endsWith("/DecryptWorkerBrowser.js"))).toHaveLength(2)
     expect(await uploadsSince(server, logBefore)).toEqual([])
     expect(problems).toEqual([])

@@ -18,7 +18,11 @@ const cryptoWasm = (): string => {
 export const bundlePage = async (outDir: string): Promise<ReadonlyArray<string>> => {
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { page: "test/browser/page.ts", DecryptWorkerBrowser: "@matrix-backup/matrix-js-sdk/DecryptWorkerBrowser" },
+    entryPoints: {
+      page: "test/browser/page.ts",
+      RestoreWorkerBrowser: "@matrix-backup/matrix-js-sdk/RestoreWorkerBrowser",
+      DecryptWorkerBrowser: "@matrix-backup/matrix-js-sdk/DecryptWorkerBrowser",
+    },
     outdir: outDir,
     bundle: true,
     format: "esm",

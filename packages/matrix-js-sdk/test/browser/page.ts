@@ -12,6 +12,7 @@ export interface PageInput {
   readonly privateKey: ReadonlyArray<number>
   readonly version: string
   readonly workers: number
+  readonly offThread: boolean
 }
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => silent }
@@ -24,7 +25,7 @@ const restoreInPage = async (input: PageInput) => {
   if (crypto === undefined) throw new Error("no crypto")
   await crypto.storeSessionBackupPrivateKey(Uint8Array.from(input.privateKey), input.version)
   const stages: Array<string> = []
-  const result = await restoreKeyBackup(client, { decryptionThreads: input.workers, progressCallback: (p) => stages.push(p.stage) })
+  const result = await restoreKeyBackup(client, { decryptionThreads: input.workers, offThread: input.offThread, progressCallback: (p) => stages.push(p.stage) })
   const exported = (await crypto.exportRoomKeys()).map((k) => ({ room_id: k.room_id, session_id: k.session_id, session_key: k.session_key }))
   client.stopClient()
   return { total: result.total, imported: result.imported, failures: result.failures, stages: [...new Set(stages)], exported }
