@@ -14,7 +14,7 @@ export interface FailedKey {
 }
 
 /** Options of `restoreKeyBackup` and `restoreKeyBackupWithPassphrase`. */
-export interface RestoreKeyBackupOpts extends NodeRestoreOpts {
+export interface RestoreKeyBackupOpts extends RestorePlacementOpts {
   /** matrix-js-sdk's progress callback: `fetch`, then `load_keys` after every batch. */
   readonly progressCallback?: (progress: ImportRoomKeyProgressData) => void
   /** Aborting stops the restore promptly; the error reports what was imported until then. */
@@ -43,7 +43,7 @@ export interface RestoreKeyBackupOpts extends NodeRestoreOpts {
 }
 
 /** Where the restore runs. */
-export interface NodeRestoreOpts {
+export interface RestorePlacementOpts {
   /**
    * Run the download, parsing and decryption on a worker (a worker thread in Node, a Web Worker in browsers), so that
    * the calling thread, where the client's crypto lives, only imports (default true). `false` runs them on the calling
