@@ -1,8 +1,13 @@
 // The Promise facade's diagnoseKeyStorage / repairKeyStorage: a new device whose backup key is only in Secret
-// Storage is told so (4S locked until it gets the recovery key), and the repair with the recovery key caches it.
+// Storage is told so (4S locked until it gets the recovery key), and the repair with the recovery key caches it; an
+// app that gives `crossSigningMasterKey` gets a backup an unverified device made signed, so js-sdk devices trust it.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Redacted } from "effect"
-import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import { FetchHomeserverApi, fetchHomeserver } from "@matrix-backup/http-fetch"
+import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
+import { Effect } from "effect"
+import { checkFromTrustingJsSdkDevice, elementAccount } from "./support.js"
 import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver, type TestUser } from "@matrix-backup/testkit"
 import { BackupStore, Ids, KeyBackupClient } from "@matrix-backup/core"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
@@ -10,6 +15,7 @@ import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
 let server: RunningFakeHomeserver | undefined
 const clients: Array<KeyBackupClient.KeyBackupClient> = []
 afterEach(async () => {
+  stopAllJsSdkClients()
   for (const client of clients.splice(0)) await client.stop()
   await server?.stop()
 })
@@ -66,5 +72,44 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
     const version = (await second.getActiveSessionBackupVersion()) ?? ""
     const onServer = (await server.admin.roomKeys(user.userId, version)).map((k) => `${k.roomId}|${k.sessionId}`).sort()
     expect(onServer).toEqual(held.map((k) => `${k.room_id}|${k.session_id}`).sort())
+  })
+
+  it("with the master key, the repair signs a backup an unverified js-sdk device made; js-sdk devices that trust the identity then trust it", { timeout: 120_000 }, async () => {
+    server = await startFakeHomeserver()
+    const url = server.url
+    const user = await registerUser(url)
+    const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin: server.admin }, user))
+    // A device the user never verified resets the backup: the new version carries only its own signature.
+    const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
+    await unverified.crypto.resetKeyBackup()
+    const version = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+
+    const device = await loginNewDevice(url, user)
+    const client = await KeyBackupClient.createKeyBackupClient({
+      homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
+      store: BackupStore.layerMemory,
+      deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
+      crossSigningMasterKey: masterSeed,
+      uploadOptions: FAST_UPLOAD,
+      checkOnStart: false,
+    })
+    clients.push(client)
+    const before = await client.diagnoseKeyStorage()
+    expect(before.server).toMatchObject({ version, trusted: false, masterKeySignature: "Missing" })
+    // 4S is locked, so whether our key would open it is not known yet: only the recovery key helps.
+    expect(before.drifts.map((d) => [d.kind, d.action])).toEqual([["BackupNotTrusted", "EnterRecoveryKey"], ["BackupKeyNotCached", "EnterRecoveryKey"]])
+
+    const repaired = await client.repairKeyStorage({ secretStorageKey: { recoveryKey } })
+    expect(repaired.before.drifts.map((d) => [d.kind, d.action])).toContainEqual(["BackupNotCrossSigned", "SignBackup"])
+    expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
+      ["OpenSecretStorage", "Done"],
+      ["CacheKeyFromSecretStorage", "Done"],
+      ["SignBackup", "Done"],
+      ["UploadPendingKeys", "Done"],
+    ])
+    expect(repaired.after).toMatchObject({ healthy: true, server: { version, trusted: true, masterKeySignature: "Valid" } })
+    expect(JSON.stringify(repaired)).not.toContain(recoveryKey)
+    const seen = await Effect.runPromise(checkFromTrustingJsSdkDevice({ url, admin: server.admin }, user, recoveryKey))
+    expect(seen).toMatchObject({ identityVerified: true, version, trustInfo: { trusted: true, matchesDecryptionKey: true } })
   })
 })
