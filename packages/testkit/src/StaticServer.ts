@@ -18,7 +18,9 @@ const TYPES: Record<string, string> = {
 
 /** A running static server. */
 export interface StaticServer {
+  /** The origin, e.g. `http://127.0.0.1:40123`. */
   readonly url: string
+  /** Closes the listening socket. */
   readonly stop: () => Promise<void>
 }
 
