@@ -9,7 +9,7 @@ import { Layer } from "effect"
 import { decryptionThreads, defaultDecryptionThreads } from "./Layers.js"
 import type { RestoreKeyBackupOpts } from "./Options.js"
 
-/** Default Web Workers: the browser's logical cores, at most 4. */
+/** Default decryption Web Workers: one fewer than the browser's logical cores, at least 1, at most 4. */
 export const defaultWorkers = (): number => defaultDecryptionThreads(globalThis.navigator?.hardwareConcurrency ?? 1)
 
 /**

@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os"
 import { decryptionThreads, defaultDecryptionThreads } from "./Layers.js"
 import type { RestoreKeyBackupOpts } from "./Options.js"
 
-/** Default worker threads in Node: the cores available, at most 4. */
+/** Default decryption threads in Node: one fewer than the cores available, at least 1, at most 4. */
 export const DEFAULT_DECRYPTION_THREADS = defaultDecryptionThreads(availableParallelism())
 
 /** The backend for `opts`: a worker pool of `decryptionThreads`, or in-thread for 0. */

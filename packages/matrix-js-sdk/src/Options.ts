@@ -21,7 +21,7 @@ export interface RestoreKeyBackupOpts extends RestorePlacementOpts {
   readonly signal?: AbortSignal
   /**
    * Threads that decrypt: worker threads with node:crypto in Node, Web Workers with Web Crypto in browsers. Default:
-   * the cores available, at most 4. 0 decrypts on the thread that runs the restore (its own worker, unless
+   * one fewer than the cores available, at least 1 and at most 4. 0 decrypts on the thread that runs the restore (its own worker, unless
    * `offThread` is false).
    */
   readonly decryptionThreads?: number
