@@ -11,7 +11,11 @@ import { restoreKeyBackup } from "../dist/index.js"
 const [side, threads, batch, where] = process.argv.slice(2)
 const server = JSON.parse(process.env.BRIDGE_BENCH_SERVER ?? "{}")
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => silent }
-const opts = { decryptionThreads: Number(threads), ...(batch ? { batchSize: Number(batch) } : {}), ...(where === "main" ? { offThread: false } : {}) }
+const opts = {
+  ...(threads === "default" ? {} : { decryptionThreads: Number(threads) }),
+  ...(batch ? { batchSize: Number(batch) } : {}),
+  ...(where === "main" ? { offThread: false } : {}),
+}
 
 const device = await loginNewDevice(server.url, { userId: server.userId, password: server.password })
 const client = sdk.createClient({ baseUrl: server.url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId, logger: silent })

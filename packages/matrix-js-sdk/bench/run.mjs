@@ -4,7 +4,8 @@
 // import-only ceiling (js-sdk's `importBackedUpRoomKeys` alone, on keys decrypted beforehand), each in its own process
 // on a fresh device, same backup. Prints keys/s and peak RSS of each. Runs the built packages: the script builds this
 // one; `turbo run bench` also builds its dependencies.
-// Usage: node bench/run.mjs [--keys 100000] [--threads 1,2] [--batch 1000] [--ceilings 1000] [--backup-on]
+// Usage: node bench/run.mjs [--keys 100000] [--threads default,2] [--batch 1000] [--ceilings 1000] [--backup-on]
+// --threads: the bridge's decryption thread counts to run, "default" for its own choice.
 // --ceilings: the batch sizes to time the import-only ceiling with (e.g. 500,1000,2000,5000).
 // --backup-on: the devices have key backup uploads enabled (see restore.mjs), as an app that loaded the key from
 // Secret Storage would; js-sdk's upload loop then scans the in-memory store after imports, on both sides.
@@ -17,7 +18,7 @@ const { values } = parseArgs({
   args: args[0] === "--" ? args.slice(1) : args,
   options: {
     keys: { type: "string", default: "100000" },
-    threads: { type: "string", default: "1,2" },
+    threads: { type: "string", default: "default,2" },
     batch: { type: "string", default: "1000" },
     ceilings: { type: "string", default: "1000" },
     "backup-on": { type: "boolean", default: false },
@@ -45,7 +46,7 @@ const env = { BRIDGE_BENCH_SERVER: JSON.stringify(server), BRIDGE_BENCH_BACKUP_O
 console.log(`  key backup uploads ${values["backup-on"] ? "on" : "off"} on the restoring devices`)
 const runs = [
   { side: "js-sdk", label: "matrix-js-sdk 43 restoreKeyBackup", argv: ["js-sdk"] },
-  ...values.threads.split(",").map((t) => ({ side: "bridge", label: `bridge restoreKeyBackup (${t} threads)`, argv: ["bridge", t, values.batch] })),
+  ...values.threads.split(",").map((t) => ({ side: "bridge", label: `bridge restoreKeyBackup (${t === "default" ? "default" : t} threads)`, argv: ["bridge", t, values.batch] })),
   ...values.ceilings.split(",").map((b) => ({ side: "ceiling", label: `import only, batches of ${b}`, argv: ["ceiling", "2", b] })),
 ]
 const rows = []
