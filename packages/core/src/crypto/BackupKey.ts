@@ -6,7 +6,7 @@ import { Either } from "effect"
 import { decodeBase64OfLength, encodeBase64 } from "../schema/Base64.js"
 import { type KeyBackupInfo, MEGOLM_BACKUP_V1_CURVE25519 } from "../schema/BackupInfo.js"
 import { constantTimeEqual, wipe } from "./Bytes.js"
-import { CURVE25519_KEY_LENGTH, publicKeyFromPrivateKey } from "./Curve25519.js"
+import { CURVE25519_KEY_LENGTH, publicKeyFromPrivateKey, publicKeyFromPrivateKeyOnce } from "./Curve25519.js"
 
 /** Bytes of a backup private key (an X25519 scalar) and of its public key. */
 export const BACKUP_KEY_LENGTH = CURVE25519_KEY_LENGTH
@@ -20,7 +20,8 @@ export const backupPublicKey = (privateKey: Uint8Array): Uint8Array => publicKey
  */
 export const isBackupKeyFor = (privateKey: Uint8Array, publicKey: Uint8Array): boolean => {
   if (privateKey.length !== BACKUP_KEY_LENGTH || publicKey.length !== BACKUP_KEY_LENGTH) return false
-  const derived = publicKeyFromPrivateKey(privateKey)
+  // Checked once per key read: the ladder, so a command's first check does not build the base-point table.
+  const derived = publicKeyFromPrivateKeyOnce(privateKey)
   try {
     return constantTimeEqual(derived, publicKey)
   } finally {

@@ -54,14 +54,18 @@ export const makeFromSeeds = (options: SeedOptions): Service => {
   checkSeed(deviceSeed, "device")
   const masterSeed = options.masterSeed === undefined ? undefined : Uint8Array.from(Redacted.value(options.masterSeed))
   if (masterSeed !== undefined) checkSeed(masterSeed, "master")
-  const ed25519PublicKey = encodeBase64(ed25519PublicKeyFromSeed(deviceSeed))
+  // Computed on first use (judging or signing a backup), not when the layer is built: it costs tens of ms at start-up.
+  let ed25519PublicKey: string | undefined
   const heldMaster = masterSeed === undefined ? undefined : encodeBase64(ed25519PublicKeyFromSeed(masterSeed))
   const masterPublicKey = Option.fromNullable(heldMaster ?? options.trustedMasterPublicKey)
   const verified = new Set(options.verifiedDevices ?? [])
   return {
     userId: options.userId,
     deviceId: options.deviceId,
-    ed25519PublicKey,
+    get ed25519PublicKey() {
+      ed25519PublicKey ??= encodeBase64(ed25519PublicKeyFromSeed(deviceSeed))
+      return ed25519PublicKey
+    },
     canSign: true,
     masterPublicKey,
     signJson: (object) =>
