@@ -2,7 +2,7 @@
  * The device's state directory: its SQLite store and its Ed25519 signing seed (`device.json`), both mode 0600.
  * One directory belongs to one user and device; using it for another is refused rather than mixed up.
  */
-import { Base64, Ed25519 } from "@matrix-backup/core"
+import { Base64 } from "@matrix-backup/core"
 import { Effect, Redacted, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -16,9 +16,8 @@ export interface DeviceState {
   readonly storeFile: string
   readonly userId: string
   readonly deviceId: string
+  /** The public key is derived from it only when needed (DeviceKeys): that costs tens of ms at start-up. */
   readonly seed: Redacted.Redacted<Uint8Array>
-  /** Unpadded base64 of the Ed25519 public key. */
-  readonly ed25519: string
 }
 
 const DeviceFile = Schema.parseJson(Schema.Struct({ userId: Schema.String, deviceId: Schema.String, ed25519Seed: Schema.String }))
@@ -73,7 +72,6 @@ export const openStateDir = (dir: string, userId: string, deviceId: string): Eff
       userId,
       deviceId,
       seed: Redacted.make(seed),
-      ed25519: Base64.encodeBase64(Ed25519.ed25519PublicKeyFromSeed(seed)),
     }
   })
 

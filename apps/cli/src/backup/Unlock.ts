@@ -48,6 +48,28 @@ export const unlockAndKeep = (secret: Secret): Effect.Effect<Unlocked, CliError,
     Effect.flatMap(Recovery.Recovery, (recovery) => Effect.mapError(recovery.storeSessionBackupPrivateKey(unlocked.key, unlocked.version), toCliError)),
   )
 
+/** An unlocked backup whose key is in this device's store, and the Recovery's own keeping of it still to run. */
+export interface KeptLocally {
+  readonly unlocked: Unlocked
+  readonly announce: Effect.Effect<void, CliError>
+}
+
+/**
+ * `unlock`, then the key is written to this device's store at once, which is all a restore reads; `announce` is
+ * `Recovery.storeSessionBackupPrivateKey` (its event, the engine's check of the backup: a few requests, the device
+ * key's first use), for the caller to run alongside the restore instead of before its download.
+ */
+export const unlockAndKeepLocally = (
+  secret: Secret,
+): Effect.Effect<KeptLocally, CliError, Recovery.Recovery | BackupStore.BackupStore> =>
+  Effect.gen(function* () {
+    const unlocked = yield* unlock(secret)
+    const store = yield* BackupStore.BackupStore
+    yield* Effect.mapError(store.storeBackupDecryptionKey(unlocked.key, unlocked.version), toCliError)
+    const recovery = yield* Recovery.Recovery
+    return { unlocked, announce: Effect.mapError(recovery.storeSessionBackupPrivateKey(unlocked.key, unlocked.version), toCliError) }
+  })
+
 /**
  * The version this device holds a key for, when the server still has it and the key opens it, although its "latest"
  * says there is no backup: Dendrite counts a deleted newer version as latest, hiding older live ones.

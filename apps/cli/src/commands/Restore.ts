@@ -6,7 +6,7 @@ import { KeyBackupEngine } from "@matrix-backup/core"
 import { Effect, Option } from "effect"
 import { defineCommand } from "../args/Command.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
-import { heldBackupBehindMissingLatest, unlockAndKeep } from "../backup/Unlock.js"
+import { heldBackupBehindMissingLatest, unlockAndKeepLocally } from "../backup/Unlock.js"
 import { noBackupError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
@@ -35,19 +35,26 @@ const holdsKey = Effect.gen(function* () {
   return yield* noBackupError()
 })
 
-/** Gives this device the backup's key: the secret given, the key it holds already, or a secret asked for. */
+/**
+ * Gives this device the backup's key: the secret given, the key it holds already, or a secret asked for. Returns what
+ * is left to run alongside the restore: announcing a newly kept key (the engine's check), which the download need not
+ * wait for, as the key was checked against the server's backup when read and the restore checks it again.
+ */
 const open = (input: SecretInput) =>
   Effect.gen(function* () {
     const given = yield* givenSecret(input)
-    if (given === undefined && (yield* holdsKey)) return
-    yield* unlockAndKeep(given ?? (yield* secretOrAsk(input)))
+    if (given === undefined && (yield* holdsKey)) return Effect.void
+    const kept = yield* unlockAndKeepLocally(given ?? (yield* secretOrAsk(input)))
+    return kept.announce
   })
 
 const run = (mode: OutputMode, o: SecretInput & { readonly room: ReadonlyArray<string>; readonly concurrency: number }) =>
   Effect.gen(function* () {
     const rooms = yield* Flags.roomIds(o.room)
-    yield* open(o)
-    return yield* restoreKeys(makeProgress("restore", 0, mode), { rooms, concurrency: o.concurrency })
+    const announce = yield* open(o)
+    const restored = restoreKeys(makeProgress("restore", 0, mode), { rooms, concurrency: o.concurrency })
+    const [, result] = yield* Effect.all([announce, restored], { concurrency: "unbounded" })
+    return result
   })
 
 /** The `restore` command. */
