@@ -1,14 +1,15 @@
 // Faults during upload: 429 storms, 5xx runs, connection resets after the server stored the batch, a server
 // restart (state kept in its data file) and another device resetting the backup mid-upload. Once the faults
-// stop, every key is on the server in the current trusted version exactly once, and the store agrees.
+// stop, every key is on the server in the current trusted version exactly once, and the store agrees. Every
+// case runs on each server profile of the fake.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import type { Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { FakeHomeserverAdmin, TestIdentity } from "@matrix-backup/testkit"
-import { createUserWithCrossSigning, signBackupAuthData, startFakeHomeserver } from "@matrix-backup/testkit"
+import type { FakeHomeserverAdmin, ServerProfileName, TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, SERVER_PROFILES, signBackupAuthData, startFakeHomeserver } from "@matrix-backup/testkit"
 import { BackupEvents, BackupStore, Base64, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { Curve25519 } from "@matrix-backup/core/adapter"
 import { collectEvents, deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
@@ -22,8 +23,11 @@ const layerFor = (ctx: { readonly url: string; readonly identity: TestIdentity }
     { ...FAST_UPLOAD, batchSize: 50 },
   )
 
-const run = <A, E>(f: (ctx: Ctx) => Effect.Effect<A, E, Needs>, withMaster = false) =>
-  withServer((ctx) => f(ctx).pipe(Effect.provide(layerFor(ctx, withMaster))))
+const run = <A, E>(profile: ServerProfileName, f: (ctx: Ctx) => Effect.Effect<A, E, Needs>, withMaster = false) =>
+  withServer((ctx) => f(ctx).pipe(Effect.provide(layerFor(ctx, withMaster))), { profile })
+
+/** The status of an upload to a version that exists but is no longer current, as each implementation answers it. */
+const WRONG_VERSION_STATUS: Record<ServerProfileName, number> = { synapse: 403, conduwuit: 400, tuwunel: 400, dendrite: 403, palpo: 403 }
 
 /** The invariant: the server's version holds each key exactly once, and the store has nothing pending for it. */
 const expectComplete = (admin: FakeHomeserverAdmin, userId: string, version: string, keys: ReadonlyArray<RoomKey.RoomKey>) =>
@@ -40,9 +44,9 @@ const expectComplete = (admin: FakeHomeserverAdmin, userId: string, version: str
 const keysPut = (admin: FakeHomeserverAdmin) =>
   Effect.map(Effect.promise(() => admin.requestLog()), (log) => log.filter((e) => e.method === "PUT" && e.path.endsWith("/room_keys/keys")))
 
-describe("upload under faults", () => {
+describe.each(SERVER_PROFILES)("upload under faults on the %s profile", (profile) => {
   it.scopedLive("a 429 storm: the loop waits retry_after_ms and loses nothing", () =>
-    run(({ admin, identity }) =>
+    run(profile, ({ admin, identity }) =>
       Effect.gen(function* () {
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
@@ -59,7 +63,7 @@ describe("upload under faults", () => {
   )
 
   it.scopedLive("a run of 5xx answers: backoff, then every key lands once", () =>
-    run(({ admin, identity }) =>
+    run(profile, ({ admin, identity }) =>
       Effect.gen(function* () {
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         const seen = yield* collectEvents
@@ -77,7 +81,7 @@ describe("upload under faults", () => {
   )
 
   it.scopedLive("connections reset after the server stored a batch: the batch is sent again, the server keeps one copy", () =>
-    run(({ admin, identity }) =>
+    run(profile, ({ admin, identity }) =>
       Effect.gen(function* () {
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
@@ -93,7 +97,7 @@ describe("upload under faults", () => {
   )
 
   it.scopedLive("a key replaced by a better copy while its batch is in flight: the newer copy is uploaded too, nothing is lost", () =>
-    run(({ admin, identity }) =>
+    run(profile, ({ admin, identity }) =>
       Effect.gen(function* () {
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         const version = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
@@ -117,6 +121,7 @@ describe("upload under faults", () => {
 
   it.scopedLive("another device resets the backup mid-upload: the engine switches and the new version gets every key once", () =>
     run(
+      profile,
       ({ admin, identity }) =>
         Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
@@ -136,6 +141,10 @@ describe("upload under faults", () => {
           expect(Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())).toBe(v2)
           yield* expectComplete(admin, identity.userId, v2, keys)
           expect(seen).toContainEqual({ name: BackupEvents.CryptoEvent.KeyBackupFailed, errcode: "M_WRONG_ROOM_KEYS_VERSION" })
+          // The held batch is the only rejected upload, with the profile's status; no request storm: 2 + 1 + 20 PUTs.
+          const puts = yield* keysPut(admin)
+          expect(puts.filter((e) => e.status !== 200).map((e) => e.status)).toEqual([WRONG_VERSION_STATUS[profile]])
+          expect(puts).toHaveLength(23)
         }),
       true,
     ),
@@ -146,7 +155,7 @@ describe("upload under faults", () => {
       const dir = mkdtempSync(join(tmpdir(), "engine-restart-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       const dataFile = join(dir, "state.json")
-      let server = yield* Effect.promise(() => startFakeHomeserver({ dataFile }))
+      let server = yield* Effect.promise(() => startFakeHomeserver({ dataFile, profile }))
       yield* Effect.addFinalizer(() => Effect.promise(() => server.stop()))
       const port = Number(new URL(server.url).port)
       const identity = yield* Effect.promise(() => createUserWithCrossSigning(server.url))
@@ -161,7 +170,7 @@ describe("upload under faults", () => {
         expect(yield* Effect.promise(() => server.admin.roomKeys(identity.userId, version))).toHaveLength(150)
         expect(yield* Effect.flatMap(BackupStore.BackupStore, (store) => store.countPending(version))).toBe(450)
         yield* Effect.promise(() => server.stop())
-        server = yield* Effect.promise(() => startFakeHomeserver({ dataFile, port }))
+        server = yield* Effect.promise(() => startFakeHomeserver({ dataFile, port, profile }))
         yield* engine.waitForBackupSteadyState()
         yield* expectComplete(server.admin, identity.userId, version, keys)
       }).pipe(Effect.provide(layerFor({ url: server.url, identity })))
