@@ -1,10 +1,22 @@
 // The commands on the server profiles where they differ: another device replacing the backup during `import`
 // (403, or 400 with conduwuit's and tuwunel's errcodes), deleting it (Dendrite answers 500), and deleting it while
 // `export` downloads it (conduwuit answers 200 with no rooms). Each ends with its own code, exit 3, the keys
-// still on this device, and no file written.
-import { existsSync, writeFileSync } from "node:fs"
+// still on this device, and no file written. First, the plain flow (create, import, status, restore on a second
+// device, export) on every profile, ending with the server's keys, both devices' stores and the file compared.
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { generateRoomKeys, randomBackupPublicKey, registerUser, type ServerProfileName, startFakeHomeserver } from "@matrix-backup/testkit"
+import { BackupStore } from "@matrix-backup/core"
+import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
+import {
+  generateRoomKeys,
+  loginNewDevice,
+  randomBackupPublicKey,
+  registerUser,
+  SERVER_PROFILES,
+  type ServerProfileName,
+  startFakeHomeserver,
+} from "@matrix-backup/testkit"
+import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { cli, expectFailure, stateDir } from "./support.js"
 
@@ -23,7 +35,7 @@ const setUp = async (profile: ServerProfileName, count: number) => {
   expect(created.code).toBe(0)
   const path = join(stateDir(), "keys.json")
   writeFileSync(path, JSON.stringify(generateRoomKeys(count, { rooms: 5 })))
-  return { server, user, state, connection, path, version: String(created.json?.["backupVersion"]) }
+  return { server, user, state, connection, path, version: String(created.json?.["backupVersion"]), recoveryKey: String(created.json?.["recoveryKey"]) }
 }
 
 /** Runs `import` until its second upload is held at the server, does `change`, lets it go on, and returns the run. */
@@ -41,6 +53,65 @@ const importAcross = async (s: Awaited<ReturnType<typeof setUp>>, change: () => 
 
 const deleteVersion = (url: string, token: string, version: string) =>
   fetch(`${url}/_matrix/client/v3/room_keys/version/${version}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } })
+
+/** The `room|session` of each key in a device's store (read after the CLI exited), pending ones counted for `version`. */
+const localKeys = (state: string, version: string) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const store = yield* BackupStore.BackupStore
+      const keys = yield* Stream.runCollect(store.exportRoomKeys())
+      return { ids: [...keys].map((k) => `${k.roomId}|${k.sessionId}`), pending: yield* store.countPending(version) }
+    }).pipe(Effect.provide(SqliteBackupStore.layer({ filename: join(state, "store.sqlite") })), Effect.orDie),
+  )
+
+/** What the server's `count` says after uploads: Palpo's is as of the version's creation. */
+const reportedCount = (profile: ServerProfileName, count: number) => (profile === "palpo" ? 0 : count)
+
+describe.each(SERVER_PROFILES)("the commands on the %s profile", (profile) => {
+  it("create, import, status, restore on a second device, export: server, stores and file hold the same keys once", { timeout: 60_000 }, async () => {
+    const COUNT = 300
+    const s = await setUp(profile, COUNT)
+    try {
+      await s.server.admin.clearRequestLog()
+      const imported = await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
+      expect(imported.json).toEqual({ imported: COUNT, alreadyPresent: 0, uploaded: COUNT, pending: 0, invalid: 0 })
+      const status = await cli(["status", ...s.connection, "--json"])
+      expect(status.json).toMatchObject({ backup: { version: s.version, count: reportedCount(profile, COUNT) }, pending: 0, total: COUNT, uploads: "Enabled" })
+
+      const second = await loginNewDevice(s.server.url, s.user)
+      const secondState = stateDir()
+      const secondConnection = ["--homeserver", s.server.url, "--access-token", second.accessToken, "--state", secondState, "--recovery-key", s.recoveryKey]
+      const restored = await cli(["restore", ...secondConnection, "--json"])
+      expect(restored.json).toMatchObject({ total: COUNT, imported: COUNT, failures: {} })
+      const out = join(stateDir(), "export.json")
+      const exported = await cli(["export", ...secondConnection, "--format", "json", "--out", out, "--json"])
+      expect(exported.json).toEqual({ file: out, exported: COUNT, failures: {} })
+
+      // Nothing lost, nothing duplicated: the server's version, both stores and the file hold the same sessions once.
+      const onServer = (await s.server.admin.roomKeys(s.user.userId, s.version)).map((k) => `${k.roomId}|${k.sessionId}`).sort()
+      const given: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(s.path, "utf8"))
+      expect(onServer).toEqual(given.map((k) => `${k.room_id}|${k.session_id}`).sort())
+      expect(new Set(onServer).size).toBe(COUNT)
+      const first = await localKeys(s.state, s.version)
+      const other = await localKeys(secondState, s.version)
+      expect(first.ids.sort()).toEqual(onServer)
+      expect(other.ids.sort()).toEqual(onServer)
+      expect([first.pending, other.pending]).toEqual([0, 0])
+      const file: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(out, "utf8"))
+      expect(file.map((k) => `${k.room_id}|${k.session_id}`).sort()).toEqual(onServer)
+      // No request storm: two uploads of 250 and 50 keys, and one download each for restore and export.
+      const log = await s.server.admin.requestLog()
+      const keys = (method: string) => log.filter((e) => e.method === method && e.path.startsWith("/_matrix/client/v3/room_keys/keys")).map((e) => e.status)
+      expect(keys("PUT")).toEqual([200, 200])
+      expect(keys("GET")).toEqual([200, 200])
+      // Four commands ran (import, status, restore, export): a few version checks each, about 20 requests each in all.
+      expect(log.filter((e) => e.method === "GET" && e.path.startsWith("/_matrix/client/v3/room_keys/version")).length).toBeLessThanOrEqual(16)
+      expect(log.length).toBeLessThanOrEqual(100)
+    } finally {
+      await s.server.stop()
+    }
+  })
+})
 
 describe.each<ServerProfileName>(["synapse", "conduwuit", "tuwunel"])("import on the %s profile", (profile) => {
   it("another device replaces the backup mid-upload: BackupReplaced, exit 3, the rest waiting here", { timeout: 60_000 }, async () => {
