@@ -4,9 +4,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { BackupEvents, BackupStore, HomeserverApi, KeyBackupRestore, RestoreError } from "@matrix-backup/core"
 import type { EncodedStore } from "@matrix-backup/core/adapter"
+import type { ServerProfileName } from "@matrix-backup/testkit"
 import { MemoryEncoded } from "@matrix-backup/core/adapter"
 import { cacheKey, seed } from "./fixtures.js"
+import { SERVER_PROFILES } from "@matrix-backup/testkit"
 import { cryptoLayer, STORE_KINDS, withRestore, withServer } from "./support.js"
+import type { StoreKind } from "./support.js"
 
 const COUNT = 1000
 const ROOMS = 20
@@ -25,31 +28,39 @@ const seedWithSlowDownload = (h: Parameters<Parameters<typeof withRestore>[1]>[0
     )
   })
 
-describe.each(STORE_KINDS)("resuming a restore into the %s store", (kind) => {
-  it.effect("after the connection drops mid-body", () =>
-    withRestore(kind, (h, restore) =>
-      Effect.gen(function* () {
-        const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
-        yield* cacheKey(seeded)
-        yield* Effect.promise(() => h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "resetMidBody", afterBytes: 400_000, times: 1 }))
-        const error = yield* Effect.flip(restore.restoreKeyBackup({ batchSize: 50 }))
-        expect(error.reason).toBe("HomeserverFailure")
-        const partial = yield* countTotal
-        expect(partial).toBeGreaterThan(0)
-        expect(partial).toBeLessThan(COUNT)
+/** The resume after a dropped connection on `profile` (the server is reached again on the second run). */
+const resumesAfterDrop = (kind: StoreKind, profile: ServerProfileName) =>
+  withRestore(kind, (h, restore) =>
+    Effect.gen(function* () {
+      const seeded = yield* seed(h.admin, h.user.userId, { count: COUNT, rooms: ROOMS })
+      yield* cacheKey(seeded)
+      yield* Effect.promise(() => h.admin.injectFault({ match: { method: "GET", path: "/room_keys/keys" }, kind: "resetMidBody", afterBytes: 400_000, times: 1 }))
+      const error = yield* Effect.flip(restore.restoreKeyBackup({ batchSize: 50 }))
+      expect(error.reason).toBe("HomeserverFailure")
+      const partial = yield* countTotal
+      expect(partial).toBeGreaterThan(0)
+      expect(partial).toBeLessThan(COUNT)
 
-        const result = yield* restore.restoreKeyBackup({ batchSize: 50 })
-        expect(result.total).toBe(COUNT)
-        expect(result.skipped).toBeGreaterThan(0)
-        expect(result.imported).toBe(COUNT - result.skipped)
-        addsUp(result)
-        expect(yield* countTotal).toBe(COUNT)
-        const store = yield* BackupStore.BackupStore
-        expect(yield* store.countPending(seeded.version)).toBe(0)
-        expect(yield* store.getRestoreCheckpoint(seeded.version)).toEqual(new Set())
-      }),
-    ),
+      const result = yield* restore.restoreKeyBackup({ batchSize: 50 })
+      expect(result.total).toBe(COUNT)
+      expect(result.skipped).toBeGreaterThan(0)
+      expect(result.imported).toBe(COUNT - result.skipped)
+      addsUp(result)
+      expect(yield* countTotal).toBe(COUNT)
+      const store = yield* BackupStore.BackupStore
+      expect(yield* store.countPending(seeded.version)).toBe(0)
+      expect(yield* store.getRestoreCheckpoint(seeded.version)).toEqual(new Set())
+    }),
+    { profile },
   )
+
+// The server-facing case runs on every profile (memory store); the interruptions below are the client's own.
+describe.each(SERVER_PROFILES.filter((p) => p !== "synapse"))("resuming a restore on the %s profile", (profile) => {
+  it.effect("after the connection drops mid-body", () => resumesAfterDrop("memory", profile))
+})
+
+describe.each(STORE_KINDS)("resuming a restore into the %s store", (kind) => {
+  it.effect("after the connection drops mid-body", () => resumesAfterDrop(kind, "synapse"))
 
   it.effect("after the fiber is interrupted", () =>
     withRestore(kind, (h, restore) =>
