@@ -5,7 +5,7 @@
  * (export); `unlockAndKeep` stores the key on this device (restore), as the engine then uses it.
  */
 import type { BackupInfo} from "@matrix-backup/core";
-import { BackupKey, BackupStore, HomeserverApi, Ids, Recovery } from "@matrix-backup/core"
+import { BackupKey, BackupStore, HeldVersion, HomeserverApi, Ids, Recovery } from "@matrix-backup/core"
 import { Effect, Either, Option, Redacted } from "effect"
 import { CliError, noBackupError, toCliError } from "../CliError.js"
 
@@ -78,17 +78,7 @@ export const heldBackupBehindMissingLatest: Effect.Effect<Option.Option<Unlocked
   Effect.gen(function* () {
     const store = yield* BackupStore.BackupStore
     const api = yield* HomeserverApi.HomeserverApi
-    const held = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
-    if (Option.isNone(held)) return Option.none()
-    const version = Ids.BackupVersion.make(held.value.version)
-    const info = yield* api.getBackupVersion(version).pipe(
-      Effect.map(Option.some),
-      Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
-      Effect.mapError(toCliError),
-    )
-    if (Option.isNone(info)) return Option.none()
-    const opens = Either.getOrElse(BackupKey.matchesBackup(Redacted.value(held.value.key), info.value), () => false)
-    return opens ? Option.some({ key: held.value.key, version, info: info.value }) : Option.none()
+    return yield* Effect.mapError(HeldVersion.heldLiveVersion(api, store), toCliError)
   })
 
 /** The current backup opened with the key this device holds, when it holds the right one. */

@@ -7,7 +7,6 @@ import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { Effect, Fiber, Option, Stream } from "effect"
 import { CliError, noBackupError, toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
-import { heldBackupBehindMissingLatest } from "./Unlock.js"
 
 /** What a backup run did. */
 export interface BackedUp {
@@ -24,27 +23,26 @@ export interface BackedUp {
 export const enabledBackup = Effect.gen(function* () {
   const engine = yield* KeyBackupEngine.KeyBackupEngine
   const check = yield* engine.checkKeyBackupAndEnable(true)
-  if (Option.isNone(check)) {
-    const behind = yield* heldBackupBehindMissingLatest
-    if (Option.isNone(behind)) return yield* noBackupError()
+  if (Option.isNone(check)) return yield* noBackupError()
+  const version = yield* engine.getActiveSessionBackupVersion()
+  if (Option.isSome(version)) return version.value
+  const shown = check.value.backupInfo.version ?? "?"
+  const state = yield* engine.state
+  if (state._tag === "Disabled" && state.reason === "NotCurrent") {
     return yield* new CliError({
       code: "NoCurrentBackup",
       message:
-        `The homeserver reports no current backup, although version ${behind.value.version} (whose key this device holds) is still there: ` +
+        `The homeserver reports no current backup, although version ${shown} (whose key this device holds) is still there: ` +
         "its newest version was deleted, and it accepts no uploads to older ones. `matrix-backup restore` can still read it; " +
         "run `matrix-backup create` to make a new backup for these keys",
     })
   }
-  const version = yield* engine.getActiveSessionBackupVersion()
-  if (Option.isNone(version)) {
-    return yield* new CliError({
-      code: "UntrustedBackup",
-      message:
-        `This device does not trust backup version ${check.value.backupInfo.version ?? "?"} (it did not create it and does not hold its key); ` +
-        "run `matrix-backup restore` with the recovery key first, then import again",
-    })
-  }
-  return version.value
+  return yield* new CliError({
+    code: "UntrustedBackup",
+    message:
+      `This device does not trust backup version ${shown} (it did not create it and does not hold its key); ` +
+      "run `matrix-backup restore` with the recovery key first, then import again",
+  })
 })
 
 /** A failed upload as the progress line shows it: `retry 3 in 4 s (HTTP 500 M_UNKNOWN)`. */

@@ -15,6 +15,8 @@ export type DisabledReason =
   | "BackupNotFound"
   /** The account chose no key storage (`m.key_backup {enabled: false}`, MSC4287). */
   | "KeyStorageOff"
+  /** The version this device holds a key for is live, but the server's "latest" is not it (Dendrite after a delete). */
+  | "NotCurrent"
 
 /**
  * Why the engine could not do what it tried. It keeps trying where that makes sense; after `UploadRejected` (the

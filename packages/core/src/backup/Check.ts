@@ -8,11 +8,13 @@ import { isUsablePublicKey } from "../crypto/MegolmBackupV1.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import type { BackupVersion } from "../schema/Ids.js"
 import { isOff, readKeyStoragePreference } from "../key-storage/KeyStoragePreference.js"
+import { BackupStore } from "../services/BackupStore.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
 import { BackupTrust } from "../trust/BackupTrust.js"
 import type { Activation } from "./Activation.js"
 import { BackupState } from "./BackupState.js"
 import { matrixErrcode } from "./EngineError.js"
+import { heldLiveVersion } from "./HeldVersion.js"
 import type { KeyBackupCheck } from "./KeyBackupEngine.js"
 
 /** The last finished check: what the server said (None: no backup, or unknown after a failure). */
@@ -24,6 +26,7 @@ export interface LastCheck {
 export const makeChecker = (activation: Activation) =>
   Effect.gen(function* () {
     const api = yield* HomeserverApi
+    const store = yield* BackupStore
     const trust = yield* BackupTrust
     const scope = yield* Effect.scope
     const last = yield* Ref.make(Option.none<LastCheck>())
@@ -59,11 +62,28 @@ export const makeChecker = (activation: Activation) =>
         return check
       })
 
+    /**
+     * "Latest" is 404 but the version this device holds a key for is live (Dendrite counts a deleted newer version as
+     * latest): report that backup, with uploads off, since the server accepts uploads only to its latest.
+     */
+    const hiddenHeldVersion = Effect.gen(function* () {
+      const held = yield* Effect.orElseSucceed(heldLiveVersion(api, store), () => Option.none())
+      if (Option.isNone(held)) return Option.none<KeyBackupCheck>()
+      const info = { ...held.value.info, version: held.value.version }
+      const result = yield* trust.isKeyBackupTrusted(info)
+      const check: KeyBackupCheck = { backupInfo: info, trustInfo: { trusted: result.trusted, matchesDecryptionKey: result.matchesDecryptionKey } }
+      yield* activation.disable("NotCurrent", info.version)
+      yield* Ref.set(last, Option.some({ result: Option.some(check) }))
+      return Option.some(check)
+    })
+
     const doCheck: Effect.Effect<Option.Option<KeyBackupCheck>> = Effect.gen(function* () {
       yield* activation.setStateIfInactive(BackupState.Checking())
       const fetched = yield* Effect.either(api.getBackupVersion())
       if (Either.isLeft(fetched)) {
         if (fetched.left._tag === "BackupNotFound") {
+          const hidden = yield* hiddenHeldVersion
+          if (Option.isSome(hidden)) return hidden
           yield* activation.disable("NoBackup")
         } else {
           const errcode = matrixErrcode(fetched.left)

@@ -104,14 +104,16 @@ describe.each(SERVER_PROFILES)("upload on the %s profile", (profile) => {
         const puts = log.filter((e) => e.method === "PUT").length
         if (profile === "conduwuit" || profile === "tuwunel") {
           // They accept the rest into the deleted version (no latest to compare with); the check before "done"
-          // (or every 20 s in a longer run) finds it gone: one GET, then the engine's check.
+          // (or every 20 s in a longer run) finds it gone: one GET, then the engine's check (latest, then the held
+          // key's version, in case a deleted latest hides it).
           expect(puts).toBe(KEYS / BATCH - 2)
-          expect(log.length).toBe(puts + 2)
+          expect(log.length).toBe(puts + 3)
         } else {
           // Dendrite answers 500 to its deleted latest version: a second PUT after one backoff wait (1 s with the
-          // default settings), then the re-check finds the version gone. The others say 404 at once.
+          // default settings), then the re-check finds the version gone. The others say 404 at once. The engine's
+          // check then asks for the latest and for the held key's version.
           expect(puts).toBe(profile === "dendrite" ? 2 : 1)
-          expect(log.length).toBe(profile === "dendrite" ? 4 : 2)
+          expect(log.length).toBe(profile === "dendrite" ? 5 : 3)
         }
         expect(failures()).toBe(profile === "dendrite" ? 1 : 0)
       }),
@@ -165,8 +167,9 @@ describe("accepted uploads to a deleted version (conduwuit with no backup left)"
           const error = yield* Effect.flip(engine.waitForBackupSteadyState())
           expect(error).toMatchObject({ reason: "VersionDeleted", version, remaining: KEYS })
           const log = yield* roomKeysRequests(admin)
-          // The held PUT (accepted into the deleted version), the check that finds it gone, the engine's check.
-          expect(log.map((e) => `${e.method} ${e.status}`)).toEqual(["PUT 200", "GET 404", "GET 404"])
+          // The held PUT (accepted into the deleted version), the check that finds it gone, the engine's check (the
+          // latest, then the held key's version).
+          expect(log.map((e) => `${e.method} ${e.status}`)).toEqual(["PUT 200", "GET 404", "GET 404", "GET 404"])
         }),
       ),
     ),
@@ -221,6 +224,35 @@ describe.each(SERVER_PROFILES)("reset on the %s profile", (profile) => {
         yield* deleteAsOtherDevice(url, identity.accessToken, "5")
         const last = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         yield* expectOnlyLive(admin, identity.userId, last)
+      }),
+    ),
+  )
+})
+
+describe("a live version hidden behind a deleted latest (Dendrite)", () => {
+  it.scopedLive("the engine's check reports the version this device holds the key for, with uploads off (NotCurrent)", () =>
+    run("dendrite", ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        const held = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* deleteAsOtherDevice(url, identity.accessToken, newer)
+        const check = yield* engine.checkKeyBackupAndEnable()
+        expect(Option.map(check, (c) => [c.backupInfo.version, c.trustInfo.matchesDecryptionKey])).toEqual(Option.some([held, true]))
+        expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NotCurrent", version: held })
+        expect(yield* engine.getActiveSessionBackupVersion()).toEqual(Option.none())
+      }),
+    ),
+  )
+
+  it.scopedLive("with no key held for a live version, the check still says there is no backup", () =>
+    run("dendrite", ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* deleteAsOtherDevice(url, identity.accessToken, newer)
+        expect(yield* engine.checkKeyBackupAndEnable()).toEqual(Option.none())
+        expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NoBackup" })
       }),
     ),
   )
