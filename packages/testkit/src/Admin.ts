@@ -124,7 +124,7 @@ export const makeLocalAdmin = (server: Homeserver): FakeHomeserverAdmin => {
     resetBackupAsOtherDevice: (userId, algorithm, authData) =>
       run(() => {
         const auth = authData ?? { public_key: randomBackupPublicKey() }
-        const backup = createBackup(userOf(server, userId), algorithm ?? MEGOLM_BACKUP_V1, isObject(auth) ? { ...auth } : auth)
+        const backup = createBackup(server.state, userOf(server, userId), server.profile, algorithm ?? MEGOLM_BACKUP_V1, isObject(auth) ? { ...auth } : auth)
         server.bump()
         return String(backup.version)
       }),

@@ -6,7 +6,7 @@ import type { FakeHomeserverAdmin } from "./Admin.js"
 import { makeLocalAdmin } from "./Admin.js"
 import type { Fault } from "./server/Faults.js"
 import { Homeserver } from "./server/Homeserver.js"
-import type { ServerProfileName } from "./server/Profile.js"
+import type { ProfileName, ServerProfile } from "./server/Profile.js"
 import { makeFetch } from "./server/InProcess.js"
 import { serve } from "./server/NodeTransport.js"
 import { loadInto, makePersister } from "./server/Persistence.js"
@@ -27,8 +27,11 @@ export interface FakeHomeserverOptions {
   readonly dataFile?: string
   /** Faults in force from the start. */
   readonly faults?: ReadonlyArray<Fault>
-  /** Whose room_keys behaviour to imitate: "synapse" (default), "conduwuit", "tuwunel", "dendrite" or "palpo". */
-  readonly profile?: ServerProfileName
+  /**
+   * Whose room_keys behaviour to imitate: "synapse" (default), "conduwuit", "tuwunel", "dendrite", "palpo", an older
+   * release line ("palpo-legacy"), or a profile object (one of `PROFILES` with some knobs changed).
+   */
+  readonly profile?: ProfileName | ServerProfile
 }
 
 /** The base URL used by the in-process transport. */

@@ -3,11 +3,11 @@
 // `{"url":"http://127.0.0.1:PORT"}` so a parent process can read where it listens.
 import { parseArgs } from "node:util"
 import { startFakeHomeserver } from "./FakeHomeserver.js"
-import { SERVER_PROFILES, isServerProfileName } from "./server/Profile.js"
+import { LEGACY_PROFILES, SERVER_PROFILES, isProfileName } from "./server/Profile.js"
 
 const USAGE =
   "usage: fake-homeserver [--port 0] [--host 127.0.0.1] [--server-name localhost] [--data FILE] [--max-body-mb 50] " +
-  `[--profile ${SERVER_PROFILES.join("|")}]`
+  `[--profile ${[...SERVER_PROFILES, ...LEGACY_PROFILES].join("|")}]`
 
 const main = async (): Promise<void> => {
   // `pnpm fake-homeserver -- --port 8008` passes the `--` through: drop it.
@@ -32,7 +32,7 @@ const main = async (): Promise<void> => {
   const port = Number(values.port)
   const maxBodyMb = Number(values["max-body-mb"])
   const profile = values.profile
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !(maxBodyMb > 0) || !isServerProfileName(profile)) throw new Error(USAGE)
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !(maxBodyMb > 0) || !isProfileName(profile)) throw new Error(USAGE)
   const server = await startFakeHomeserver({
     host: values.host,
     port,

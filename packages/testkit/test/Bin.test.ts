@@ -75,6 +75,18 @@ describe("fake-homeserver command", () => {
     expect(await exitCode(child)).toBe(0)
   })
 
+  it("--profile palpo-legacy: an update of a version on POST makes a new one (PUT is 405)", async () => {
+    const { child, url } = await launch(["--profile", "palpo-legacy"])
+    const user = await registerUser(url)
+    const body = { algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data: { public_key: "k" } }
+    await call(url, "POST", v3("/room_keys/version"), { token: user.accessToken, body })
+    expect((await call(url, "PUT", v3("/room_keys/version/1"), { token: user.accessToken, body })).status).toBe(405)
+    await call(url, "POST", v3("/room_keys/version/1"), { token: user.accessToken, body })
+    expect((await call(url, "GET", v3("/room_keys/version"), { token: user.accessToken })).body.version).toBe("2")
+    child.kill("SIGTERM")
+    expect(await exitCode(child)).toBe(0)
+  })
+
   it("exits with 2 on bad arguments", async () => {
     for (const args of [["--port", "nope"], ["--profile", "matrix.org"]]) {
       const child = spawn(process.execPath, [binPath, ...args], { stdio: "pipe" })

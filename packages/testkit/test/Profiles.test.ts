@@ -1,7 +1,8 @@
 // Server profiles over loopback HTTP: each difference from Synapse a profile imitates, next to what
 // Synapse answers to the same requests (README "Server profiles" names the source of each).
 import { describe, expect, it } from "@effect/vitest"
-import type { ServerProfileName } from "../src/index.js"
+import type { ProfileName, ServerProfile } from "../src/index.js"
+import { PROFILES, profileNamed } from "../src/index.js"
 import { clientFor, newUser, useServer, v3 } from "./support.js"
 
 const ALG = "m.megolm_backup.v1.curve25519-aes-sha2"
@@ -14,13 +15,15 @@ const key = (fmi: number, tag = "x") => ({
 const bulk = (sessionId: string, fmi: number, tag = "x") => ({ rooms: { "!r:localhost": { sessions: { [sessionId]: key(fmi, tag) } } } })
 
 /** A fresh server of `profile` per test, and a user with `versions` backup versions. */
-const withProfile = (profile: ServerProfileName) => {
+const withProfile = (profile: ProfileName | ServerProfile) => {
   const server = useServer({ profile })
-  return async (versions: number) => {
-    const api = clientFor(server.current.url, await newUser(server))
+  const setup = async (versions: number) => {
+    const user = await newUser(server)
+    const api = clientFor(server.current.url, user)
     for (let i = 1; i <= versions; i++) await api("POST", v3("/room_keys/version"), { algorithm: ALG, auth_data: { public_key: `k${i}` } })
-    return api
+    return { api, user, admin: server.current.admin }
   }
+  return Object.assign(async (versions: number) => (await setup(versions)).api, { withUser: setup })
 }
 
 describe("synapse profile (the default)", () => {
@@ -58,13 +61,23 @@ describe("conduwuit profile", () => {
     expect((await api("GET", v3("/room_keys/version"))).body.version).toBe("1")
   })
 
-  it("with no backup left, an upload to the deleted version is accepted (no latest to compare with)", async () => {
+  it("with no backup left, an upload to the deleted version is 404: the latest check passes, storing needs the version", async () => {
     const api = await setup(1)
     await api("DELETE", v3("/room_keys/version/1"))
     const put = await api("PUT", v3("/room_keys/keys?version=1"), bulk("s", 0))
-    expect([put.status, put.body.count]).toEqual([200, 1])
-    expect((await api("GET", v3("/room_keys/version/1"))).status).toBe(404)
+    expect([put.status, put.body.errcode]).toEqual([404, "M_NOT_FOUND"])
+    expect((await api("GET", v3("/room_keys/keys?version=1"))).body).toEqual({ rooms: {} })
     expect((await api("PUT", v3("/room_keys/keys?version=7"), bulk("s", 0))).status).toBe(404)
+  })
+
+  it("a read of a deleted version shows the keys stored under its id (an upload racing the delete), the version itself 404", async () => {
+    const { api, user, admin } = await setup.withUser(1)
+    await api("DELETE", v3("/room_keys/version/1"))
+    const data = { first_message_index: 0, forwarded_count: 0, is_verified: false, session_data: { ephemeral: "e", ciphertext: "late", mac: "m" } }
+    await admin.insertRoomKeys(user.userId, "1", [{ roomId: "!r:localhost", sessionId: "s", data }])
+    expect((await api("GET", v3("/room_keys/keys?version=1"))).body).toEqual({ rooms: { "!r:localhost": { sessions: { s: data } } } })
+    expect((await api("GET", v3("/room_keys/keys/!r:localhost/s?version=1"))).status).toBe(200)
+    expect((await api("GET", v3("/room_keys/version/1"))).status).toBe(404)
   })
 
   it("the better-key rule holds only for the per-session PUT; bulk and per-room PUTs overwrite", async () => {
@@ -141,5 +154,64 @@ describe("palpo profile", () => {
     expect((await api("GET", v3("/room_keys/keys/!r:localhost/s?version=1"))).status).toBe(200)
     await api("PUT", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1" } })
     expect((await api("GET", v3("/room_keys/version"))).body.count).toBe(1)
+  })
+})
+
+describe("palpo-legacy profile (Palpo 0.1.1–0.3.0)", () => {
+  const setup = withProfile("palpo-legacy")
+
+  it("an update of version 1 makes version 2 from the body, current and empty; version 1 keeps its keys and stays live", async () => {
+    const { api, user, admin } = await setup.withUser(1)
+    await api("PUT", v3("/room_keys/keys?version=1"), bulk("s", 0))
+    const put = await api("PUT", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1", signatures: {} }, version: "1" })
+    expect([put.status, put.body.errcode]).toEqual([405, "M_UNRECOGNIZED"])
+    const post = await api("POST", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1", signatures: {} }, version: "1" })
+    expect([post.status, post.body]).toEqual([200, {}])
+    expect((await api("GET", v3("/room_keys/version"))).body).toMatchObject({ version: "2", count: 0, auth_data: { public_key: "k1", signatures: {} } })
+    expect((await api("GET", v3("/room_keys/version/1"))).body).toMatchObject({ version: "1", auth_data: { public_key: "k1" } })
+    expect(await admin.roomKeys(user.userId, "1")).toHaveLength(1)
+    expect((await api("PUT", v3("/room_keys/keys?version=1"), bulk("t", 0))).status).toBe(403)
+  })
+
+  it("the path's version is never read: an update of a deleted or unknown version mints one too", async () => {
+    const api = await setup(1)
+    await api("DELETE", v3("/room_keys/version/1"))
+    expect((await api("POST", v3("/room_keys/version/9"), { algorithm: ALG, auth_data: { public_key: "k9" } })).status).toBe(200)
+    expect((await api("GET", v3("/room_keys/version"))).body.version).toBe("2")
+  })
+})
+
+describe("the update method on the other profiles", () => {
+  const setup = withProfile("synapse")
+
+  it("POST /room_keys/version/{v} is 405 M_UNRECOGNIZED", async () => {
+    const api = await setup(1)
+    const post = await api("POST", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1" } })
+    expect([post.status, post.body.errcode]).toEqual([405, "M_UNRECOGNIZED"])
+  })
+})
+
+describe("palpo-legacy with the update taken on PUT", () => {
+  const setup = withProfile({ ...profileNamed("palpo-legacy"), versionUpdateMethod: "PUT" })
+
+  it("PUT mints a new current version; POST is 405", async () => {
+    const api = await setup(1)
+    expect((await api("PUT", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1" }, version: "1" })).status).toBe(200)
+    expect((await api("GET", v3("/room_keys/version"))).body.version).toBe("2")
+    expect((await api("POST", v3("/room_keys/version/2"), { algorithm: ALG, auth_data: { public_key: "k1" } })).status).toBe(405)
+  })
+})
+
+describe("dendrite numbering", () => {
+  const setup = withProfile("dendrite")
+
+  it("versions come from one serial for every user: a user's versions have gaps where another user made theirs", async () => {
+    const alice = await setup(1)
+    const bob = await setup(2)
+    expect((await bob("GET", v3("/room_keys/version"))).body.version).toBe("3")
+    await alice("POST", v3("/room_keys/version"), { algorithm: ALG, auth_data: { public_key: "k" } })
+    expect((await alice("GET", v3("/room_keys/version"))).body.version).toBe("4")
+    expect((await alice("GET", v3("/room_keys/version/2"))).status).toBe(404)
+    expect(PROFILES.synapse.versionNumbers).toBe("perUser")
   })
 })

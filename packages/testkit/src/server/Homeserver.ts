@@ -9,8 +9,8 @@ import { match, parseJsonObject, splitPath } from "./Router.js"
 import type { State } from "./State.js"
 import { makeState } from "./State.js"
 import { authenticate } from "./Auth.js"
-import type { ServerProfile, ServerProfileName } from "./Profile.js"
-import { PROFILES } from "./Profile.js"
+import type { ProfileName, ServerProfile } from "./Profile.js"
+import { profileNamed } from "./Profile.js"
 
 /** One line of the request log. */
 export interface RequestLogEntry {
@@ -27,8 +27,8 @@ export interface HomeserverOptions {
   readonly serverName?: string
   readonly maxBodyBytes?: number
   readonly faults?: ReadonlyArray<Fault>
-  /** Which implementation's room_keys behaviour to imitate (default "synapse"). */
-  readonly profile?: ServerProfileName
+  /** Which implementation's room_keys behaviour to imitate (default "synapse"), by name or as a profile object. */
+  readonly profile?: ProfileName | ServerProfile
 }
 
 /** Default request body limit: 50 MB. */
@@ -51,7 +51,8 @@ export class Homeserver {
   constructor(options: HomeserverOptions = {}) {
     this.state = makeState(options.serverName ?? "localhost")
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-    this.profile = PROFILES[options.profile ?? "synapse"]
+    const profile = options.profile ?? "synapse"
+    this.profile = typeof profile === "string" ? profileNamed(profile) : profile
     for (const fault of options.faults ?? []) this.faults.add(fault)
   }
 

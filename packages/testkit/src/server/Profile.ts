@@ -7,20 +7,42 @@ export const SERVER_PROFILES = ["synapse", "conduwuit", "tuwunel", "dendrite", "
 /** One of `SERVER_PROFILES`. */
 export type ServerProfileName = (typeof SERVER_PROFILES)[number]
 
+/**
+ * Older release lines whose room_keys API differed from their implementation's profile. Selectable like a profile
+ * but not in `SERVER_PROFILES`, which has one entry per implementation (the suites that run on every server).
+ */
+export const LEGACY_PROFILES = ["palpo-legacy"] as const
+
+/** One of `LEGACY_PROFILES`. */
+export type LegacyProfileName = (typeof LEGACY_PROFILES)[number]
+
+/** Any profile the server can be started with by name. */
+export type ProfileName = ServerProfileName | LegacyProfileName
+
 /** The room_keys behaviours that differ between implementations. */
 export interface ServerProfile {
-  readonly name: ServerProfileName
+  readonly name: ProfileName
   /** Status and errcode of an upload to a version that exists but is not current. */
   readonly wrongVersion: { readonly status: number; readonly errcode: string }
   /** How "latest" is chosen among versions: highest live number, highest in string order, or highest ever (deleted too). */
   readonly latest: "highestLive" | "stringOrder" | "highestIncludingDeleted"
+  /**
+   * How new version numbers are drawn: max + 1 among the user's own versions, or from one serial shared by every
+   * user (Dendrite's database sequence), so one user's versions have gaps where other users made theirs.
+   */
+  readonly versionNumbers: "perUser" | "serverWide"
   /** How an upload's `version` is compared with the current one: as strings ("01" ≠ "1") or as numbers. */
   readonly compareVersions: "string" | "number"
-  /** `GET /room_keys/keys?version=` of a deleted or unknown version: 404, or 200 with no rooms. */
-  readonly readUnknownVersion: "notFound" | "emptyRooms"
   /**
-   * An upload when the account has no live backup: 404, or accepted into the (deleted) version it names, as
-   * conduwuit's "is it the latest?" check passes when there is no latest.
+   * `GET /room_keys/keys?version=` of a deleted or unknown version: 404, or 200 with whatever is stored under that
+   * id (conduwuit reads the key prefix without asking whether the version exists): nothing for an unknown version,
+   * and for a deleted one only keys an upload racing the delete wrote after it (seed them with `insertRoomKeys`).
+   */
+  readonly readUnknownVersion: "notFound" | "storedKeys"
+  /**
+   * An upload naming a deleted version when the account has no live backup: 404 (every implementation: conduwuit's
+   * "is it the latest?" check passes with no latest, but storing a key needs the version's row), or "accepted" into
+   * the deleted version. No named profile accepts; the knob lets a test give a client a server that does.
    */
   readonly uploadWithoutBackup: "notFound" | "accepted"
   /** An upload to the current version after it was deleted (only reachable with `highestIncludingDeleted`): 500. */
@@ -37,12 +59,20 @@ export interface ServerProfile {
   readonly count: "exact" | "staleAfterUpload"
   /** Whether `PUT /room_keys/version/{v}` rejects an algorithm different from the stored one. */
   readonly updateChecksAlgorithm: boolean
+  /** The method `/room_keys/version/{v}` takes an update on; the other one answers 405 `M_UNRECOGNIZED`. */
+  readonly versionUpdateMethod: "PUT" | "POST"
+  /**
+   * What an update does: replace `auth_data` in place, or (Palpo before 0.4.0) ignore `{v}` and create a new version
+   * from the body, with no keys, which becomes current while `{v}` stays live with its keys; answered 200 `{}`.
+   */
+  readonly versionUpdate: "inPlace" | "mintsNewVersion"
 }
 
 const synapse: ServerProfile = {
   name: "synapse",
   wrongVersion: { status: 403, errcode: "M_WRONG_ROOM_KEYS_VERSION" },
   latest: "highestLive",
+  versionNumbers: "perUser",
   compareVersions: "string",
   readUnknownVersion: "notFound",
   uploadWithoutBackup: "notFound",
@@ -53,6 +83,8 @@ const synapse: ServerProfile = {
   initialEtag: "0",
   count: "exact",
   updateChecksAlgorithm: true,
+  versionUpdateMethod: "PUT",
+  versionUpdate: "inPlace",
 }
 
 const conduwuit: ServerProfile = {
@@ -60,11 +92,12 @@ const conduwuit: ServerProfile = {
   name: "conduwuit",
   wrongVersion: { status: 400, errcode: "M_INVALID_PARAM" },
   latest: "stringOrder",
-  readUnknownVersion: "emptyRooms",
-  uploadWithoutBackup: "accepted",
+  readUnknownVersion: "storedKeys",
   betterKeyRule: "perSessionOnly",
   etag: "globalCounter",
 }
+
+const palpo: ServerProfile = { ...synapse, name: "palpo", etag: "frozenOnUpload", count: "staleAfterUpload" }
 
 /** The profile of each implementation. */
 export const PROFILES: Readonly<Record<ServerProfileName, ServerProfile>> = {
@@ -82,16 +115,30 @@ export const PROFILES: Readonly<Record<ServerProfileName, ServerProfile>> = {
     ...synapse,
     name: "dendrite",
     latest: "highestIncludingDeleted",
+    versionNumbers: "serverWide",
     uploadToDeletedCurrent: "serverError",
     deleteKeysRoutes: false,
     initialEtag: "",
     updateChecksAlgorithm: false,
   },
-  palpo: { ...synapse, name: "palpo", etag: "frozenOnUpload", count: "staleAfterUpload" },
+  palpo,
 }
+
+/** The profile of each older release line. */
+export const LEGACY: Readonly<Record<LegacyProfileName, ServerProfile>> = {
+  // Palpo 0.1.1–0.3.0 served the update on POST only, and its handler created a new version from the body.
+  "palpo-legacy": { ...palpo, name: "palpo-legacy", versionUpdateMethod: "POST", versionUpdate: "mintsNewVersion" },
+}
+
+/** The profile a name selects. */
+export const profileNamed = (name: ProfileName): ServerProfile => (name === "palpo-legacy" ? LEGACY[name] : PROFILES[name])
 
 /** Narrows a string (a command-line flag) to a profile name. */
 export const isServerProfileName = (name: string): name is ServerProfileName => SERVER_PROFILES.some((known) => known === name)
+
+/** Narrows a string to any profile name, older release lines included. */
+export const isProfileName = (name: string): name is ProfileName =>
+  isServerProfileName(name) || LEGACY_PROFILES.some((known) => known === name)
 
 /** Minimal view of a version row, so this module does not depend on the state's shape. */
 interface VersionRow {

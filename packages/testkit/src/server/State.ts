@@ -140,11 +140,19 @@ export const findBackup = (user: User, version: string): BackupVersion | undefin
 export const versionNumber = (version: string): number | undefined =>
   /^\s*[+-]?\d+\s*$/.test(version) ? Number.parseInt(version, 10) : undefined
 
-/** Creates a version numbered max(all, deleted included) + 1. */
-export const createBackup = (user: User, algorithm: string, authData: unknown): BackupVersion => {
-  const last = user.backups[user.backups.length - 1]
+/** The number after the highest version ever made: the user's own (Synapse), or any user's (Dendrite's one serial). */
+const nextVersion = (state: State, user: User, profile: ServerProfile): number => {
+  const highest = (of: User): number => of.backups[of.backups.length - 1]?.version ?? 0
+  if (profile.versionNumbers === "perUser") return highest(user) + 1
+  let max = 0
+  for (const other of state.users.values()) max = Math.max(max, highest(other))
+  return max + 1
+}
+
+/** Creates a version numbered after every earlier one (deleted included), as the profile draws numbers. */
+export const createBackup = (state: State, user: User, profile: ServerProfile, algorithm: string, authData: unknown): BackupVersion => {
   const backup: BackupVersion = {
-    version: (last?.version ?? 0) + 1,
+    version: nextVersion(state, user, profile),
     algorithm,
     authData,
     etag: 0,

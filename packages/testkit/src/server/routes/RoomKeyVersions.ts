@@ -1,13 +1,14 @@
 // `/room_keys/version[/{version}]`: create, read, update and delete backup versions with Synapse's
 // semantics (docs/PROTOCOL.md §1.2, §2.1): numbers never reused, "current" = highest live version; the
-// server profile changes which version is "latest", the etag and count shown and the algorithm check.
-import type { CoreResponse } from "../Http.js"
+// server profile changes which version is "latest", how numbers are drawn, the etag and count shown, and
+// the update's method, algorithm check and effect (older Palpo made a new version instead).
+import type { CoreResponse, JsonObject } from "../Http.js"
 import { MatrixError, json, notFound, invalidParam } from "../Http.js"
 import type { Route, RouteContext } from "../Router.js"
 import { client, param } from "../Router.js"
 import type { ServerProfile } from "../Profile.js"
 import { PROFILES, countOf, etagOf, noteVersionUpdate } from "../Profile.js"
-import type { BackupVersion } from "../State.js"
+import type { BackupVersion, User } from "../State.js"
 import { createBackup, findBackup, latestBackup } from "../State.js"
 
 /** Synapse lets a missing key in the body escape as an uncaught KeyError. */
@@ -36,11 +37,17 @@ const create = (ctx: RouteContext): CoreResponse => {
   const { user } = ctx.auth()
   const body = ctx.body()
   if (!("algorithm" in body) || !("auth_data" in body)) throw internalError()
+  return json(200, { version: String(createFromBody(ctx, user, body).version) })
+}
+
+/** A new version from a create (or a minting update) body. */
+const createFromBody = (ctx: RouteContext, user: User, body: JsonObject): BackupVersion => {
   const algorithm = body["algorithm"]
   // Synapse stores whatever it is given; a non-string algorithm is kept as its JSON text.
-  const backup = createBackup(user, typeof algorithm === "string" ? algorithm : JSON.stringify(algorithm), body["auth_data"])
+  const text = typeof algorithm === "string" ? algorithm : JSON.stringify(algorithm)
+  const backup = createBackup(ctx.state, user, ctx.profile, text, body["auth_data"])
   noteVersionUpdate(backup, ctx.profile, ctx.bump())
-  return json(200, { version: String(backup.version) })
+  return backup
 }
 
 const liveVersion = (ctx: RouteContext, version: string): BackupVersion => {
@@ -55,7 +62,18 @@ const getOne = (ctx: RouteContext): CoreResponse => {
   return json(200, versionInfo(backup, ctx.profile))
 }
 
+/** Palpo before 0.4.0: the path's version is never read; the body becomes a new, current version. */
+const mint = (ctx: RouteContext): CoreResponse => {
+  const { user } = ctx.auth()
+  const body = ctx.body()
+  if (!("algorithm" in body) || !("auth_data" in body)) throw internalError()
+  createFromBody(ctx, user, body)
+  return json(200, {})
+}
+
 const update = (ctx: RouteContext): CoreResponse => {
+  if (ctx.request.method !== ctx.profile.versionUpdateMethod) throw new MatrixError(405, "M_UNRECOGNIZED", "Unrecognized request")
+  if (ctx.profile.versionUpdate === "mintsNewVersion") return mint(ctx)
   ctx.auth()
   const body = ctx.body()
   const version = param(ctx, 0)
@@ -87,5 +105,6 @@ export const routes: ReadonlyArray<Route> = [
   ...client("POST", "/room_keys/version", create),
   ...client("GET", "/room_keys/version/{version}", getOne),
   ...client("PUT", "/room_keys/version/{version}", update),
+  ...client("POST", "/room_keys/version/{version}", update),
   ...client("DELETE", "/room_keys/version/{version}", remove),
 ]

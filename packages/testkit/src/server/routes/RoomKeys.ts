@@ -1,6 +1,7 @@
 // `/room_keys/keys[/{roomId}[/{sessionId}]]`: upload, read and delete backed-up room keys with
 // Synapse's version checks, replacement chain and etag/count rules (docs/PROTOCOL.md §1.3–§2.2); the server
-// profile changes the wrong-version answer, reads of unknown versions, the better-key rule and the delete routes.
+// profile changes the wrong-version answer, reads of deleted or unknown versions, the better-key rule and the
+// delete routes.
 import type { CoreResponse, JsonObject } from "../Http.js"
 import { MatrixError, isObject, json, jsonStream, notFound } from "../Http.js"
 import type { Route, RouteContext } from "../Router.js"
@@ -33,7 +34,8 @@ const sameVersion = (backup: BackupVersion, version: string, profile: ServerProf
 const writableVersion = (user: User, version: string, profile: ServerProfile): BackupVersion => {
   const current = latestBackup(user, profile)
   if (current === undefined) {
-    // conduwuit stores keys for a version that no longer exists when there is no latest to compare with.
+    // conduwuit's "is it the latest?" check passes with no latest, but storing a key then needs the version's row,
+    // which the delete removed. A profile object may accept instead, into the deleted version.
     const named = findBackup(user, version)
     if (profile.uploadWithoutBackup === "accepted" && named !== undefined) return named
     throw notFound(`Version '${version}' not found`)
@@ -109,20 +111,19 @@ const readableVersion = (ctx: RouteContext, version: string): BackupVersion => {
   return backup
 }
 
-/** conduwuit reads a deleted or unknown version as an empty one. */
-const emptyRead = (ctx: RouteContext): CoreResponse | undefined => {
-  const backup = findBackup(ctx.auth().user, requireVersion(ctx))
-  if (ctx.profile.readUnknownVersion !== "emptyRooms" || (backup !== undefined && !backup.deleted)) return undefined
-  const [roomId, sessionId] = ctx.params
-  if (sessionId !== undefined) throw notFound("No room_keys found")
-  return json(200, roomId === undefined ? { rooms: {} } : { sessions: {} })
+/**
+ * The version a read looks in. conduwuit reads the keys stored under the id without asking whether the version
+ * exists: an unknown one reads as empty, a deleted one as the keys an upload racing the delete left behind.
+ */
+const readVersion = (ctx: RouteContext): BackupVersion | undefined => {
+  const version = requireVersion(ctx)
+  if (ctx.profile.readUnknownVersion === "notFound") return readableVersion(ctx, version)
+  return findBackup(ctx.auth().user, version)
 }
 
 const get = (ctx: RouteContext): CoreResponse => {
   ctx.auth()
-  const empty = emptyRead(ctx)
-  if (empty !== undefined) return empty
-  const backup = readableVersion(ctx, requireVersion(ctx))
+  const backup = readVersion(ctx) ?? EMPTY
   const [roomId, sessionId] = ctx.params
   if (roomId === undefined) return jsonStream(200, () => allRooms(snapshot(backup)))
   const room = backup.rooms.get(roomId)
@@ -131,6 +132,9 @@ const get = (ctx: RouteContext): CoreResponse => {
   if (key === undefined) throw notFound("No room_keys found")
   return json(200, JSON.parse(keyJson(key)))
 }
+
+/** What an unknown version reads as where reads do not check the version. */
+const EMPTY: BackupVersion = { version: 0, algorithm: "", authData: {}, etag: 0, deleted: true, count: 0, rooms: new Map() }
 
 type Snapshot = ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, StoredKey]>]>
 
