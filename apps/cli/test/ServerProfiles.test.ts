@@ -1,211 +1,201 @@
-// The commands on the server profiles where they differ: another device replacing the backup during `import`
-// (403, or 400 with conduwuit's and tuwunel's errcodes), deleting it (Dendrite answers 500), and deleting it while
-// `export` downloads it (conduwuit answers 200 with no rooms). Each ends with its own code, exit 3, the keys
-// still on this device, and no file written. First, the plain flow (create, import, status, restore on a second
-// device, export) on every profile, ending with the server's keys, both devices' stores and the file compared.
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+// The commands on every server profile, through the built command. First the plain flow (create, import, status,
+// restore on a second device, export), ending with the server's keys, both devices' stores and the file compared.
+// Then another device changing the backup while a command uses it (a new version beside it, Element's reset that
+// deletes it first, or a plain delete), placed with the fake's hold fault: between two upload batches of `import`,
+// and just before `restore` and `export` download it. A command whose backup went away ends with its own code and
+// exit 3 within 30 s of the change, its keys still on this device, no file written and `status` saying they are
+// backed up nowhere; one whose backup stays readable reads all of it. Each case ends with the server's keys and the
+// store compared and bounded request counts. One server per profile, one user per case (the cases run in turn, as
+// faults and the request log are server-wide).
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { BackupStore } from "@matrix-backup/core"
-import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
-import {
-  generateRoomKeys,
-  loginNewDevice,
-  randomBackupPublicKey,
-  registerUser,
-  SERVER_PROFILES,
-  type ServerProfileName,
-  startFakeHomeserver,
-} from "@matrix-backup/testkit"
-import { Effect, Stream } from "effect"
-import { describe, expect, it } from "vitest"
-import { cli, expectFailure, stateDir } from "./support.js"
+import { loginNewDevice, type RequestLogEntry, SERVER_PROFILES, type ServerProfileName } from "@matrix-backup/testkit"
+import { beforeEach, describe, expect, it } from "vitest"
+import { type Account, CHANGES, type Change, expectNothingLost, localKeys, setUp } from "./otherDevice.js"
+import { cli, type CliRun, expectFailure, sharedFakeHomeserver, stateDir } from "./support.js"
 
-const KEYS = 600
-/** The CLI uploads 250 keys per request: the second PUT is held, so one batch is on the server. */
+/** The CLI uploads 250 keys per request: the second PUT (of 50) is held, so one batch is on the server. */
+const KEYS = 300
 const ON_SERVER = 250
-const PUT_KEYS = { method: "PUT", path: "/room_keys/keys" } as const
-
-/** A fake of `profile`, a user who created a backup with the CLI, and a key file of `count` keys. */
-const setUp = async (profile: ServerProfileName, count: number) => {
-  const server = await startFakeHomeserver({ profile })
-  const user = await registerUser(server.url)
-  const state = stateDir()
-  const connection = ["--homeserver", server.url, "--access-token", user.accessToken, "--state", state]
-  const created = await cli(["create", ...connection, "--json"])
-  expect(created.code).toBe(0)
-  const path = join(stateDir(), "keys.json")
-  writeFileSync(path, JSON.stringify(generateRoomKeys(count, { rooms: 5 })))
-  return { server, user, state, connection, path, version: String(created.json?.["backupVersion"]), recoveryKey: String(created.json?.["recoveryKey"]) }
-}
-
-/** Runs `import` until its second upload is held at the server, does `change`, lets it go on, and returns the run. */
-const importAcross = async (s: Awaited<ReturnType<typeof setUp>>, change: () => Promise<unknown>) => {
-  const hold = await s.server.admin.injectFault({ kind: "hold", nth: 2, match: PUT_KEYS })
-  const running = cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
-  // An import that ends before its second upload (it failed early) must fail the test, not leave it waiting.
-  const early = running.then((run) => Promise.reject(new Error(`import ended before its second upload: ${run.stderr}`)))
-  await Promise.race([s.server.admin.awaitHeld(hold), early])
-  early.catch(() => undefined)
-  await change()
-  await s.server.admin.releaseHeld(hold)
-  return running
-}
-
-const deleteVersion = (url: string, token: string, version: string) =>
-  fetch(`${url}/_matrix/client/v3/room_keys/version/${version}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } })
-
-/** The `room|session` of each key in a device's store (read after the CLI exited), pending ones counted for `version`. */
-const localKeys = (state: string, version: string) =>
-  Effect.runPromise(
-    Effect.gen(function* () {
-      const store = yield* BackupStore.BackupStore
-      const keys = yield* Stream.runCollect(store.exportRoomKeys())
-      return { ids: [...keys].map((k) => `${k.roomId}|${k.sessionId}`), pending: yield* store.countPending(version) }
-    }).pipe(Effect.provide(SqliteBackupStore.layer({ filename: join(state, "store.sqlite") })), Effect.orDie),
-  )
+const ROOM_KEYS = "/_matrix/client/v3/room_keys/keys"
+const VERSIONS = "/_matrix/client/v3/room_keys/version"
 
 /** What the server's `count` says after uploads: Palpo's is as of the version's creation. */
 const reportedCount = (profile: ServerProfileName, count: number) => (profile === "palpo" ? 0 : count)
 
-describe.each(SERVER_PROFILES)("the commands on the %s profile", (profile) => {
+/** Statuses of the requests to `path` (a prefix) with `method`. */
+const statuses = (log: ReadonlyArray<RequestLogEntry>, method: string, path: string) => log.filter((e) => e.method === method && e.path.startsWith(path)).map((e) => e.status)
+
+/** Waits until one request of each of `runs` is held at `hold`, failing (not hanging) if one of them ends first. */
+const held = async (account: Account, hold: string, runs: ReadonlyArray<Promise<CliRun>>) => {
+  const early = runs.map((run) => run.then((r) => Promise.reject(new Error(`a command ended before its request was held: ${r.stderr}`))))
+  await Promise.race([account.server.admin.awaitHeld(hold, runs.length), ...early])
+  for (const e of early) e.catch(() => undefined)
+}
+
+/**
+ * Once each of `runs` has a request held at `hold`, another device makes `change`; then the requests go on. Returns
+ * the new version (if any) and each run with how long after the change it ended.
+ */
+const across = async (account: Account, hold: string, change: Change, runs: ReadonlyArray<Promise<CliRun>>) => {
+  await held(account, hold, runs)
+  const newVersion = await CHANGES[change](account)
+  const changed = performance.now()
+  await account.server.admin.releaseHeld(hold)
+  const ended = await Promise.all(runs.map((run) => run.then((r) => ({ ...r, after: performance.now() - changed }))))
+  return { newVersion, ended }
+}
+
+/**
+ * A command that another device's change ended: a clean `--json` failure with `code`, exit 3 (the backup changed),
+ * within 30 s of the change, its message matching `message`.
+ */
+const expectStopped = (run: (CliRun & { readonly after: number }) | undefined, code: string, message: RegExp) => {
+  if (run === undefined) throw new Error("the command did not run")
+  expectFailure(run, code)
+  expect(run.code).toBe(3)
+  expect(run.after).toBeLessThan(30_000)
+  expect(JSON.parse(run.stderr).error.message).toMatch(message)
+}
+
+/** How `import` ends when the backup changes between its batches. */
+const importFailure = (change: Change, account: Account, newVersion: string | undefined) =>
+  change === "deleted"
+    ? { code: "BackupDeleted", message: `^Backup version ${account.version} was deleted on the server; ${KEYS} keys on this device are backed up nowhere` }
+    : { code: "BackupReplaced", message: `^Backup version ${account.version} was replaced on the server by version ${newVersion}; ${KEYS - ON_SERVER} keys are still waiting on this device` }
+
+describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
+  const server = sharedFakeHomeserver({ profile })
+  beforeEach(async () => {
+    await server().admin.clearFaults()
+    await server().admin.clearRequestLog()
+  })
+
   it("create, import, status, restore on a second device, export: server, stores and file hold the same keys once", { timeout: 60_000 }, async () => {
     const COUNT = 300
-    const s = await setUp(profile, COUNT)
-    try {
-      await s.server.admin.clearRequestLog()
-      const imported = await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
-      expect(imported.json).toEqual({ imported: COUNT, alreadyPresent: 0, uploaded: COUNT, pending: 0, invalid: 0 })
-      const status = await cli(["status", ...s.connection, "--json"])
-      expect(status.json).toMatchObject({ backup: { version: s.version, count: reportedCount(profile, COUNT) }, pending: 0, total: COUNT, uploads: "Enabled" })
+    const s = await setUp(server(), COUNT)
+    await server().admin.clearRequestLog()
+    const imported = await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
+    expect(imported.json).toEqual({ imported: COUNT, alreadyPresent: 0, uploaded: COUNT, pending: 0, invalid: 0 })
+    const status = await cli(["status", ...s.connection, "--json"])
+    expect(status.json).toMatchObject({ backup: { version: s.version, count: reportedCount(profile, COUNT) }, pending: 0, total: COUNT, uploads: "Enabled" })
 
-      const second = await loginNewDevice(s.server.url, s.user)
-      const secondState = stateDir()
-      const secondConnection = ["--homeserver", s.server.url, "--access-token", second.accessToken, "--state", secondState, "--recovery-key", s.recoveryKey]
-      const restored = await cli(["restore", ...secondConnection, "--json"])
-      expect(restored.json).toMatchObject({ total: COUNT, imported: COUNT, failures: {} })
-      const out = join(stateDir(), "export.json")
-      const exported = await cli(["export", ...secondConnection, "--format", "json", "--out", out, "--json"])
-      expect(exported.json).toEqual({ file: out, exported: COUNT, failures: {} })
+    const second = await loginNewDevice(s.server.url, s.user)
+    const secondState = stateDir()
+    const secondConnection = ["--homeserver", s.server.url, "--access-token", second.accessToken, "--state", secondState, "--recovery-key", s.recoveryKey]
+    const restored = await cli(["restore", ...secondConnection, "--json"])
+    expect(restored.json).toMatchObject({ total: COUNT, imported: COUNT, failures: {} })
+    const out = join(stateDir(), "export.json")
+    const exported = await cli(["export", ...secondConnection, "--format", "json", "--out", out, "--json"])
+    expect(exported.json).toEqual({ file: out, exported: COUNT, failures: {} })
 
-      // Nothing lost, nothing duplicated: the server's version, both stores and the file hold the same sessions once.
-      const onServer = (await s.server.admin.roomKeys(s.user.userId, s.version)).map((k) => `${k.roomId}|${k.sessionId}`).sort()
-      const given: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(s.path, "utf8"))
-      expect(onServer).toEqual(given.map((k) => `${k.room_id}|${k.session_id}`).sort())
-      expect(new Set(onServer).size).toBe(COUNT)
-      const first = await localKeys(s.state, s.version)
-      const other = await localKeys(secondState, s.version)
-      expect(first.ids.sort()).toEqual(onServer)
-      expect(other.ids.sort()).toEqual(onServer)
-      expect([first.pending, other.pending]).toEqual([0, 0])
-      const file: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(out, "utf8"))
-      expect(file.map((k) => `${k.room_id}|${k.session_id}`).sort()).toEqual(onServer)
-      // No request storm: two uploads of 250 and 50 keys, and one download each for restore and export.
-      const log = await s.server.admin.requestLog()
-      const keys = (method: string) => log.filter((e) => e.method === method && e.path.startsWith("/_matrix/client/v3/room_keys/keys")).map((e) => e.status)
-      expect(keys("PUT")).toEqual([200, 200])
-      expect(keys("GET")).toEqual([200, 200])
-      // Four commands ran (import, status, restore, export): a few version checks each, about 20 requests each in all.
-      expect(log.filter((e) => e.method === "GET" && e.path.startsWith("/_matrix/client/v3/room_keys/version")).length).toBeLessThanOrEqual(16)
-      expect(log.length).toBeLessThanOrEqual(100)
-    } finally {
-      await s.server.stop()
-    }
+    // Nothing lost, nothing duplicated: the server's version, both stores and the file hold the same sessions once.
+    const { local, server: onServer } = await expectNothingLost(s)
+    expect(onServer.get(s.version)).toEqual(s.ids)
+    expect(local.pending).toBe(0)
+    const other = await localKeys(secondState, s.version)
+    expect(other).toEqual({ ids: s.ids, pending: 0 })
+    const file: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(out, "utf8"))
+    expect(file.map((k) => `${k.room_id}|${k.session_id}`).sort()).toEqual(s.ids)
+    // No request storm: two uploads of 250 and 50 keys, and one download each for restore and export.
+    const log = await server().admin.requestLog()
+    expect(statuses(log, "PUT", ROOM_KEYS)).toEqual([200, 200])
+    expect(statuses(log, "GET", ROOM_KEYS)).toEqual([200, 200])
+    // Four commands ran (import, status, restore, export): a few version checks each, about 20 requests each in all.
+    expect(statuses(log, "GET", VERSIONS).length).toBeLessThanOrEqual(16)
+    expect(log.length).toBeLessThanOrEqual(100)
   })
-})
 
-describe.each<ServerProfileName>(["synapse", "conduwuit", "tuwunel"])("import on the %s profile", (profile) => {
-  it("another device replaces the backup mid-upload: BackupReplaced, exit 3, the rest waiting here", { timeout: 60_000 }, async () => {
-    const s = await setUp(profile, KEYS)
-    try {
-      const run = await importAcross(s, () => s.server.admin.resetBackupAsOtherDevice(s.user.userId, undefined, { public_key: randomBackupPublicKey() }))
-      expectFailure(run, "BackupReplaced")
-      expect(run.code).toBe(3)
-      expect(JSON.parse(run.stderr).error.message).toMatch(
-        new RegExp(`^Backup version ${s.version} was replaced on the server by version 2; ${KEYS - ON_SERVER} keys are still waiting on this device`),
+  it.each<Change>(["replaced", "reset", "deleted"])(
+    "import, the backup %s by another device between two upload batches: exit 3 within 30 s, the rest waiting here, status says so",
+    { timeout: 60_000 },
+    async (change) => {
+      const s = await setUp(server(), KEYS)
+      await server().admin.clearRequestLog()
+      const hold = await server().admin.injectFault({ kind: "hold", nth: 2, match: { method: "PUT", path: "/room_keys/keys" } })
+      const importing = cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
+      const { newVersion, ended } = await across(s, hold, change, [importing])
+      const expected = importFailure(change, s, newVersion)
+      expectStopped(ended[0], expected.code, new RegExp(expected.message))
+      // No storm: the accepted batch, the held one, at most one more; a few version checks.
+      const log = await server().admin.requestLog()
+      expect(statuses(log, "PUT", ROOM_KEYS)[0]).toBe(200)
+      expect(statuses(log, "PUT", ROOM_KEYS).length).toBeLessThanOrEqual(3)
+      expect(statuses(log, "GET", VERSIONS).length).toBeLessThanOrEqual(8)
+      expect(log.length).toBeLessThanOrEqual(30)
+
+      const { server: onServer } = await expectNothingLost(s)
+      if (change === "replaced") expect(onServer.get(s.version)).toHaveLength(ON_SERVER)
+      if (newVersion !== undefined) expect(onServer.get(newVersion)).toEqual([])
+      const [status, human] = await Promise.all([cli(["status", ...s.connection, "--json"]), cli(["status", ...s.connection])])
+      expect(status.json).toMatchObject({ backup: newVersion === undefined ? null : { version: newVersion }, total: KEYS, notBackedUp: KEYS })
+      expect(human.stdout).toMatch(
+        newVersion === undefined
+          ? `This device: ${KEYS} keys stored, and there is no backup: they are backed up nowhere.`
+          : `This device: ${KEYS} keys stored; ${KEYS} of them are not in the server's current backup, and this device does not upload to it, so nothing will back them up.`,
       )
-      expect(await s.server.admin.roomKeys(s.user.userId, s.version)).toHaveLength(ON_SERVER)
-      const puts = (await s.server.admin.requestLog()).filter((e) => e.method === "PUT" && e.path.endsWith("/room_keys/keys"))
-      expect(puts).toHaveLength(2)
-      if (profile !== "synapse") return
-      const status = await cli(["status", ...s.connection, "--json"])
-      expect(status.json).toMatchObject({ backup: { version: "2" }, pending: KEYS, total: KEYS, notBackedUp: KEYS, uploads: "Disabled" })
-      const human = await cli(["status", ...s.connection])
-      expect(human.stdout).toContain(`${KEYS} of them are not in the server's current backup, and this device does not upload to it`)
-    } finally {
-      await s.server.stop()
-    }
-  })
-})
+    },
+  )
 
-describe("import on the dendrite profile", () => {
-  it("another device deletes the backup mid-upload (Dendrite answers 500): BackupDeleted, exit 3, within two PUTs", { timeout: 60_000 }, async () => {
-    const s = await setUp("dendrite", KEYS)
-    try {
-      const run = await importAcross(s, () => deleteVersion(s.server.url, s.user.accessToken, s.version))
-      expectFailure(run, "BackupDeleted")
-      expect(run.code).toBe(3)
-      expect(JSON.parse(run.stderr).error.message).toMatch(new RegExp(`^Backup version ${s.version} was deleted on the server; ${KEYS} keys on this device are backed up nowhere`))
-      const puts = (await s.server.admin.requestLog()).filter((e) => e.method === "PUT" && e.path.endsWith("/room_keys/keys"))
-      expect(puts.map((e) => e.status)).toEqual([200, 500, 500])
-    } finally {
-      await s.server.stop()
-    }
-  })
-})
-
-describe.each<ServerProfileName>(["synapse", "conduwuit"])("export on the %s profile", (profile) => {
-  it("the backup is deleted while export downloads it: BackupDeleted, exit 3, no file", { timeout: 60_000 }, async () => {
-    const s = await setUp(profile, 50)
-    try {
+  it.each<Change>(["replaced", "reset", "deleted"])(
+    "restore and export, the backup %s by another device just before they download it: all of it read while it stays, else exit 3 and nothing",
+    { timeout: 60_000 },
+    async (change) => {
+      const FEW = 50
+      const s = await setUp(server(), FEW)
       expect((await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])).code).toBe(0)
-      const hold = await s.server.admin.injectFault({ kind: "hold", times: 1, match: { method: "GET", path: "/room_keys/keys" } })
+      const onDevice = async () => {
+        const device = await loginNewDevice(s.server.url, s.user)
+        const state = stateDir()
+        return { state, connection: ["--homeserver", s.server.url, "--access-token", device.accessToken, "--state", state, "--recovery-key", s.recoveryKey] }
+      }
+      const [restorer, exporter] = await Promise.all([onDevice(), onDevice()])
+      await server().admin.clearRequestLog()
+      const hold = await server().admin.injectFault({ kind: "hold", times: 2, match: { method: "GET", path: "/room_keys/keys" } })
       const out = join(stateDir(), "export.json")
-      const running = cli(["export", ...s.connection, "--out", out, "--format", "json", "--json"])
-      await s.server.admin.awaitHeld(hold)
-      await deleteVersion(s.server.url, s.user.accessToken, s.version)
-      await s.server.admin.releaseHeld(hold)
-      const run = await running
-      expectFailure(run, "BackupDeleted")
-      expect(run.code).toBe(3)
-      expect(existsSync(out)).toBe(false)
-    } finally {
-      await s.server.stop()
-    }
-  })
+      const restoring = cli(["restore", ...restorer.connection, "--json"])
+      const exporting = cli(["export", ...exporter.connection, "--out", out, "--format", "json", "--json"])
+      const { ended } = await across(s, hold, change, [restoring, exporting])
+      const [restored, exported] = ended
+      const restoredIds = (await localKeys(restorer.state, s.version)).ids
+      if (change === "replaced") {
+        // The old version is still there, whole: reading it is right, and every key arrives once.
+        expect(restored?.json).toMatchObject({ total: FEW, imported: FEW, failures: {} })
+        expect(exported?.json).toEqual({ file: out, exported: FEW, failures: {} })
+        const file: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(out, "utf8"))
+        expect(file.map((k) => `${k.room_id}|${k.session_id}`).sort()).toEqual(s.ids)
+        expect(restoredIds).toEqual(s.ids)
+      } else {
+        const gone = `^Backup version ${s.version} was deleted on the server before its keys could be read; `
+        expectStopped(restored, "BackupDeleted", new RegExp(`${gone}nothing was restored`))
+        expectStopped(exported, "BackupDeleted", new RegExp(`${gone}no file was written`))
+        expect(existsSync(out)).toBe(false)
+        expect(restoredIds).toEqual([])
+      }
+      // No storm: the two held downloads, at most one more each; about 20 requests per command, most of them
+      // Secret Storage reads.
+      const log = await server().admin.requestLog()
+      expect(statuses(log, "GET", ROOM_KEYS).length).toBeLessThanOrEqual(4)
+      expect(statuses(log, "GET", VERSIONS).length).toBeLessThanOrEqual(12)
+      expect(log.length).toBeLessThanOrEqual(60)
+      await expectNothingLost(s)
+    },
+  )
 })
 
-describe("restore when the server's latest says nothing", () => {
-  it("conduwuit: the backup deleted while restore downloads it reads as 200 with no rooms: BackupDeleted, not 0 of 0", { timeout: 60_000 }, async () => {
-    const s = await setUp("conduwuit", 50)
-    try {
-      expect((await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])).code).toBe(0)
-      const hold = await s.server.admin.injectFault({ kind: "hold", times: 1, match: { method: "GET", path: "/room_keys/keys" } })
-      const running = cli(["restore", ...s.connection, "--json"])
-      await s.server.admin.awaitHeld(hold)
-      await deleteVersion(s.server.url, s.user.accessToken, s.version)
-      await s.server.admin.releaseHeld(hold)
-      const run = await running
-      expectFailure(run, "BackupDeleted")
-      expect(run.code).toBe(3)
-    } finally {
-      await s.server.stop()
-    }
-  })
+describe("restore and import when Dendrite's latest is a deleted version", () => {
+  const server = sharedFakeHomeserver({ profile: "dendrite" })
 
-  it("dendrite: the newest version deleted hides the one this device holds the key for; restore reads it, import says why it cannot", { timeout: 60_000 }, async () => {
-    const s = await setUp("dendrite", 50)
-    try {
-      expect((await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])).code).toBe(0)
-      const newer = await s.server.admin.resetBackupAsOtherDevice(s.user.userId)
-      await deleteVersion(s.server.url, s.user.accessToken, newer)
-      const restored = await cli(["restore", ...s.connection, "--json"])
-      expect(restored.code).toBe(0)
-      expect(restored.json).toMatchObject({ total: 50, failures: {} })
-      const imported = await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
-      expectFailure(imported, "NoCurrentBackup")
-      expect(JSON.parse(imported.stderr).error.message).toContain(`version ${s.version} (whose key this device holds) is still there`)
-    } finally {
-      await s.server.stop()
-    }
+  it("the newest version deleted hides the one this device holds the key for; restore reads it, import says why it cannot", { timeout: 60_000 }, async () => {
+    const s = await setUp(server(), 50)
+    expect((await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])).code).toBe(0)
+    await CHANGES.deleted({ ...s, version: await server().admin.resetBackupAsOtherDevice(s.user.userId) })
+    const restored = await cli(["restore", ...s.connection, "--json"])
+    expect(restored.code).toBe(0)
+    expect(restored.json).toMatchObject({ total: 50, failures: {} })
+    const imported = await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
+    expectFailure(imported, "NoCurrentBackup")
+    expect(JSON.parse(imported.stderr).error.message).toContain(`version ${s.version} (whose key this device holds) is still there`)
+    await expectNothingLost(s)
   })
 })

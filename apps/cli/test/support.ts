@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { type FakeHomeserverOptions, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
 import { afterAll, beforeAll, expect } from "vitest"
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bundle", "matrix-backup.js")
@@ -81,11 +81,11 @@ export const expectNoSecrets = (run: CliRun, secrets: ReadonlyArray<string>): vo
   }
 }
 
-/** One fake homeserver for all the tests of a file: started before them, stopped after them. */
-export const sharedFakeHomeserver = (): (() => RunningFakeHomeserver) => {
+/** One fake homeserver for all the tests of a file (or a describe block): started before them, stopped after them. */
+export const sharedFakeHomeserver = (options: FakeHomeserverOptions = {}): (() => RunningFakeHomeserver) => {
   let server: RunningFakeHomeserver | undefined
   beforeAll(async () => {
-    server = await startFakeHomeserver()
+    server = await startFakeHomeserver(options)
   }, 60_000)
   afterAll(async () => {
     await server?.stop()
