@@ -45,11 +45,12 @@ const deleted = (version: string, cause: HomeserverApiError) =>
   new RestoreError({ reason: "BackupVersionNotFound", version, cause, message: `Backup version ${version} was deleted on the server during the restore` })
 
 /**
- * A download much smaller than the server's count, or empty, may be a version deleted meanwhile: conduwuit answers
- * 200 with no rooms for one. Asks for the version, so that reads as deleted rather than as a restore of 0 keys.
+ * A download smaller than the server's count, or of chosen rooms (whose count nobody reported), may be of a version
+ * deleted meanwhile: conduwuit reads a deleted version as the keys still stored under its id, none or the few an
+ * upload racing the delete wrote. Asks for the version (one GET), so that reads as deleted, never as a restore of them.
  */
 const checkStillThere = (api: Context.Tag.Service<HomeserverApi>, target: RestoreTarget, seen: number, wholeBackup: boolean) =>
-  seen > 0 && (!wholeBackup || seen * 2 >= target.count)
+  seen > 0 && wholeBackup && seen >= target.count
     ? Effect.void
     : api.getBackupVersion(target.version).pipe(
         Effect.asVoid,

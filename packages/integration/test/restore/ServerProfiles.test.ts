@@ -56,3 +56,40 @@ describe.each(SERVER_PROFILES)("restore on the %s profile", (profile) => {
     ),
   )
 })
+
+describe.each(["conduwuit", "tuwunel"] as const)("a deleted version that still reads some keys on the %s profile", (profile) => {
+  // A delete racing an upload leaves the keys the upload wrote after it under the version's id, and these servers
+  // read them back for the deleted version. Only the version's own answer (404) says it is gone.
+  const deletedWithLeftovers = (options: { readonly count: number; readonly leftovers: number; readonly perRoom?: boolean }) =>
+    withRestore(
+      "memory",
+      (h, restore) =>
+        Effect.gen(function* () {
+          const seeded = yield* seed(h.admin, h.user.userId, { count: options.count, rooms: 1 })
+          yield* cacheKey(seeded)
+          const stored = yield* Effect.promise(() => h.admin.roomKeys(h.user.userId, seeded.version))
+          const hold = yield* Effect.promise(() => h.admin.injectFault({ kind: "hold", times: 1, match: { method: "GET", path: "/room_keys/keys" } }))
+          const running = yield* Effect.fork(Effect.flip(restore.restoreKeyBackup(options.perRoom === true ? { rooms: [stored[0]?.roomId ?? ""] } : {})))
+          yield* Effect.promise(() => h.admin.awaitHeld(hold))
+          yield* h.api.deleteBackupVersion(Ids.BackupVersion.make(seeded.version))
+          yield* Effect.promise(() => h.admin.insertRoomKeys(h.user.userId, seeded.version, stored.slice(0, options.leftovers)))
+          yield* Effect.promise(() => h.admin.releaseHeld(hold))
+          const error = yield* Fiber.join(running)
+          expect(error).toMatchObject({ _tag: "RestoreError", reason: "BackupVersionNotFound", version: seeded.version })
+          // What was read is real and stays (nothing invented, nothing lost), but the restore is not a success.
+          const imported = yield* storedKeys
+          expect(imported.length).toBeLessThanOrEqual(options.leftovers)
+          return stored
+        }),
+      { profile },
+    )
+
+  it.effect("whole backup: 2 of 3 keys read back after the delete is BackupVersionNotFound, not a restore of 2 keys", () =>
+    deletedWithLeftovers({ count: 3, leftovers: 2 }),
+  )
+
+  it.effect("one room: its keys read back after the delete is BackupVersionNotFound", () =>
+    Effect.asVoid(deletedWithLeftovers({ count: 4, leftovers: 4, perRoom: true })),
+  )
+})
+
