@@ -21,6 +21,7 @@ import { allChecks, isSigned, type TrustVerdict } from "../trust/TrustVerdict.js
 import { driftsOf } from "./Drifts.js"
 import type { CachedKeyFacts, KeyStorageDiagnosis, SecretStorageFacts, ServerBackupFacts, StoredBackupKey, UploadFacts } from "./KeyStorageDiagnosis.js"
 import { readKeyStoragePreference } from "./KeyStoragePreference.js"
+import { heldMasterKeyId, masterKeyAtHand } from "./SignBackup.js"
 
 /** The services a diagnosis reads. */
 export interface DiagnoseDeps {
@@ -52,28 +53,24 @@ const currentBackup = (deps: DiagnoseDeps): Effect.Effect<Option.Option<CurrentB
     Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
   )
 
-/** The key ids this device signs with: its device key, and the master key when held (read off a signed empty object). */
-const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Effect<ReadonlyArray<string>> =>
-  device.canSign
-    ? Effect.map(device.signJson({}), (signed) => {
-        const signatures = signed["signatures"]
-        const mine = typeof signatures === "object" && signatures !== null ? Object(signatures)[device.userId] : undefined
-        return typeof mine === "object" && mine !== null ? Object.keys(mine) : []
-      })
-    : Effect.succeed([])
+/**
+ * The master key's signature on the backup: `Valid` when the master key we hold, or else the one the account
+ * publishes, signed it; else `Missing` when a master key is at hand to sign (held, or in an open 4S), `NotHeld` if not.
+ */
+const masterKeySignature = (deps: DiagnoseDeps, verdict: TrustVerdict): Effect.Effect<"Valid" | "Missing" | "NotHeld", Failure> =>
+  Effect.gen(function* () {
+    const held = yield* heldMasterKeyId(deps.device)
+    if (held !== undefined) return allChecks(verdict).some((check) => check.keyId === held && isSigned(check)) ? "Valid" : "Missing"
+    const byAccount = verdict.userIdentitySignature
+    if (isSigned(byAccount) && byAccount.reason !== "MasterKeyMismatch") return "Valid"
+    return (yield* masterKeyAtHand(deps)) ? "Missing" : "NotHeld"
+  })
 
-/** Whether the master key we hold (the signer that is not our device key) validly signed the backup. */
-const masterKeySignature = (verdict: TrustVerdict, signers: ReadonlyArray<string>, deviceId: string): "Valid" | "Missing" | "NotHeld" => {
-  const master = signers.find((keyId) => keyId !== `ed25519:${deviceId}`)
-  if (master === undefined) return "NotHeld"
-  return allChecks(verdict).some((check) => check.keyId === master && isSigned(check)) ? "Valid" : "Missing"
-}
-
-const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<ServerBackupFacts> =>
+const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<ServerBackupFacts, Failure> =>
   Option.match(backup, {
     onNone: () => Effect.succeed({ _tag: "None" as const }),
     onSome: (info) =>
-      Effect.zipWith(deps.engine.isKeyBackupTrusted(info), signerKeyIds(deps.device), (result, signers) => ({
+      Effect.flatMap(deps.engine.isKeyBackupTrusted(info), (result) => Effect.map(masterKeySignature(deps, result.details), (signature) => ({
         _tag: "Backup" as const,
         version: info.version,
         algorithm: info.algorithm,
@@ -82,8 +79,8 @@ const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): 
         trustReasons: allChecks(result.details).map((check) => `${check.keyId || "(none)"}: ${check.reason}`),
         decryptionKey: result.details.decryptionKey,
         unsupportedAlgorithm: result.details.unsupportedAlgorithm,
-        masterKeySignature: masterKeySignature(result.details, signers, deps.device.deviceId),
-      })),
+        masterKeySignature: signature,
+      }))),
   })
 
 /** Whether `key` opens `info`; an algorithm we cannot check counts as no. */

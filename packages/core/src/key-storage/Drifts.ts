@@ -55,8 +55,9 @@ const keyDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift>
 }
 
 /**
- * The current version opens with a key this device holds or is about to take from 4S, and the app gave the master
- * key, yet the version lacks its signature: devices that trust the user's identity would not trust the backup.
+ * The current version opens with a key this device holds or is about to take from 4S, and a master key is at hand
+ * (the app's, or in an open 4S), yet the version lacks its signature: devices that trust the user's identity would
+ * not trust the backup.
  */
 const signatureDrifts = (facts: KeyStorageFacts, backup: Backup): ReadonlyArray<Drift> => {
   const opens = (facts.cachedKey._tag === "Cached" && facts.cachedKey.matchesCurrent) || facts.secretStorage.backupKey === "MatchesCurrent"

@@ -12,6 +12,7 @@ import { DeviceKeys } from "../services/DeviceKeys.js"
 import { HomeserverApi } from "../services/HomeserverApi.js"
 import { diagnoseKeyStorage, type DiagnoseError, type DiagnoseOptions } from "./Diagnose.js"
 import { repairKeyStorage, type RepairOptions, type RepairResult } from "./Repair.js"
+import { signBackup, type SignStep } from "./SignBackup.js"
 import type { KeyStorageDiagnosis } from "./KeyStorageDiagnosis.js"
 
 export type { DiagnoseError, DiagnoseOptions } from "./Diagnose.js"
@@ -21,7 +22,8 @@ export { diagnosisJson } from "./DiagnosisJson.js"
 export { driftsOf } from "./Drifts.js"
 export type * from "./KeyStorageDiagnosis.js"
 export { type KeyStoragePreference, readKeyStoragePreference, writeKeyStoragePreference } from "./KeyStoragePreference.js"
-export type { RepairOptions, RepairResult, RepairStep } from "./Repair.js"
+export type { NewSecretStorage, RepairOptions, RepairResult, RepairStep } from "./Repair.js"
+export type { SignRefusal, SignStep } from "./SignBackup.js"
 
 /** The service. */
 export class KeyStorage extends Context.Tag("@matrix-backup/core/KeyStorage")<
@@ -31,6 +33,11 @@ export class KeyStorage extends Context.Tag("@matrix-backup/core/KeyStorage")<
     readonly diagnoseKeyStorage: (options?: DiagnoseOptions) => Effect.Effect<KeyStorageDiagnosis, DiagnoseError>
     /** Fixes the drifts in order (idempotent), reporting each step; a new version only with `allowReset`. */
     readonly repairKeyStorage: (options?: RepairOptions) => Effect.Effect<RepairResult, DiagnoseError>
+    /**
+     * The repair's sign step alone: signs the current version with the master key (the app's, or from an open 4S)
+     * when this device's key opens it and the master key is the account's; otherwise a typed refusal, nothing signed.
+     */
+    readonly signBackup: () => Effect.Effect<SignStep>
   }
 >() {}
 
@@ -52,6 +59,7 @@ export const make = Effect.gen(function* () {
   return {
     diagnoseKeyStorage: (options) => diagnoseKeyStorage(deps, options),
     repairKeyStorage: (options) => lock.withPermits(1)(repairKeyStorage(deps, options)),
+    signBackup: () => lock.withPermits(1)(signBackup(deps)),
   } satisfies Service
 })
 

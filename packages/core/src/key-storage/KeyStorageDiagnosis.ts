@@ -22,8 +22,10 @@ export type ServerBackupFacts =
       readonly decryptionKey: TrustVerdict["decryptionKey"]
       readonly unsupportedAlgorithm: boolean
       /**
-       * The cross-signing master key's signature on it: `NotHeld` when the app gave no master key, else whether a
-       * valid one is there (what lets other devices that trust the user's identity trust the backup).
+       * The cross-signing master key's signature on it (what lets other devices that trust the user's identity trust
+       * the backup): `Valid` when the master key the app gave, or else the account's published one, signed it;
+       * otherwise `Missing` when a master key is at hand to sign with (given by the app, or in an open Secret Storage),
+       * `NotHeld` when none is.
        */
       readonly masterKeySignature: "Valid" | "Missing" | "NotHeld"
     }
@@ -60,7 +62,10 @@ export type RepairAction =
   | "CacheKeyFromSecretStorage"
   | "StoreKeyInSecretStorage"
   | "ResumeUploads"
-  /** Signs the `auth_data` of a version our key opens with the master key we hold (`PUT /room_keys/version/{v}`). */
+  /**
+   * Signs the `auth_data` of a version our key opens with the master key (the app's, or `m.cross_signing.master` from
+   * an open 4S), once it is checked against the account's published one (`PUT /room_keys/version/{v}`).
+   */
   | "SignBackup"
   | "UploadPendingKeys"
   /** Needs `allowReset`: a new version, with the keys we hold carried into it. */

@@ -4,13 +4,26 @@
  * older version our key opens, so the keys it holds are carried into the new one with the keys of this device.
  */
 import { type Context, Effect, Either, Option, Redacted } from "effect"
-import { encodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
+import { encodeBackupKeySecret } from "../crypto/BackupKey.js"
 import type { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
+import type { CrossSigningKeys } from "../secret-storage/CrossSigningSecrets.js"
+import type { GeneratedSecretStorageKey } from "../secret-storage/GeneratedKey.js"
 import type { SecretStorageKeyInput } from "../secret-storage/OpenSecretStorage.js"
 import { diagnoseKeyStorage, type DiagnoseDeps, type DiagnoseError, type DiagnoseOptions } from "./Diagnose.js"
 import type { KeyStorageDiagnosis, RepairAction } from "./KeyStorageDiagnosis.js"
 import { writeKeyStoragePreference } from "./KeyStoragePreference.js"
+import { signBackup, type SignRefusal } from "./SignBackup.js"
+
+export type { SignRefusal } from "./SignBackup.js"
+
+/** What a repair needs to set up Secret Storage when the account has none (e.g. after key storage was turned off). */
+export interface NewSecretStorage {
+  /** Makes the new 4S key (usually `createRecoveryKeyFromPassphrase`; the app shows its `encodedPrivateKey`). */
+  readonly createSecretStorageKey: () => Effect.Effect<GeneratedSecretStorageKey, { readonly _tag: string }>
+  /** The cross-signing private keys the app holds, stored in the new 4S so new devices can trust the identity again. */
+  readonly crossSigningKeys?: CrossSigningKeys
+}
 
 /** Options of a repair. */
 export interface RepairOptions extends DiagnoseOptions {
@@ -20,6 +33,8 @@ export interface RepairOptions extends DiagnoseOptions {
   readonly allowReset?: boolean
   /** Turns key storage back on when the account chose none (MSC4287); otherwise such an account is left alone. */
   readonly turnOnKeyStorage?: boolean
+  /** Sets up Secret Storage when the account has none usable; without it that drift is only reported. */
+  readonly setUpSecretStorage?: NewSecretStorage
   /** How long to wait for pending keys to upload (default: the engine's steady-state timeout). */
   readonly timeoutMs?: number
 }
@@ -29,6 +44,8 @@ export interface RepairStep {
   readonly action: RepairAction | "OpenSecretStorage" | "RestoreOlderVersion"
   readonly outcome: "Done" | "Skipped" | "Failed"
   readonly detail?: string
+  /** Set when the sign step declined (it signed nothing). */
+  readonly refusal?: SignRefusal
 }
 
 /** What a repair did, with the diagnosis before and after. */
@@ -65,25 +82,6 @@ const storeCachedKey = (deps: RepairDeps) =>
     return `version ${cached.value.version}`
   })
 
-/**
- * Adds our signatures to the current version's `auth_data`, only when the key this device holds opens it (we never
- * vouch for a backup someone else could read). The update keeps algorithm, public key and every other signature.
- */
-const signBackup = (deps: RepairDeps): Effect.Effect<RepairStep> =>
-  Effect.gen(function* () {
-    if (!deps.device.canSign) return skipped("SignBackup", "this device has no signing key")
-    const info = yield* deps.api.getBackupVersion()
-    const cached = yield* deps.store.getBackupDecryptionKey()
-    const opens = Option.exists(
-      cached,
-      (held) => held.version === info.version && Either.getOrElse(matchesBackup(Redacted.value(held.key), info), () => false),
-    )
-    if (info.version === undefined || !opens) return skipped("SignBackup", "this device does not hold the current version's key")
-    const authData = yield* deps.device.signJson(info.auth_data.raw)
-    yield* deps.api.updateBackupVersion(info.version, { algorithm: info.algorithm, auth_data: authData, version: info.version })
-    return { action: "SignBackup" as const, outcome: "Done" as const, detail: `version ${info.version}` }
-  }).pipe(Effect.catchAll((error) => Effect.succeed<RepairStep>({ action: "SignBackup", outcome: "Failed", detail: describe(error) })))
-
 /** A new version carrying every key we hold: first those of the older live version our key opens. */
 const resetCarryingKeys = (deps: RepairDeps, before: KeyStorageDiagnosis) =>
   Effect.gen(function* () {
@@ -101,6 +99,24 @@ const resetCarryingKeys = (deps: RepairDeps, before: KeyStorageDiagnosis) =>
     }
     steps.push(yield* step("ResetBackup", Effect.map(deps.engine.resetKeyBackup(), (check) => `new version ${check.backupInfo.version ?? ""}`)))
     return steps
+  })
+
+/** A new default 4S key, the backup key stored under it, and the cross-signing keys the app gave. */
+const setUpSecretStorage = (deps: RepairDeps, setup: NewSecretStorage) =>
+  Effect.as(
+    deps.recovery.bootstrapSecretStorage({
+      createSecretStorageKey: setup.createSecretStorageKey,
+      ...(setup.crossSigningKeys === undefined ? {} : { crossSigningKeys: setup.crossSigningKeys }),
+    }),
+    setup.crossSigningKeys === undefined ? "with the backup key" : "with the backup key and the cross-signing keys",
+  )
+
+/** After a new version: sign it too when the engine could not (the master key is in 4S, not held). */
+const signNewVersion = (deps: RepairDeps, options: RepairOptions, steps: ReadonlyArray<RepairStep>) =>
+  Effect.gen(function* () {
+    if (!steps.some((s) => s.action === "ResetBackup" && s.outcome === "Done")) return []
+    const drifts = (yield* diagnoseKeyStorage(deps, options)).drifts
+    return drifts.some((drift) => drift.action === "SignBackup") ? [yield* signBackup(deps)] : []
   })
 
 /** The steps for one action of the diagnosis. */
@@ -125,7 +141,9 @@ const act = (deps: RepairDeps, options: RepairOptions, before: KeyStorageDiagnos
     case "EnterRecoveryKey":
       return Effect.succeed([skipped(action, "Secret Storage is locked or lacks the key: give the recovery key")])
     case "SetUpSecretStorage":
-      return Effect.succeed([skipped(action, "set up Secret Storage (bootstrapSecretStorage)")])
+      return options.setUpSecretStorage === undefined
+        ? Effect.succeed([skipped(action, "set up Secret Storage (bootstrapSecretStorage)")])
+        : Effect.map(step(action, setUpSecretStorage(deps, options.setUpSecretStorage)), (s) => [s])
   }
 }
 
@@ -157,6 +175,7 @@ export const repairKeyStorage = (deps: RepairDeps, options: RepairOptions = {}):
     const current = turnOn ? yield* diagnoseKeyStorage(deps, options) : before
     const actions = [...new Set(current.drifts.map((drift) => drift.action))]
     for (const action of actions) steps.push(...(yield* act(deps, options, current, action)))
+    steps.push(...(yield* signNewVersion(deps, options, steps)))
     if (current.preference._tag !== "Off") Option.map(yield* uploadPending(deps, options), (s) => steps.push(s))
     return { before, steps, after: yield* diagnoseKeyStorage(deps, options) }
   }).pipe(Effect.withSpan("KeyStorage.repairKeyStorage"))
