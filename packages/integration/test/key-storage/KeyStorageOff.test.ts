@@ -1,12 +1,29 @@
 // MSC4287 (`m.key_backup {enabled}`, and Element's older `m.org.matrix.custom.backup_disabled {disabled}`): our
 // device honours an account that chose no key storage (no uploads, no new version, the diagnosis says so), records
-// the choice when key storage is turned on, and turning it back on through the repair loses no key.
+// the choice when key storage is turned on, and turning it back on through the repair loses no key. The accounts the
+// repair turns back on are set up as Element sets them up (cross-signing, 4S, a backup signed by the master key; our
+// device holds the master key), and each ends with a js-sdk device that trusts the identity trusting the backup.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted, Ref } from "effect"
 import { KeyBackupEngine, KeyStorage, Recovery } from "@matrix-backup/core"
 import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
-import { accountData, bootstrap, cachedAndStored, ids, newUser, ourDevice, roomKeys, serverSessions, setAccountData, uploadedTo, withServer } from "./support.js"
+import {
+  accountData,
+  bootstrap,
+  cachedAndStored,
+  checkFromTrustingJsSdkDevice,
+  elementScenario,
+  ids,
+  newUser,
+  onOurDevice,
+  ourDevice,
+  roomKeys,
+  serverSessions,
+  setAccountData,
+  uploadedTo,
+  withServer,
+} from "./support.js"
 
 afterEach(stopAllJsSdkClients)
 
@@ -37,20 +54,12 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
   it.scoped("an account set to off by another client: nothing is uploaded or created until the repair turns it on", () =>
     withServer((server) =>
       Effect.gen(function* () {
-        const user = yield* newUser(server)
-        const uploads = yield* Ref.make(new Map<string, Array<string>>())
-        yield* Effect.gen(function* () {
+        const scenario = yield* elementScenario(server)
+        const { user, uploads, recoveryKey, version } = scenario
+        const first = roomKeys(8, "off-first")
+        yield* onOurDevice(scenario, { masterSeed: scenario.masterSeed, held: first }, Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           const keyStorage = yield* KeyStorage.KeyStorage
-          yield* bootstrap
-          // Making a backup is turning key storage on: both forms are recorded.
-          expect(yield* accountData(server, user, "m.key_backup")).toEqual({ enabled: true })
-          expect(yield* accountData(server, user, "m.org.matrix.custom.backup_disabled")).toEqual({ disabled: false })
-          const version = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
-          const first = roomKeys(8, "off-first")
-          yield* engine.addRoomKeys(first)
-          yield* engine.waitForBackupSteadyState()
-
           yield* setAccountData(server, user, "m.key_backup", { enabled: false })
           yield* engine.checkKeyBackupAndEnable(true)
           expect(yield* engine.state).toEqual(KeyBackupEngine.BackupState.Disabled({ reason: "KeyStorageOff", version }))
@@ -59,18 +68,22 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
           const diagnosis = yield* keyStorage.diagnoseKeyStorage()
           expect(diagnosis.drifts).toEqual([{ kind: "KeyStorageOffButBackupExists", action: "TurnOnKeyStorage", detail: `version ${version}` }])
 
+          const versions = Effect.promise(() => server.admin.backupVersions(user.userId))
+          const versionsBefore = yield* versions
           const declined = yield* keyStorage.repairKeyStorage({ allowReset: true })
           expect(declined.steps).toEqual([{ action: "TurnOnKeyStorage", outcome: "Skipped", detail: "the account chose no key storage: pass turnOnKeyStorage" }])
           expect(yield* serverSessions(server, user, version)).toEqual(ids(first))
-          expect(yield* Effect.promise(() => server.admin.backupVersions(user.userId))).toHaveLength(1)
+          expect(yield* versions).toEqual(versionsBefore)
 
           const repaired = yield* keyStorage.repairKeyStorage({ turnOnKeyStorage: true })
           expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([["TurnOnKeyStorage", "Done"], ["ResumeUploads", "Done"], ["UploadPendingKeys", "Done"]])
-          expect(repaired.after.healthy).toBe(true)
+          expect(repaired.after).toMatchObject({ healthy: true, server: { version, trusted: true, masterKeySignature: "Valid" } })
           expect(yield* accountData(server, user, "m.key_backup")).toEqual({ enabled: true })
           expect(yield* uploadedTo(uploads, version)).toEqual({ sessions: ids([...first, ...later]), duplicates: 0 })
           expect(yield* serverSessions(server, user, version)).toEqual(ids([...first, ...later]))
-        }).pipe(Effect.provide(ourDevice(server, user, uploads)))
+          const seen = yield* checkFromTrustingJsSdkDevice(server, user, recoveryKey)
+          expect(seen).toMatchObject({ identityVerified: true, version, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+        }))
       }),
     ),
   )
@@ -84,6 +97,9 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
         yield* Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           yield* bootstrap
+          // Making a backup is turning key storage on: both forms are recorded.
+          expect(yield* accountData(server, user, "m.key_backup")).toEqual({ enabled: true })
+          expect(yield* accountData(server, user, "m.org.matrix.custom.backup_disabled")).toEqual({ disabled: false })
           const version = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
           yield* setAccountData(server, user, "m.key_backup", { enabled: false })
           yield* Effect.promise(() => server.admin.injectFault({ kind: "serverError", match: { method: "GET", path: "/account_data/m.key_backup" } }))
@@ -98,19 +114,18 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
     ),
   )
 
-  it.scoped("js-sdk turns key storage off as Element does; the repair turns it on again with every key we hold", () =>
+  it.scoped("js-sdk turns key storage off as Element does; the repair turns it on again with every key we hold, and a new 4S with the cross-signing keys", () =>
     withServer((server) =>
       Effect.gen(function* () {
-        const user = yield* newUser(server)
-        const uploads = yield* Ref.make(new Map<string, Array<string>>())
-        yield* Effect.gen(function* () {
+        const scenario = yield* elementScenario(server)
+        const { user, uploads, recoveryKey } = scenario
+        const held = roomKeys(12, "element-off")
+        yield* onOurDevice(scenario, { masterSeed: scenario.masterSeed, held }, Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           const keyStorage = yield* KeyStorage.KeyStorage
-          const recoveryKey = yield* bootstrap
-          const held = roomKeys(12, "element-off")
-          yield* engine.addRoomKeys(held)
-          yield* engine.waitForBackupSteadyState()
-          // Element's "turn off key storage": js-sdk deletes the backup and 4S, the app records the choice (MSC4287).
+          const recovery = yield* Recovery.Recovery
+          // Element's "turn off key storage": js-sdk deletes the backup and 4S (the cross-signing keys in it too), the
+          // app records the choice (MSC4287).
           yield* Effect.promise(async () => {
             const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
             await js.crypto.disableKeyStorage()
@@ -123,33 +138,39 @@ describe("key storage turned off on the account (MSC4287)", { timeout: 120_000 }
           expect(untouched.steps).toEqual([])
           expect((yield* Effect.promise(() => server.admin.backupVersions(user.userId))).every((row) => row.deleted)).toBe(true)
 
-          const on = yield* keyStorage.repairKeyStorage({ turnOnKeyStorage: true, allowReset: true })
+          // Turned on again: a new version (signed by the master key), and a new 4S holding its key and the
+          // cross-signing keys the app holds, so a new device can trust the identity and open the backup.
+          let newRecoveryKey = ""
+          const createSecretStorageKey = () =>
+            Effect.tap(recovery.createRecoveryKeyFromPassphrase(), (generated) =>
+              Effect.sync(() => {
+                newRecoveryKey = Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
+              }),
+            )
+          const on = yield* keyStorage.repairKeyStorage({
+            turnOnKeyStorage: true,
+            allowReset: true,
+            setUpSecretStorage: { createSecretStorageKey, crossSigningKeys: scenario.crossSigningKeys },
+          })
           expect(on.steps.map((s) => [s.action, s.outcome])).toEqual([
             ["TurnOnKeyStorage", "Done"],
             ["ResetBackup", "Done"],
-            ["SetUpSecretStorage", "Skipped"],
+            ["SetUpSecretStorage", "Done"],
             ["UploadPendingKeys", "Done"],
           ])
-          // 4S was deleted with it: the app sets it up again, then everything agrees.
-          expect(on.after.drifts.map((d) => d.kind)).toEqual(["NoSecretStorage"])
-          const recovery = yield* Recovery.Recovery
-          const generated = yield* recovery.createRecoveryKeyFromPassphrase()
-          yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated) })
-          expect((yield* keyStorage.diagnoseKeyStorage()).healthy).toBe(true)
+          const version = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
+          expect(on.after).toMatchObject({ healthy: true, server: { version, trusted: true, masterKeySignature: "Valid" }, secretStorage: { backupKey: "MatchesCurrent" } })
+          expect(JSON.stringify(on)).not.toContain(newRecoveryKey)
+          expect(JSON.stringify(on)).not.toContain(scenario.crossSigningKeys.masterKey)
           const agree = yield* cachedAndStored
           expect(agree.cached).toBe(agree.stored)
-          const version = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
           expect(yield* uploadedTo(uploads, version)).toEqual({ sessions: ids(held), duplicates: 0 })
           expect(yield* serverSessions(server, user, version)).toEqual(ids(held))
 
-          const newKey = Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
-          const seen = yield* Effect.promise(async () => {
-            const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(newKey), sync: false })
-            const check = await js.crypto.checkKeyBackupAndEnable()
-            return { version: check?.backupInfo.version, matches: check?.trustInfo.matchesDecryptionKey, active: await js.crypto.getActiveSessionBackupVersion() }
-          })
-          expect(seen).toEqual({ version, matches: true, active: version })
-        }).pipe(Effect.provide(ourDevice(server, user, uploads)))
+          const seen = yield* checkFromTrustingJsSdkDevice(server, user, newRecoveryKey)
+          expect(seen).toMatchObject({ identityVerified: true, version, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+          expect(yield* Effect.promise(() => seen.js.crypto.getActiveSessionBackupVersion())).toBe(version)
+        }))
       }),
     ),
   )

@@ -6,7 +6,7 @@ import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, Homeserv
 import { generateRoomKeys } from "@matrix-backup/testkit"
 import { bootstrapJsSdkBackup, jsSdkSecondDevice } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
-import { apiLayer, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
+import { apiLayer, newDevice, newUser, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
 
 export { accountData, newDevice, newUser, setAccountData, withServer } from "../secret-storage/support.js"
 export type { Server, TestUser }
@@ -89,19 +89,59 @@ export const uploadedTo = (uploads: Ref.Ref<Map<string, Array<string>>>, version
 
 /**
  * The account as Element sets it up: a js-sdk device bootstraps cross-signing, 4S with a recovery key, and a backup
- * signed by its master key. Returns the recovery key, the version, and the master key seed read back from 4S (what
- * an app gives our device as `crossSigningMasterKey`).
+ * signed by its master key. Returns the recovery key, the version, the master key seed read back from 4S (what an app
+ * gives our device as `crossSigningMasterKey`) and the three cross-signing keys as js-sdk exports them.
  */
 export const elementAccount = (server: Server, user: TestUser) =>
   Effect.promise(async () => {
     const element = await bootstrapJsSdkBackup(server.url, user)
-    const master = await element.client.secretStorage.get("m.cross_signing.master")
-    if (master === undefined) throw new Error("js-sdk stored no master key in 4S")
+    const read = async (name: string) => {
+      const secret = await element.client.secretStorage.get(name)
+      if (secret === undefined) throw new Error(`js-sdk stored no ${name} in 4S`)
+      return secret
+    }
+    const master = await read("m.cross_signing.master")
     return {
       recoveryKey: element.recoveryKey.encodedPrivateKey ?? "",
       version: (await element.crypto.getActiveSessionBackupVersion()) ?? "",
       masterSeed: Uint8Array.from(Buffer.from(master, "base64")),
+      crossSigningKeys: { masterKey: master, self_signing_key: await read("m.cross_signing.self_signing"), userSigningKey: await read("m.cross_signing.user_signing") },
     }
+  })
+
+/** A user with an Element account, and the upload log our devices on it share. */
+export const elementScenario = (server: Server) =>
+  Effect.gen(function* () {
+    const user = yield* newUser(server)
+    const uploads = yield* Ref.make(new Map<string, Array<string>>())
+    return { server, user, uploads, ...(yield* elementAccount(server, user)) }
+  })
+
+/** What `ourDevice` provides. */
+export type OurDevice = Layer.Layer.Success<ReturnType<typeof ourDevice>>
+
+/**
+ * Runs `body` on a new device of ours on the scenario's account: unless `loadKey` is false it first opens 4S with the
+ * recovery key, takes the backup key from it and backs up `held`; `masterSeed`: the app gives the master key.
+ */
+export const onOurDevice = <A, E>(
+  scenario: Effect.Effect.Success<ReturnType<typeof elementScenario>>,
+  options: { readonly masterSeed?: Uint8Array; readonly held?: ReadonlyArray<RoomKey.RoomKey>; readonly loadKey?: boolean },
+  body: Effect.Effect<A, E, OurDevice>,
+): Effect.Effect<A, E> =>
+  Effect.gen(function* () {
+    const device = yield* newDevice(scenario.server, scenario.user)
+    return yield* Effect.gen(function* () {
+      if (options.loadKey !== false) {
+        const recovery = yield* Recovery.Recovery
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        yield* Effect.orDie(recovery.openSecretStorage({ recoveryKey: Redacted.make(scenario.recoveryKey) }))
+        yield* Effect.orDie(recovery.loadSessionBackupPrivateKeyFromSecretStorage())
+        yield* Effect.orDie(engine.addRoomKeys(options.held ?? []))
+        yield* Effect.orDie(engine.waitForBackupSteadyState())
+      }
+      return yield* body
+    }).pipe(Effect.provide(ourDevice(scenario.server, device, scenario.uploads, options.masterSeed)), Effect.scoped)
   })
 
 /**
