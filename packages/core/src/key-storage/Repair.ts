@@ -4,6 +4,7 @@
  * older version our key opens, so the keys it holds are carried into the new one with the keys of this device.
  */
 import { type Context, Effect, Either, Option, Redacted } from "effect"
+import { type BackupVersionSuperseded, carryIntoNewVersion } from "../backup/VersionUpdate.js"
 import { encodeBackupKeySecret } from "../crypto/BackupKey.js"
 import type { KeyBackupRestore } from "../restore/KeyBackupRestore.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
@@ -119,6 +120,18 @@ const signNewVersion = (deps: RepairDeps, options: RepairOptions, steps: Readonl
     return drifts.some((drift) => drift.action === "SignBackup") ? [yield* signBackup(deps)] : []
   })
 
+/** The server made a new version instead of updating ours (older Palpo): its keys follow, the old version stays. */
+const carrySuperseded = (deps: RepairDeps, superseded: BackupVersionSuperseded): Effect.Effect<RepairStep> =>
+  step(
+    "RestoreOlderVersion",
+    Effect.map(carryIntoNewVersion(deps, superseded), (carried) =>
+      Option.match(carried, {
+        onNone: () => `version ${superseded.version} left as it is: this device's key does not open version ${superseded.currentVersion}`,
+        onSome: ({ restored }) => `version ${superseded.version}: ${restored} keys, to be uploaded to version ${superseded.currentVersion}`,
+      }),
+    ),
+  )
+
 /** The steps for one action of the diagnosis. */
 const act = (deps: RepairDeps, options: RepairOptions, before: KeyStorageDiagnosis, action: RepairAction): Effect.Effect<ReadonlyArray<RepairStep>> => {
   switch (action) {
@@ -127,7 +140,7 @@ const act = (deps: RepairDeps, options: RepairOptions, before: KeyStorageDiagnos
     case "StoreKeyInSecretStorage":
       return Effect.map(step(action, storeCachedKey(deps)), (s) => [s])
     case "SignBackup":
-      return Effect.map(signBackup(deps), (s) => [s])
+      return Effect.flatMap(signBackup(deps), (s) => (s.superseded === undefined ? Effect.succeed([s]) : Effect.map(carrySuperseded(deps, s.superseded), (c) => [s, c])))
     case "ResumeUploads":
       return Effect.map(step(action, Effect.map(deps.engine.checkKeyBackupAndEnable(true), () => undefined)), (s) => [s])
     case "ResetBackup":

@@ -6,6 +6,7 @@
  * typed `refusal`; the private key never leaves this module and is wiped after use.
  */
 import { type Context, Effect, Either, Option, Redacted } from "effect"
+import { type BackupVersionSuperseded, updateBackupVersionInPlace } from "../backup/VersionUpdate.js"
 import { matchesBackup } from "../crypto/BackupKey.js"
 import { ed25519PublicKeyFromSeed } from "../crypto/Ed25519.js"
 import { signJson } from "../crypto/SignedJson.js"
@@ -88,6 +89,8 @@ export interface SignStep {
   readonly outcome: "Done" | "Skipped" | "Failed"
   readonly detail?: string
   readonly refusal?: SignRefusal
+  /** Set when the server answered the update by making another version current (older Palpo): nothing was updated. */
+  readonly superseded?: BackupVersionSuperseded
 }
 
 /** A failure's tag and reason: enough to act on, never a value. */
@@ -119,11 +122,14 @@ export const signBackup = (deps: SignDeps): Effect.Effect<SignStep> =>
       if (published.value !== master.publicKey) return refused("MasterKeyMismatch", "the master key at hand is not the one the account publishes")
       const byDevice = deps.device.canSign ? yield* deps.device.signJson(info.auth_data.raw) : info.auth_data.raw
       const authData = master._tag === "Held" ? byDevice : signJson(byDevice, deps.device.userId, `ed25519:${master.publicKey}`, Redacted.value(master.seed))
-      yield* deps.api.updateBackupVersion(version, { algorithm: info.algorithm, auth_data: authData, version })
+      yield* updateBackupVersionInPlace(deps.api, version, { algorithm: info.algorithm, auth_data: authData, version })
       const source = master._tag === "Held" ? "" : ", master key from Secret Storage"
       return { action: "SignBackup" as const, outcome: "Done" as const, detail: `version ${version}${source}` }
     }).pipe(Effect.ensuring(Effect.sync(() => (master._tag === "SecretStorage" ? Redacted.value(master.seed).fill(0) : undefined))))
   }).pipe(
+    Effect.catchTag("BackupVersionSuperseded", (superseded) =>
+      Effect.succeed<SignStep>({ action: "SignBackup", outcome: "Failed", detail: superseded.message, superseded }),
+    ),
     Effect.catchAll((error) => Effect.succeed<SignStep>({ action: "SignBackup", outcome: "Failed", detail: failureTag(error) })),
     Effect.withSpan("KeyStorage.signBackup"),
   )
