@@ -1,0 +1,84 @@
+// The repair's sign step on a server that answers a version update by making a new version (Palpo before 0.4.0, with
+// the update on PUT as the issue reports describe it): the step fails saying so, never "Done"; the old version's keys
+// (from another device) are carried into the new one, which ends current, trusted and holding every key once; the
+// old version keeps its keys. Through the Promise facade, over real HTTP, with a matrix-js-sdk 43 account.
+import { afterEach, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { fetchHomeserver } from "@matrix-backup/http-fetch"
+import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
+import {
+  encryptRoomKeys,
+  generateRoomKeys,
+  loginNewDevice,
+  profileNamed,
+  registerUser,
+  type RunningFakeHomeserver,
+  startFakeHomeserver,
+} from "@matrix-backup/testkit"
+import { BackupStore, KeyBackupClient } from "@matrix-backup/core"
+import { checkFromTrustingJsSdkDevice, elementAccount } from "../key-storage/support.js"
+import { FAST_UPLOAD } from "../support/Harness.js"
+
+let server: RunningFakeHomeserver | undefined
+const clients: Array<KeyBackupClient.KeyBackupClient> = []
+afterEach(async () => {
+  stopAllJsSdkClients()
+  for (const client of clients.splice(0)) await client.stop()
+  await server?.stop()
+})
+
+const sessions = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>) => keys.map((k) => `${k.roomId}|${k.sessionId}`).sort()
+
+describe("the repair signs a backup on a server whose update makes a new version", () => {
+  it("SignBackup fails saying so; the old version's keys go once to the new current version, which ends trusted; the old one is kept", { timeout: 120_000 }, async () => {
+    server = await startFakeHomeserver({ profile: { ...profileNamed("palpo-legacy"), versionUpdateMethod: "PUT" } })
+    const { url, admin } = server
+    const user = await registerUser(url)
+    const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin }, user))
+    // A device the user never verified resets the backup and backs up 25 keys there.
+    const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
+    await unverified.crypto.resetKeyBackup()
+    const old = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+    const oldInfo = (await admin.backupVersions(user.userId)).find((row) => row.version === old)
+    const publicKey = Object(oldInfo?.auth_data)["public_key"]
+    await admin.insertRoomKeys(user.userId, old, encryptRoomKeys(String(publicKey), generateRoomKeys(25, { rooms: 2 })))
+    const theirs = sessions(await admin.roomKeys(user.userId, old))
+
+    const device = await loginNewDevice(url, user)
+    const client = await KeyBackupClient.createKeyBackupClient({
+      homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
+      store: BackupStore.layerMemory,
+      deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
+      crossSigningMasterKey: masterSeed,
+      uploadOptions: FAST_UPLOAD,
+      checkOnStart: false,
+    })
+    clients.push(client)
+    await admin.clearRequestLog()
+    const repaired = await client.repairKeyStorage({ secretStorageKey: { recoveryKey } })
+    const current = String(Number(old) + 1)
+    expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
+      ["OpenSecretStorage", "Done"],
+      ["CacheKeyFromSecretStorage", "Done"],
+      ["SignBackup", "Failed"],
+      ["RestoreOlderVersion", "Done"],
+      ["UploadPendingKeys", "Done"],
+    ])
+    expect(repaired.steps[2]?.detail).toBe(
+      `The server made version ${current} current when asked to update version ${old}; version ${old} no longer takes uploads`,
+    )
+    expect(repaired.steps[3]?.detail).toBe(`version ${old}: 25 keys, to be uploaded to version ${current}`)
+    expect(repaired.after).toMatchObject({ server: { version: current, trusted: true, masterKeySignature: "Valid" } })
+    expect(await client.getActiveSessionBackupVersion()).toBe(current)
+    // Every key on the new version, each sent once; the old version keeps its keys and stays live.
+    expect(sessions(await admin.roomKeys(user.userId, current))).toEqual(theirs)
+    expect(sessions(await admin.roomKeys(user.userId, old))).toEqual(theirs)
+    expect((await admin.backupVersions(user.userId)).filter((row) => !row.deleted).map((row) => row.version)).toEqual([old, current])
+    const puts = (await admin.requestLog()).filter((e) => e.method === "PUT" && e.path.includes("/room_keys/keys"))
+    expect(puts.map((e) => e.query)).toEqual([`version=${current}`])
+    expect(JSON.stringify(repaired)).not.toContain(recoveryKey)
+    const seen = await Effect.runPromise(checkFromTrustingJsSdkDevice({ url, admin }, user, recoveryKey))
+    expect(seen).toMatchObject({ identityVerified: true, version: current, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+  })
+})
