@@ -154,3 +154,29 @@ export const jsSdkSecondDevice = async (
   await started.crypto.loadSessionBackupPrivateKeyFromSecretStorage()
   return { ...started, device }
 }
+
+/** What a js-sdk device that trusts the user's identity sees of the current backup. */
+export interface TrustingDeviceCheck {
+  readonly identityVerified: boolean
+  readonly version: string | undefined
+  readonly trustInfo: { readonly trusted: boolean; readonly matchesDecryptionKey: boolean } | undefined
+  readonly js: JsSdkClient & { readonly device: TestUser }
+}
+
+/**
+ * A new js-sdk device that loads the backup key from 4S, fetches the public cross-signing keys and imports the private
+ * ones from 4S (so it trusts the user's identity and cross-signs itself), then checks the backup as js-sdk does.
+ */
+export const checkBackupFromTrustingDevice = async (
+  baseUrl: string,
+  user: { readonly userId: string; readonly password: string },
+  getSecretStorageKey: SecretStorageKeyAnswer,
+): Promise<TrustingDeviceCheck> => {
+  const js = await jsSdkSecondDevice(baseUrl, user, { getSecretStorageKey, sync: false })
+  // The public cross-signing keys first (a keys query), so the private ones from 4S can be checked against them.
+  if (!(await js.crypto.userHasCrossSigningKeys(user.userId, true))) throw new Error("js-sdk found no cross-signing keys for the user")
+  await js.crypto.bootstrapCrossSigning({})
+  const identityVerified = (await js.crypto.getUserVerificationStatus(user.userId)).isCrossSigningVerified()
+  const check = await js.crypto.checkKeyBackupAndEnable()
+  return { identityVerified, version: check?.backupInfo.version, trustInfo: check?.trustInfo, js }
+}
