@@ -4,7 +4,7 @@
 import { Effect, Layer, Option, Redacted, Ref } from "effect"
 import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, HomeserverApi, KeyBackupEngine, KeyBackupRestore, KeyStorage, Recovery, RoomKey, SecretStorage, SecretStorageCallbacks } from "@matrix-backup/core"
 import { generateRoomKeys } from "@matrix-backup/testkit"
-import { bootstrapJsSdkBackup, jsSdkSecondDevice } from "@matrix-backup/testkit/JsSdk"
+import { bootstrapJsSdkBackup, checkBackupFromTrustingDevice } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import { apiLayer, newDevice, newUser, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
 
@@ -144,18 +144,6 @@ export const onOurDevice = <A, E>(
     }).pipe(Effect.provide(ourDevice(scenario.server, device, scenario.uploads, options.masterSeed)), Effect.scoped)
   })
 
-/**
- * A new js-sdk device that fetches the public cross-signing keys and imports the private ones from 4S (so it trusts
- * the user's identity and cross-signs itself), then checks the backup as js-sdk does.
- */
+/** What a new js-sdk device that trusts the user's identity (its private keys imported from 4S) sees of the backup. */
 export const checkFromTrustingJsSdkDevice = (server: Server, user: TestUser, recoveryKey: string) =>
-  Effect.promise(async () => {
-    const js = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-    // The public cross-signing keys first (a keys query), so the private ones from 4S can be checked against them.
-    if (!(await js.crypto.userHasCrossSigningKeys(user.userId, true))) throw new Error("js-sdk found no cross-signing keys for the user")
-    await js.crypto.bootstrapCrossSigning({})
-    const identityVerified = (await js.crypto.getUserVerificationStatus(user.userId)).isCrossSigningVerified()
-    const check = await js.crypto.checkKeyBackupAndEnable()
-    return { identityVerified, version: check?.backupInfo.version, trustInfo: check?.trustInfo, js }
-  })
-
+  Effect.promise(() => checkBackupFromTrustingDevice(server.url, user, () => decodeRecoveryKey(recoveryKey)))
