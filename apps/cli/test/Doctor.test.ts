@@ -1,8 +1,10 @@
 // `matrix-backup doctor` against the fake homeserver, as a script runs it: a stale backup key that js-sdk wrote
 // into Secret Storage is named and, with --fix and the recovery key, replaced; a backup this device cannot use is
-// only reset with --allow-reset, and then only with --force (or a yes at a terminal), carrying every key over.
-import { generateRoomKeys, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
-import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+// only reset with --allow-reset, and then only with --force (or a yes at a terminal), carrying every key over. On an
+// account set up as Element sets it up, a backup an unverified device made is signed with the cross-signing master
+// key --fix reads from Secret Storage, so js-sdk devices that trust the user's identity trust it.
+import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver } from "@matrix-backup/testkit"
+import { bootstrapJsSdkBackup, checkBackupFromTrustingDevice, jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -91,5 +93,41 @@ describe("matrix-backup doctor", () => {
     expect(live).toHaveLength(1)
     const onServer = (await server.admin.roomKeys(user.userId, live[0]?.version ?? "")).map((k) => `${k.roomId}|${k.sessionId}`).sort()
     expect(onServer).toEqual(keys.map((k) => `${k.room_id}|${k.session_id}`).sort())
+  })
+
+  it("on an Element account, --fix signs a backup an unverified js-sdk device made with the master key from Secret Storage", { timeout: 120_000 }, async () => {
+    const user = await registerUser(server.url)
+    const element = await bootstrapJsSdkBackup(server.url, user)
+    const recoveryKey = element.recoveryKey.encodedPrivateKey ?? ""
+    const masterKey = (await element.client.secretStorage.get("m.cross_signing.master")) ?? ""
+    const answer = () => decodeRecoveryKey(recoveryKey)
+    // A device the user never verified resets the backup: the new version carries only its own signature.
+    const unverified = await jsSdkSecondDevice(server.url, user, { getSecretStorageKey: answer, sync: false })
+    await unverified.crypto.resetKeyBackup()
+    const version = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+    expect(await checkBackupFromTrustingDevice(server.url, user, answer)).toMatchObject({ identityVerified: true, version, trustInfo: { trusted: false } })
+
+    const device = await loginNewDevice(server.url, user)
+    const state = stateDir()
+    const found = await cli(["doctor", ...connection(device, state), "--recovery-key", recoveryKey, "--json"])
+    expect(kinds(found.json)).toContainEqual(["BackupNotCrossSigned", "SignBackup"])
+    const fixed = await cli(["doctor", "--fix", ...connection(device, state), "--recovery-key", recoveryKey, "--json"])
+    expect(fixed.code).toBe(0)
+    expect(fixed.json).toMatchObject({
+      diagnosis: { healthy: true, server: { version, trusted: true, masterKeySignature: "Valid" } },
+      repair: {
+        steps: [
+          { action: "CacheKeyFromSecretStorage", outcome: "Done" },
+          { action: "SignBackup", outcome: "Done", detail: `version ${version}, master key from Secret Storage` },
+          { action: "UploadPendingKeys", outcome: "Done" },
+        ],
+      },
+    })
+    expectNoSecrets(fixed, [recoveryKey, device.accessToken, masterKey])
+    expect(await checkBackupFromTrustingDevice(server.url, user, answer)).toMatchObject({ identityVerified: true, version, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+    // Nothing left to do: a second run finds the account in sync and signs nothing.
+    const again = await cli(["doctor", "--fix", ...connection(device, state), "--recovery-key", recoveryKey])
+    expect(again.stdout).toContain("Key storage: in sync.")
+    expect(again.stdout).not.toContain("signed the backup")
   })
 })
