@@ -5,6 +5,7 @@
  */
 import { type BackupStore, HomeserverError, type KeyBackupEngine, type Recovery, type RecoveryKey, type RestoreError, type SecretStorage } from "@matrix-backup/core"
 import { Data, Match } from "effect"
+import { count } from "./Format.js"
 
 /** A failure as the command line reports it (`{"error": {"code", "message"}}` with `--json`). */
 export class CliError extends Data.TaggedError("CliError")<{
@@ -132,11 +133,16 @@ const notUploaded = (e: KeyBackupEngine.SteadyStateError): CliError => {
   }
 }
 
-/** The backup a restore or export was reading was deleted meanwhile: nothing was restored or written. */
-export const backupDeletedError = (version: string, what: "restore" | "export"): CliError =>
+/**
+ * The backup a restore or export was reading was deleted meanwhile: no file was written, and a restore kept only the
+ * `kept` keys it had stored before (of rooms read before the delete, with `--room`), if any.
+ */
+export const backupDeletedError = (version: string, what: "restore" | "export", kept = 0): CliError =>
   fail(
     "BackupDeleted",
-    `Backup version ${version} was deleted on the server before its keys could be read; ${what === "export" ? "no file was written" : "nothing was restored"}. ` +
+    (kept > 0
+      ? `Backup version ${version} was deleted on the server while its keys were read; the ${count(kept)} keys read before that are on this device, the rest could not be restored. `
+      : `Backup version ${version} was deleted on the server before its keys could be read; ${what === "export" ? "no file was written" : "nothing was restored"}. `) +
       "`matrix-backup status` shows what the server has now",
   )
 

@@ -4,7 +4,7 @@
  */
 import { KeyBackupRestore } from "@matrix-backup/core"
 import { Effect } from "effect"
-import { toCliError } from "../CliError.js"
+import { backupDeletedError, toCliError } from "../CliError.js"
 import type { Progress } from "../Progress.js"
 
 /** The outcome of a restore, as the command reports it. */
@@ -34,14 +34,21 @@ export const restore = (progress: Progress, options: RestoreOptions = {}) =>
   Effect.gen(function* () {
     const service = yield* KeyBackupRestore.KeyBackupRestore
     const started = performance.now()
+    // Keys of this backup on the device so far: a version deleted between two rooms leaves the first rooms' keys.
+    let stored = 0
     const run = {
       ...(options.rooms === undefined || options.rooms.length === 0 ? {} : { rooms: options.rooms }),
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       onProgress: (p: KeyBackupRestore.RestoreEvent) => {
-        if (p.stage === "load_keys") progress.set(p.successes + p.failures, p.total)
+        if (p.stage !== "load_keys") return
+        stored = p.successes
+        progress.set(p.successes + p.failures, p.total)
       },
     }
-    const result = yield* Effect.mapError(service.restoreKeyBackup(run), toCliError)
+    const result = yield* Effect.mapError(service.restoreKeyBackup(run), (error) => {
+      const failure = toCliError(error)
+      return failure.code === "BackupDeleted" && stored > 0 && error.version !== undefined ? backupDeletedError(error.version, "restore", stored) : failure
+    })
     yield* progress.finish
     const seconds = (performance.now() - started) / 1000
     const failures = Object.fromEntries(Object.entries(result.failures).filter(([, n]) => n > 0))
