@@ -5,18 +5,16 @@
 // identity trusts it. The repair takes the new key from 4S, signs the version with the master key and uploads every
 // pending key once; a js-sdk device that trusts the identity then sees a trusted backup it can open.
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted, Ref, Stream } from "effect"
-import { KeyBackupEngine, KeyStorage, Recovery } from "@matrix-backup/core"
+import { Effect, Option, Stream } from "effect"
+import { KeyBackupEngine, KeyStorage } from "@matrix-backup/core"
 import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import {
   cachedAndStored,
   checkFromTrustingJsSdkDevice,
-  elementAccount,
+  elementScenario,
   ids,
-  newDevice,
-  newUser,
-  ourDevice,
+  onOurDevice,
   roomKeys,
   serverSessions,
   uploadedTo,
@@ -29,20 +27,14 @@ describe("key storage drift: an unverified device rotated the backup", { timeout
   it.scoped("the repair loads the new key from 4S, signs the version with the master key, and uploads every pending key once", () =>
     withServer((server) =>
       Effect.gen(function* () {
-        const user = yield* newUser(server)
-        const uploads = yield* Ref.make(new Map<string, Array<string>>())
-        const { recoveryKey, version: v1, masterSeed } = yield* elementAccount(server, user)
-        const device = yield* newDevice(server, user)
+        const scenario = yield* elementScenario(server)
+        const { user, uploads, recoveryKey, version: v1, masterSeed } = scenario
+        const first = roomKeys(20, "rotated-first")
 
-        yield* Effect.gen(function* () {
+        yield* onOurDevice(scenario, { masterSeed, held: first }, Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           const keyStorage = yield* KeyStorage.KeyStorage
-          const recovery = yield* Recovery.Recovery
-          yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
-          expect(yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()).toBe(v1)
-          const first = roomKeys(20, "rotated-first")
-          yield* engine.addRoomKeys(first)
-          yield* engine.waitForBackupSteadyState()
+          expect(Option.getOrNull(yield* engine.getActiveSessionBackupVersion())).toBe(v1)
           // Element's backup carries the master key's signature: in sync, nothing to sign.
           expect(yield* keyStorage.diagnoseKeyStorage()).toMatchObject({ healthy: true, server: { version: v1, trusted: true, masterKeySignature: "Valid" } })
 
@@ -96,7 +88,7 @@ describe("key storage drift: an unverified device rotated the backup", { timeout
           expect(after).toMatchObject({ identityVerified: true, version: v2, trustInfo: { trusted: true, matchesDecryptionKey: true } })
           const restored = yield* Effect.promise(() => after.js.crypto.restoreKeyBackup())
           expect(restored.total).toBe(held.length)
-        }).pipe(Effect.provide(ourDevice(server, device, uploads, masterSeed)))
+        }))
       }),
     ),
   )

@@ -5,17 +5,15 @@
 // keys are restored first, then a new version, signed by the master key, gets every key both devices held, each once,
 // and a js-sdk device that trusts the user's identity sees it trusted and opens it.
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Redacted, Ref, Stream } from "effect"
-import { KeyBackupEngine, KeyStorage, Recovery, type RoomKey } from "@matrix-backup/core"
+import { Effect, Option, Stream } from "effect"
+import { KeyBackupEngine, KeyStorage } from "@matrix-backup/core"
 import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import {
   cachedAndStored,
   checkFromTrustingJsSdkDevice,
-  elementAccount,
+  elementScenario,
   ids,
-  newDevice,
-  newUser,
-  ourDevice,
+  onOurDevice,
   roomKeys,
   serverSessions,
   uploadedTo,
@@ -28,35 +26,19 @@ describe("key storage drift: the current version is one we cannot trust or open"
   it.scoped("says so without allowReset; with it, carries every key we and our other device held into a new version", () =>
     withServer((server) =>
       Effect.gen(function* () {
-        const user = yield* newUser(server)
-        const uploads = yield* Ref.make(new Map<string, Array<string>>())
+        const scenario = yield* elementScenario(server)
+        const { user, uploads, recoveryKey, masterSeed } = scenario
         const first = roomKeys(10, "untrusted-first")
-        const { recoveryKey, masterSeed } = yield* elementAccount(server, user)
         // Two devices of ours (without the master key) load the backup key from 4S and back up keys of their own.
-        const backUp = (keys: ReadonlyArray<RoomKey.RoomKey>) =>
-          Effect.gen(function* () {
-            const recovery = yield* Recovery.Recovery
-            const engine = yield* KeyBackupEngine.KeyBackupEngine
-            yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
-            yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
-            yield* engine.addRoomKeys(keys)
-            yield* engine.waitForBackupSteadyState()
-          })
-        yield* backUp(first).pipe(Effect.provide(ourDevice(server, yield* newDevice(server, user), uploads)), Effect.scoped)
-        const other = yield* newDevice(server, user)
+        yield* onOurDevice(scenario, { held: first }, Effect.void)
         const theirs = roomKeys(4, "untrusted-other-device")
-        yield* backUp(theirs).pipe(Effect.provide(ourDevice(server, other, uploads)), Effect.scoped)
+        yield* onOurDevice(scenario, { held: theirs }, Effect.void)
 
-        const device = yield* newDevice(server, user)
-        yield* Effect.gen(function* () {
+        const mine = roomKeys(6, "untrusted-mine")
+        yield* onOurDevice(scenario, { masterSeed, held: mine }, Effect.gen(function* () {
           const engine = yield* KeyBackupEngine.KeyBackupEngine
           const keyStorage = yield* KeyStorage.KeyStorage
-          const recovery = yield* Recovery.Recovery
-          yield* recovery.openSecretStorage({ recoveryKey: Redacted.make(recoveryKey) })
-          const v1 = yield* recovery.loadSessionBackupPrivateKeyFromSecretStorage()
-          const mine = roomKeys(6, "untrusted-mine")
-          yield* engine.addRoomKeys(mine)
-          yield* engine.waitForBackupSteadyState()
+          const v1 = Option.getOrThrow(yield* engine.getActiveSessionBackupVersion())
           // Another client makes a version signed by nobody we trust, keeping its key (older versions stay live).
           const v2 = yield* Effect.promise(() => server.admin.resetBackupAsOtherDevice(user.userId))
           const later = roomKeys(3, "untrusted-later")
@@ -94,7 +76,7 @@ describe("key storage drift: the current version is one we cannot trust or open"
           const seen = yield* checkFromTrustingJsSdkDevice(server, user, recoveryKey)
           expect(seen).toMatchObject({ identityVerified: true, version: v3, trustInfo: { trusted: true, matchesDecryptionKey: true } })
           expect(yield* Effect.promise(() => seen.js.crypto.getActiveSessionBackupVersion())).toBe(v3)
-        }).pipe(Effect.provide(ourDevice(server, device, uploads, masterSeed)))
+        }))
       }),
     ),
   )
