@@ -2,17 +2,20 @@
  * The first step of a reset (PROTOCOL.md §8.5): delete every backup version, in a loop until the server has none.
  * GET latest / DELETE works where a delete makes an older live version current (Synapse, conduwuit). Dendrite's
  * "latest" counts deleted versions, so after its latest is deleted it answers 404 while older ones live on: those
- * are looked for by number below the lowest deleted one, and at the version this device holds a key for.
+ * are looked for at the versions this device knows, below the lowest deleted one and, once the reset made its new
+ * version, below that one (a bounded window, a few requests at a time).
  */
-import { type Context, Effect, Either, Option } from "effect"
+import { type Context, Effect, Either } from "effect"
 import { BackupVersion } from "../schema/Ids.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import { EngineError, fromHomeserver } from "./EngineError.js"
 
 /** A server that still answers after this many deletes is not behaving like any known server. */
 const MAX_DELETES = 1000
-/** How many numbers below the lowest deleted version are asked about (versions are small integers on every server). */
-const PROBE_DEPTH = 100
+/** How many numbers below a version are asked about (versions are small integers, per user on all but Dendrite). */
+const PROBE_WINDOW = 32
+/** How many of those questions are in flight at once. */
+const PROBE_CONCURRENCY = 4
 
 type Api = Context.Tag.Service<HomeserverApi>
 
@@ -43,27 +46,65 @@ const deleteLatestUntilNone = (api: Api, deleted: Set<string>) =>
     return yield* Effect.fail(misbehaves("the server keeps reporting a backup"))
   })
 
-/** Versions "latest" may hide: the one we hold a key for, and the numbers below the lowest deleted one. */
-const hiddenCandidates = (deleted: ReadonlySet<string>, held: Option.Option<string>): Array<string> => {
-  const numbers = [...deleted].map(Number).filter((n) => Number.isSafeInteger(n) && n > 0)
-  const lowest = numbers.length === 0 ? 1 : Math.min(...numbers)
-  const below = Array.from({ length: Math.min(PROBE_DEPTH, lowest - 1) }, (_, i) => String(lowest - 1 - i))
-  const candidates = Option.isSome(held) ? [held.value, ...below] : below
-  return [...new Set(candidates)].filter((version) => !deleted.has(version))
-}
+/** The `PROBE_WINDOW` numbers below `top` (exclusive), highest first. */
+const below = (top: number): Array<string> =>
+  Number.isSafeInteger(top) && top > 1 ? Array.from({ length: Math.min(PROBE_WINDOW, top - 1) }, (_, i) => String(top - 1 - i)) : []
 
-/** Deletes every version the server has, including those its "latest" no longer shows. */
-export const deleteAllVersions = (api: Api, held: Option.Option<string>): Effect.Effect<void, EngineError> =>
+/** GET each candidate not yet seen (a few at a time); DELETE the live ones. Every candidate joins `seen`; returns how many were live. */
+const deleteLiveAmong = (api: Api, candidates: ReadonlyArray<string>, seen: Set<string>) =>
+  Effect.map(
+    Effect.forEach(
+      [...new Set(candidates)].filter((candidate) => !seen.has(candidate)),
+      (candidate) =>
+        Effect.gen(function* () {
+          seen.add(candidate)
+          const version = BackupVersion.make(candidate)
+          const found = yield* Effect.either(api.getBackupVersion(version))
+          if (Either.isLeft(found)) {
+            if (found.left._tag === "BackupNotFound") return false
+            return yield* Effect.fail(fromHomeserver("deleteOldVersions", found.left))
+          }
+          yield* deleteOne(api, version, seen)
+          return true
+        }),
+      { concurrency: PROBE_CONCURRENCY },
+    ),
+    (live) => live.filter(Boolean).length,
+  )
+
+/** Windows of numbers downwards from `top`, while each window still finds a live version (each hides the next). */
+const sweepBelow = (api: Api, top: number, seen: Set<string>) =>
+  Effect.gen(function* () {
+    let next = top
+    while (next > 1 && seen.size < MAX_DELETES) {
+      const live = yield* deleteLiveAmong(api, below(next), seen)
+      if (live === 0) return
+      next -= PROBE_WINDOW
+    }
+  })
+
+/**
+ * Deletes every version the server has, including those its "latest" no longer shows that can be found: the versions
+ * this device knows (`known`: the held key's, the last active one) and, window by window while live ones turn up,
+ * the numbers below the lowest deleted one.
+ * Returns every version deleted or found absent, for `deleteHiddenBelow`.
+ */
+export const deleteAllVersions = (api: Api, known: ReadonlyArray<string>): Effect.Effect<ReadonlySet<string>, EngineError> =>
   Effect.gen(function* () {
     const deleted = new Set<string>()
     yield* deleteLatestUntilNone(api, deleted)
-    for (const candidate of hiddenCandidates(deleted, held)) {
-      const version = BackupVersion.make(candidate)
-      const found = yield* Effect.either(api.getBackupVersion(version))
-      if (Either.isLeft(found)) {
-        if (found.left._tag === "BackupNotFound") continue
-        return yield* Effect.fail(fromHomeserver("deleteOldVersions", found.left))
-      }
-      yield* deleteOne(api, version, deleted)
-    }
+    const numbers = [...deleted].map(Number).filter((n) => Number.isSafeInteger(n) && n > 0)
+    const seen = new Set(deleted)
+    yield* deleteLiveAmong(api, known, seen)
+    if (numbers.length > 0) yield* sweepBelow(api, Math.min(...numbers), seen)
+    return seen
   }).pipe(Effect.withSpan("KeyBackupEngine.deleteAllVersions"))
+
+/**
+ * After the new version `created` exists: every older version has a lower number, so the numbers just below it are
+ * where a version hidden behind a deleted "latest" (Dendrite) is when nothing in this run pointed at it; windows go on
+ * down while live ones turn up. Numbers in `seen` are not asked again. A hidden version further down on a server with a shared serial (Dendrite numbers every
+ * user's versions from one sequence) is not found: no endpoint lists a user's versions (PROTOCOL.md §8.5).
+ */
+export const deleteHiddenBelow = (api: Api, created: string, seen: ReadonlySet<string>): Effect.Effect<void, EngineError> =>
+  sweepBelow(api, Number(created), new Set([...seen, created])).pipe(Effect.withSpan("KeyBackupEngine.deleteHiddenBelow"))

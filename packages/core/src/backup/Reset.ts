@@ -21,7 +21,7 @@ import { HomeserverApi } from "../services/HomeserverApi.js"
 import { BackupTrust } from "../trust/BackupTrust.js"
 import type { Activation } from "./Activation.js"
 import type { Checker } from "./Check.js"
-import { deleteAllVersions } from "./DeleteAllVersions.js"
+import { deleteAllVersions, deleteHiddenBelow } from "./DeleteAllVersions.js"
 import { EngineError, fromHomeserver, fromStorage } from "./EngineError.js"
 import type { KeyBackupCheck } from "./KeyBackupEngine.js"
 
@@ -38,12 +38,13 @@ interface Deps {
   readonly checker: Checker
 }
 
-/** The version this device holds a key for, if it can tell (a hint for servers whose "latest" hides versions). */
-const heldKeyVersion = (d: Deps) =>
-  d.store.getBackupDecryptionKey().pipe(
-    Effect.map(Option.map((held) => held.version)),
-    Effect.orElseSucceed(() => Option.none<string>()),
-  )
+/** The versions this device knows (its held key's, the last active one): hints for servers whose "latest" hides versions. */
+const knownVersions = (d: Deps) =>
+  Effect.gen(function* () {
+    const held = yield* d.store.getBackupDecryptionKey()
+    const state = yield* d.store.getBackupState()
+    return [...Option.toArray(Option.map(held, (h) => h.version)), ...(state.activeVersion === null ? [] : [state.activeVersion])]
+  }).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
 
 /** Puts the backup key in 4S when 4S is there and has a default key. */
 const storeInSecretStorage = (d: Deps, key: Uint8Array) =>
@@ -116,9 +117,14 @@ const resetKeyBackup = (d: Deps): Effect.Effect<KeyBackupCheck, EngineError> =>
       const message = "createVersion: a new backup needs the device's signing key (createKeyBackupClient's deviceSigningKey)"
       return yield* Effect.fail(new EngineError({ reason: "NoSigningKey", step: "createVersion", message }))
     }
-    yield* deleteAllVersions(d.api, yield* heldKeyVersion(d))
+    const seen = yield* deleteAllVersions(d.api, yield* knownVersions(d))
     const key = yield* d.entropy.randomBytes(32)
-    return yield* Effect.ensuring(createWith(d, key), Effect.sync(() => wipe(key)))
+    const check = yield* Effect.ensuring(createWith(d, key), Effect.sync(() => wipe(key)))
+    // The new version is set up; an older one found below it now is deleted, and a failure here only warns.
+    yield* deleteHiddenBelow(d.api, check.backupInfo.version ?? "", seen).pipe(
+      Effect.catchAll((error) => Effect.logWarning(`Could not look for older backup versions below the new one: ${error.message}`)),
+    )
+    return check
   }).pipe(d.checker.exclusive, Effect.withSpan("KeyBackupEngine.resetKeyBackup"))
 
 /** Deletes one version; disables upload when it was the active one. */
