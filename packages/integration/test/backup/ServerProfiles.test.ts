@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Stream, TestClock } from "effect"
 import type { Scope } from "effect"
 import type { FakeHomeserverAdmin, ServerProfile, ServerProfileName, TestIdentity } from "@matrix-backup/testkit"
-import { drivenByTestClock, PROFILES, randomBackupPublicKey, SERVER_PROFILES, signBackupAuthData } from "@matrix-backup/testkit"
+import { drivenByTestClock, PROFILES, randomBackupPublicKey, registerUser, SERVER_PROFILES, signBackupAuthData } from "@matrix-backup/testkit"
 import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { deviceKeysLayer, engineLayer, FAST_UPLOAD, homeserverLayer, roomKeys, withServer } from "../support/Harness.js"
 
@@ -249,6 +249,101 @@ describe("a live version hidden behind a deleted latest (Dendrite)", () => {
         yield* deleteAsOtherDevice(url, identity.accessToken, newer)
         expect(yield* engine.checkKeyBackupAndEnable()).toEqual(Option.none())
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NoBackup" })
+      }),
+    ),
+  )
+})
+
+describe("a reset where Dendrite's latest hides a live version nothing on this device points at", () => {
+  /** Version calls of the reset alone, as `METHOD version-or-latest status`. */
+  const versionCalls = (admin: FakeHomeserverAdmin) =>
+    Effect.map(Effect.promise(() => admin.requestLog()), (log) =>
+      log.filter((e) => e.path.includes("/room_keys/version")).map((e) => `${e.method} ${e.path.split("/room_keys/version")[1] || "latest"} ${e.status}`),
+    )
+
+  it.scopedLive("another device deleted the latest earlier: the version below, with other users' numbers between, is found below the new one and deleted", () =>
+    run("dendrite", ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const hidden = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        const bob = yield* Effect.promise(() => registerUser(url))
+        for (let i = 0; i < 2; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(bob.userId))
+        const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* deleteAsOtherDevice(url, identity.accessToken, newer)
+        expect([hidden, newer]).toEqual(["1", "4"])
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        const fresh = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        expect(fresh).toBe("5")
+        const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
+        expect(rows.map((row) => [row.version, row.deleted])).toEqual([["1", true], ["4", true], ["5", false]])
+        // The latest is 404 at once; after the POST, 4 to 1 are asked (a few at a time), and 1 is deleted.
+        const calls = yield* versionCalls(admin)
+        expect(calls.slice(0, 2)).toEqual(["GET latest 404", "POST latest 200"])
+        expect(new Set(calls.slice(2))).toEqual(new Set(["GET /4 404", "GET /3 404", "GET /2 404", "GET /1 200", "DELETE /1 200"]))
+        expect(calls).toHaveLength(7)
+      }),
+    ),
+  )
+
+  it.scopedLive("further down than 32 numbers (another user made 40 versions since), it survives: the reset asks 32 numbers and stops", () =>
+    run("dendrite", ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const hidden = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        const bob = yield* Effect.promise(() => registerUser(url))
+        for (let i = 0; i < 40; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(bob.userId))
+        const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* deleteAsOtherDevice(url, identity.accessToken, newer)
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        yield* engine.resetKeyBackup()
+        const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
+        expect(rows.find((row) => row.version === hidden)?.deleted).toBe(false)
+        expect(yield* versionCalls(admin)).toHaveLength(2 + 32)
+      }),
+    ),
+  )
+})
+
+describe.each(SERVER_PROFILES)("what the search for hidden versions costs a reset on the %s profile", (profile) => {
+  it.scopedLive("a first backup: GET latest and POST; after 39 versions other devices made and deleted, at most 32 probes answer 404", () =>
+    run(profile, ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        yield* engine.resetKeyBackup()
+        const first = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.path.includes("/room_keys/version"))
+        expect(first.map((e) => e.method)).toEqual(["GET", "POST"])
+        for (let i = 0; i < 39; i++) {
+          const made = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+          yield* deleteAsOtherDevice(url, identity.accessToken, String(Number(made) - 1))
+        }
+        yield* Effect.promise(() => admin.clearRequestLog())
+        yield* engine.resetKeyBackup()
+        const calls = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.path.includes("/room_keys/version"))
+        const probes = calls.filter((e) => e.method === "GET" && e.path.split("/room_keys/version/")[1] !== undefined)
+        // The current version's GET and DELETE, the final 404, the version this device knows (its held key's, long
+        // deleted), one window of numbers below (all deleted: 404), the POST; those below the new one were all asked.
+        expect(probes.filter((e) => e.status === 404)).toHaveLength(1 + 32)
+        expect(calls).toHaveLength(3 + 1 + 32 + 1)
+        const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
+        expect(rows.filter((row) => !row.deleted)).toHaveLength(1)
+      }),
+    ),
+  )
+
+  it.scopedLive("40 live versions (a server whose latest hides them finds each below the one before, window by window)", () =>
+    run(profile, ({ admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        yield* engine.resetKeyBackup()
+        for (let i = 0; i < 39; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+        yield* Effect.promise(() => admin.clearRequestLog())
+        yield* engine.resetKeyBackup()
+        const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
+        expect(rows.filter((row) => !row.deleted).map((row) => row.version)).toEqual(["41"])
+        const calls = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.path.includes("/room_keys/version"))
+        // 40 DELETEs and a GET per version, the final 404, the POST, and at most one window of 404s.
+        expect(calls.filter((e) => e.method === "DELETE")).toHaveLength(40)
+        expect(calls.length).toBeLessThanOrEqual(40 * 2 + 2 + 32)
       }),
     ),
   )
