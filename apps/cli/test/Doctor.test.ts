@@ -111,6 +111,9 @@ describe("matrix-backup doctor", () => {
     const state = stateDir()
     const found = await cli(["doctor", ...connection(device, state), "--recovery-key", recoveryKey, "--json"])
     expect(kinds(found.json)).toContainEqual(["BackupNotCrossSigned", "SignBackup"])
+    const words = await cli(["doctor", ...connection(device, state), "--recovery-key", recoveryKey])
+    expect(words.stdout).toContain("--fix signs it with the cross-signing master key it reads from Secret Storage (give --recovery-key)")
+    expectNoSecrets(words, [recoveryKey, device.accessToken, masterKey])
     const fixed = await cli(["doctor", "--fix", ...connection(device, state), "--recovery-key", recoveryKey, "--json"])
     expect(fixed.code).toBe(0)
     expect(fixed.json).toMatchObject({

@@ -66,7 +66,9 @@ export const doctorCommand = defineCommand({
   description:
     "Checks the homeserver's key backup, the key this device holds, the key in Secret Storage and the account's key " +
     "storage preference, and says what is out of sync and what fixes it. With --fix it repairs what it can without " +
-    "losing a key: it never makes a new backup without --allow-reset, and asks before it does.",
+    "losing a key: it never makes a new backup without --allow-reset, and asks before it does. A backup that lacks " +
+    "the cross-signing signature is signed with the master key read from Secret Storage (give --recovery-key), once " +
+    "it is checked against the account's published one.",
   options,
   examples: [
     { command: "matrix-backup doctor", says: "What is out of sync, and what fixes it" },

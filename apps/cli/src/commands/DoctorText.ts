@@ -9,7 +9,7 @@ const ACTION: Record<KeyStorage.RepairAction, string> = {
   CacheKeyFromSecretStorage: "--fix takes the key from Secret Storage (give --recovery-key)",
   StoreKeyInSecretStorage: "--fix stores this device's key in Secret Storage (give --recovery-key)",
   ResumeUploads: "--fix checks the backup again and resumes uploads",
-  SignBackup: "--fix signs it (this device needs the master key)",
+  SignBackup: "--fix signs it with the cross-signing master key it reads from Secret Storage (give --recovery-key)",
   UploadPendingKeys: "--fix uploads them",
   ResetBackup: "--fix --allow-reset makes a new backup with every key this device holds (older versions are deleted)",
   TurnOnKeyStorage: "--fix --turn-on turns key storage back on",
