@@ -2,7 +2,7 @@
  * The secrets a command needs, from where the user put them: a flag, the environment, or (on a terminal, when
  * neither has it) a hidden prompt. Scripts without a terminal get a usage error that names the flag and variable.
  */
-import { Effect, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import type { Secret } from "./backup/Unlock.js"
 import { CliError, cancelledError } from "./CliError.js"
 import { askSecret } from "./terminal/Prompt.js"
@@ -32,13 +32,32 @@ export const typedSecret = (typed: string): Secret =>
     ? { _tag: "RecoveryKey", value: Redacted.make(typed) }
     : { _tag: "Passphrase", value: Redacted.make(typed) }
 
-/** The given secret, or one typed at a hidden prompt on a terminal; otherwise a usage error. */
-export const secretOrAsk = (input: SecretInput): Effect.Effect<Secret, CliError> =>
+/** The key this device holds is of backup version `held`, and the server's current backup is another one. */
+export interface HeldKeyOfOtherVersion {
+  readonly held: string
+  readonly current: string
+}
+
+const noSecret = (other: Option.Option<HeldKeyOfOtherVersion>) =>
+  usage(
+    Option.match(other, {
+      onNone: () => "This device does not hold the backup key",
+      onSome: ({ held, current }) =>
+        `This device holds the key of backup version ${held}, but the server's current backup is version ${current} (another device replaced it)`,
+    }) + ": give --recovery-key (or MATRIX_RECOVERY_KEY) or --passphrase",
+  )
+
+/**
+ * The given secret, or one typed at a hidden prompt on a terminal; otherwise a usage error, which says when this
+ * device holds the key of another version (`heldOther`, asked only then).
+ */
+export const secretOrAsk = <R = never>(
+  input: SecretInput,
+  heldOther: Effect.Effect<Option.Option<HeldKeyOfOtherVersion>, CliError, R> = Effect.succeedNone,
+): Effect.Effect<Secret, CliError, R> =>
   Effect.flatMap(givenSecret(input), (given) => {
     if (given !== undefined) return Effect.succeed(given)
-    if (!isInteractive()) {
-      return Effect.fail(usage("This device does not hold the backup key: give --recovery-key (or MATRIX_RECOVERY_KEY) or --passphrase"))
-    }
+    if (!isInteractive()) return Effect.flatMap(heldOther, (other) => Effect.fail(noSecret(other)))
     return Effect.flatMap(askSecret("Recovery key or Secret Storage passphrase (hidden): "), (typed) =>
       typed === "" ? Effect.fail(cancelledError()) : Effect.succeed(typedSecret(typed)),
     )

@@ -130,13 +130,26 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
       const { server: onServer } = await expectNothingLost(s)
       if (change === "replaced") expect(onServer.get(s.version)).toHaveLength(ON_SERVER)
       if (newVersion !== undefined) expect(onServer.get(newVersion)).toEqual([])
-      const [status, human] = await Promise.all([cli(["status", ...s.connection, "--json"]), cli(["status", ...s.connection])])
+      // What this device says next: status, and restore without a secret (its key is of the old version).
+      const [status, human, restore] = await Promise.all([
+        cli(["status", ...s.connection, "--json"]),
+        cli(["status", ...s.connection]),
+        cli(["restore", ...s.connection, "--json"]),
+      ])
       expect(status.json).toMatchObject({ backup: newVersion === undefined ? null : { version: newVersion }, total: KEYS, notBackedUp: KEYS })
       expect(human.stdout).toMatch(
         newVersion === undefined
           ? `This device: ${KEYS} keys stored, and there is no backup: they are backed up nowhere.`
           : `This device: ${KEYS} keys stored; ${KEYS} of them are not in the server's current backup, and this device does not upload to it, so nothing will back them up.`,
       )
+      if (newVersion === undefined) expectFailure(restore, "NoBackup")
+      else {
+        expectFailure(restore, "Usage")
+        expect(JSON.parse(restore.stderr).error.message).toBe(
+          `This device holds the key of backup version ${s.version}, but the server's current backup is version ${newVersion} (another device replaced it): ` +
+            "give --recovery-key (or MATRIX_RECOVERY_KEY) or --passphrase",
+        )
+      }
     },
   )
 

@@ -8,6 +8,7 @@ import type { BackupInfo} from "@matrix-backup/core";
 import { BackupKey, BackupStore, HeldVersion, HomeserverApi, Ids, Recovery } from "@matrix-backup/core"
 import { Effect, Either, Option, Redacted } from "effect"
 import { CliError, noBackupError, toCliError } from "../CliError.js"
+import type { HeldKeyOfOtherVersion } from "../Secrets.js"
 
 /** What the user gave to open the backup. */
 export type Secret =
@@ -104,4 +105,22 @@ export const unlockWithHeldKey: Effect.Effect<
   const opens = Either.getOrElse(BackupKey.matchesBackup(Redacted.value(held.value), info), () => false)
   if (info.version === undefined || !opens) return Option.none()
   return Option.some({ key: held.value, version: Ids.BackupVersion.make(info.version), info })
+})
+
+/** The version of the key this device holds, when the server's current backup is another one (it was replaced). */
+export const heldKeyOfOtherVersion: Effect.Effect<
+  Option.Option<HeldKeyOfOtherVersion>,
+  CliError,
+  HomeserverApi.HomeserverApi | BackupStore.BackupStore
+> = Effect.gen(function* () {
+  const store = yield* BackupStore.BackupStore
+  const api = yield* HomeserverApi.HomeserverApi
+  const held = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
+  if (Option.isNone(held)) return Option.none()
+  const current = yield* api.getBackupVersion().pipe(
+    Effect.map((info) => Option.fromNullable(info.version)),
+    Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
+    Effect.mapError(toCliError),
+  )
+  return Option.filter(Option.map(current, (version) => ({ held: held.value.version, current: version })), (v) => v.held !== v.current)
 })

@@ -8,7 +8,7 @@ import { type Context, Effect, Option, Stream } from "effect"
 import { existsSync } from "node:fs"
 import { defineCommand } from "../args/Command.js"
 import * as Opt from "../args/Options.js"
-import { unlock, unlockWithHeldKey } from "../backup/Unlock.js"
+import { heldKeyOfOtherVersion, unlock, unlockWithHeldKey } from "../backup/Unlock.js"
 import { backupDeletedError, toCliError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
@@ -38,7 +38,7 @@ const openForExport = (input: SecretInput) =>
       const held = yield* unlockWithHeldKey
       if (Option.isSome(held)) return held.value
     }
-    return yield* unlock(given ?? (yield* secretOrAsk(input)))
+    return yield* unlock(given ?? (yield* secretOrAsk(input, heldKeyOfOtherVersion)))
   })
 
 /**

@@ -6,7 +6,7 @@ import { KeyBackupEngine } from "@matrix-backup/core"
 import { Effect, Option } from "effect"
 import { defineCommand } from "../args/Command.js"
 import { restore as restoreKeys } from "../backup/Restore.js"
-import { heldBackupBehindMissingLatest, unlockAndKeepLocally } from "../backup/Unlock.js"
+import { heldBackupBehindMissingLatest, heldKeyOfOtherVersion, unlockAndKeepLocally } from "../backup/Unlock.js"
 import { noBackupError, toCliError } from "../CliError.js"
 import * as Flags from "../Flags.js"
 import { count, formatFailures } from "../Format.js"
@@ -44,7 +44,7 @@ const open = (input: SecretInput) =>
   Effect.gen(function* () {
     const given = yield* givenSecret(input)
     if (given === undefined && (yield* holdsKey)) return Effect.void
-    const kept = yield* unlockAndKeepLocally(given ?? (yield* secretOrAsk(input)))
+    const kept = yield* unlockAndKeepLocally(given ?? (yield* secretOrAsk(input, heldKeyOfOtherVersion)))
     return kept.announce
   })
 
