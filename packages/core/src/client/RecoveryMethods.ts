@@ -71,13 +71,15 @@ const toJsKey = (key: GeneratedSecretStorageKey): GeneratedSecretStorageKeyJs =>
   ...(key.encodedPrivateKey === undefined ? {} : { encodedPrivateKey: Redacted.value(key.encodedPrivateKey) }),
 })
 
-const fromJsKey = (key: GeneratedSecretStorageKeyJs): GeneratedSecretStorageKey => ({
+/** A generated key from the app, as core takes it (copied; wrapped as secrets). */
+export const fromJsKey = (key: GeneratedSecretStorageKeyJs): GeneratedSecretStorageKey => ({
   ...(key.keyInfo === undefined ? {} : { keyInfo: key.keyInfo }),
   privateKey: Redacted.make(Uint8Array.from(key.privateKey)),
   ...(key.encodedPrivateKey === undefined ? {} : { encodedPrivateKey: Redacted.make(key.encodedPrivateKey) }),
 })
 
-const callbackFailed = () => new KeyBackupClientError("CallbackFailed", "CallbackFailed", "createSecretStorageKey failed")
+/** The error a failed `createSecretStorageKey` callback becomes. */
+export const callbackFailed = () => new KeyBackupClientError("CallbackFailed", "CallbackFailed", "createSecretStorageKey failed")
 const decodeDescription = Schema.decodeUnknownEither(SecretStorageKeyDescription)
 
 /** Builds the methods over the client's `call`. */

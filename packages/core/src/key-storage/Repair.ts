@@ -21,7 +21,7 @@ export type { SignRefusal } from "./SignBackup.js"
 /** What a repair needs to set up Secret Storage when the account has none (e.g. after key storage was turned off). */
 export interface NewSecretStorage {
   /** Makes the new 4S key (usually `createRecoveryKeyFromPassphrase`; the app shows its `encodedPrivateKey`). */
-  readonly createSecretStorageKey: () => Effect.Effect<GeneratedSecretStorageKey, { readonly _tag: string }>
+  readonly createSecretStorageKey: () => Effect.Effect<GeneratedSecretStorageKey, unknown>
   /** The cross-signing private keys the app holds, stored in the new 4S so new devices can trust the identity again. */
   readonly crossSigningKeys?: CrossSigningKeys
 }
@@ -106,7 +106,8 @@ const resetCarryingKeys = (deps: RepairDeps, before: KeyStorageDiagnosis) =>
 const setUpSecretStorage = (deps: RepairDeps, setup: NewSecretStorage) =>
   Effect.as(
     deps.recovery.bootstrapSecretStorage({
-      createSecretStorageKey: setup.createSecretStorageKey,
+      // The step reports a failure by its tag only: the app's own error is not carried into the result.
+      createSecretStorageKey: () => Effect.mapError(setup.createSecretStorageKey(), () => ({ _tag: "CreateSecretStorageKeyFailed" as const })),
       ...(setup.crossSigningKeys === undefined ? {} : { crossSigningKeys: setup.crossSigningKeys }),
     }),
     setup.crossSigningKeys === undefined ? "with the backup key" : "with the backup key and the cross-signing keys",
