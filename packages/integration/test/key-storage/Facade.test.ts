@@ -99,6 +99,10 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
     // 4S is locked, so whether our key would open it is not known yet: only the recovery key helps.
     expect(before.drifts.map((d) => [d.kind, d.action])).toEqual([["BackupNotTrusted", "EnterRecoveryKey"], ["BackupKeyNotCached", "EnterRecoveryKey"]])
 
+    // The sign step alone refuses while this device holds no key that opens the backup, and signs nothing.
+    expect(await client.signBackup()).toMatchObject({ action: "SignBackup", outcome: "Skipped", refusal: "BackupKeyDoesNotOpen" })
+    expect((await client.diagnoseKeyStorage()).server).toMatchObject({ version, masterKeySignature: "Missing" })
+
     const repaired = await client.repairKeyStorage({ secretStorageKey: { recoveryKey } })
     expect(repaired.before.drifts.map((d) => [d.kind, d.action])).toContainEqual(["BackupNotCrossSigned", "SignBackup"])
     expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
@@ -111,5 +115,30 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
     expect(JSON.stringify(repaired)).not.toContain(recoveryKey)
     const seen = await Effect.runPromise(checkFromTrustingJsSdkDevice({ url, admin: server.admin }, user, recoveryKey))
     expect(seen).toMatchObject({ identityVerified: true, version, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+  })
+
+  it("an account with a backup but no Secret Storage gets one through the repair; a new device then takes the key from it", { timeout: 60_000 }, async () => {
+    server = await startFakeHomeserver()
+    const user = await registerUser(server.url)
+    const first = await clientFor(server.url, user)
+    await first.resetKeyBackup()
+    await first.addRoomKeys(generateRoomKeys(5, { rooms: 2, seed: "facade-4s" }), { imported: false })
+    await first.waitForBackupSteadyState()
+    expect((await first.diagnoseKeyStorage()).drifts.map((d) => [d.kind, d.action])).toEqual([["NoSecretStorage", "SetUpSecretStorage"]])
+
+    let recoveryKey = ""
+    const createSecretStorageKey = async () => {
+      const key = await first.createRecoveryKeyFromPassphrase()
+      recoveryKey = key.encodedPrivateKey ?? ""
+      return key
+    }
+    const repaired = await first.repairKeyStorage({ setUpSecretStorage: { createSecretStorageKey } })
+    expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([["SetUpSecretStorage", "Done"], ["UploadPendingKeys", "Done"]])
+    expect(repaired.after).toMatchObject({ healthy: true, secretStorage: { defaultKey: "Aes" } })
+    expect(JSON.stringify(repaired)).not.toContain(recoveryKey)
+
+    const second = await clientFor(server.url, await loginNewDevice(server.url, user))
+    expect((await second.repairKeyStorage({ secretStorageKey: { recoveryKey } })).after.healthy).toBe(true)
+    expect(await second.getSessionBackupPrivateKey()).toEqual(await first.getSessionBackupPrivateKey())
   })
 })
