@@ -109,12 +109,14 @@ describe("conduwuit profile", () => {
 describe("tuwunel profile", () => {
   const setup = withProfile("tuwunel")
 
-  it("wrong version is 400 M_WRONG_ROOM_KEYS_VERSION; versions compare as numbers", async () => {
+  it("wrong version is 400 M_WRONG_ROOM_KEYS_VERSION; latest is the highest number, an upload's version compares as a string", async () => {
     const api = await setup(10)
     expect((await api("GET", v3("/room_keys/version"))).body.version).toBe("10")
     const wrong = await api("PUT", v3("/room_keys/keys?version=9"), bulk("s", 0))
     expect([wrong.status, wrong.body.errcode, wrong.body.current_version]).toEqual([400, "M_WRONG_ROOM_KEYS_VERSION", "10"])
-    expect((await api("PUT", v3("/room_keys/keys?version=010"), bulk("s", 0))).status).toBe(200)
+    expect((await api("PUT", v3("/room_keys/keys?version=010"), bulk("s", 0))).status).toBe(400)
+    expect((await api("PUT", v3("/room_keys/keys?version=10"), bulk("s", 0))).status).toBe(200)
+    expect((await api("GET", v3("/room_keys/keys?version=010"))).body).toEqual({ rooms: {} })
     expect((await api("GET", v3("/room_keys/keys?version=3"))).body).toEqual({ rooms: {} })
   })
 })

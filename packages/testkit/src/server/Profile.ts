@@ -31,7 +31,7 @@ export interface ServerProfile {
    * user (Dendrite's database sequence), so one user's versions have gaps where other users made theirs.
    */
   readonly versionNumbers: "perUser" | "serverWide"
-  /** How an upload's `version` is compared with the current one: as strings ("01" ≠ "1") or as numbers. */
+  /** How an upload's `version` is compared with the current one: as strings ("01" ≠ "1", every named profile) or as numbers. */
   readonly compareVersions: "string" | "number"
   /**
    * `GET /room_keys/keys?version=` of a deleted or unknown version: 404, or 200 with whatever is stored under that
@@ -109,7 +109,6 @@ export const PROFILES: Readonly<Record<ServerProfileName, ServerProfile>> = {
     name: "tuwunel",
     wrongVersion: { status: 400, errcode: "M_WRONG_ROOM_KEYS_VERSION" },
     latest: "highestLive",
-    compareVersions: "number",
   },
   dendrite: {
     ...synapse,

@@ -118,7 +118,9 @@ const readableVersion = (ctx: RouteContext, version: string): BackupVersion => {
 const readVersion = (ctx: RouteContext): BackupVersion | undefined => {
   const version = requireVersion(ctx)
   if (ctx.profile.readUnknownVersion === "notFound") return readableVersion(ctx, version)
-  return findBackup(ctx.auth().user, version)
+  // The stored id is the exact string: "010" is not version 10 there.
+  const backup = findBackup(ctx.auth().user, version)
+  return backup !== undefined && String(backup.version) === version ? backup : undefined
 }
 
 const get = (ctx: RouteContext): CoreResponse => {
