@@ -1,12 +1,13 @@
 // The commands on every server profile, through the built command. First the plain flow (create, import, status,
 // restore on a second device, export), ending with the server's keys, both devices' stores and the file compared.
-// Then another device changing the backup while a command uses it (a new version beside it, Element's reset that
-// deletes it first, or a plain delete), placed with the fake's hold fault: between two upload batches of `import`,
-// and just before `restore` and `export` download it. A command whose backup went away ends with its own code and
-// exit 3 within 30 s of the change, its keys still on this device, no file written and `status` saying they are
-// backed up nowhere; one whose backup stays readable reads all of it. Each case ends with the server's keys and the
-// store compared and bounded request counts. One server per profile, one user per case (the cases run in turn, as
-// faults and the request log are server-wide).
+// Then another device changing the backup while a command uses it, placed with the fake's hold fault: replacing it
+// (a new version beside it) or deleting it between two upload batches of `import`, and resetting it (Element's
+// delete and new version) or deleting it just before `restore` and `export` download it, and between two rooms of
+// `restore --room`. Each ends with its own code and exit 3 within 30 s of the change, its keys still on this device
+// (only the rooms read before, for `--room`), no file written, and `status` saying the keys are backed up nowhere;
+// then the server's keys and the store are compared and request counts bounded. One server per profile, one user
+// per case (the cases run in turn, as faults and the request log are server-wide). The engine's fault suite covers
+// a reset mid-upload on every profile.
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { loginNewDevice, type RequestLogEntry, SERVER_PROFILES, type ServerProfileName } from "@matrix-backup/testkit"
@@ -109,7 +110,7 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
     expect(log.length).toBeLessThanOrEqual(100)
   })
 
-  it.each<Change>(["replaced", "reset", "deleted"])(
+  it.each<Change>(["replaced", "deleted"])(
     "import, the backup %s by another device between two upload batches: exit 3 within 30 s, the rest waiting here, status says so",
     { timeout: 60_000 },
     async (change) => {
@@ -153,8 +154,8 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
     },
   )
 
-  it.each<Change>(["replaced", "reset", "deleted"])(
-    "restore, export, and restore of two rooms, the backup %s by another device just before they download it (between the rooms): all of it read while it stays, else exit 3 and only the first room",
+  it.each<Change>(["reset", "deleted"])(
+    "restore, export, and restore of two rooms, the backup %s by another device just before they download it (between the rooms): exit 3 within 30 s, no file, only the first room kept",
     { timeout: 60_000 },
     async (change) => {
       const FEW = 50
@@ -180,26 +181,15 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
       const [restored, exported, restoredRooms] = ended
       const restoredIds = (await localKeys(restorer.state, s.version)).ids
       const roomIds = (await localKeys(roomRestorer.state, s.version)).ids
-      if (change === "replaced") {
-        // The old version is still there, whole: reading it is right, and every key arrives once.
-        expect(restored?.json).toMatchObject({ total: FEW, imported: FEW, failures: {} })
-        expect(exported?.json).toEqual({ file: out, exported: FEW, failures: {} })
-        const file: Array<{ room_id: string; session_id: string }> = JSON.parse(readFileSync(out, "utf8"))
-        expect(file.map((k) => `${k.room_id}|${k.session_id}`).sort()).toEqual(s.ids)
-        expect(restoredIds).toEqual(s.ids)
-        expect(restoredRooms?.json).toMatchObject({ total: inRooms([first, second]).length, imported: inRooms([first, second]).length, failures: {} })
-        expect(roomIds).toEqual(inRooms([first, second]))
-      } else {
-        const gone = `^Backup version ${s.version} was deleted on the server`
-        expectStopped(restored, "BackupDeleted", new RegExp(`${gone} before its keys could be read; nothing was restored`))
-        expectStopped(exported, "BackupDeleted", new RegExp(`${gone} before its keys could be read; no file was written`))
-        expect(existsSync(out)).toBe(false)
-        expect(restoredIds).toEqual([])
-        // The first room's keys were stored before the delete: they stay, and the message says so.
-        const kept = inRooms([first])
-        expectStopped(restoredRooms, "BackupDeleted", new RegExp(`${gone} while its keys were read; the ${kept.length} keys read before that are on this device`))
-        expect(roomIds).toEqual(kept)
-      }
+      const gone = `^Backup version ${s.version} was deleted on the server`
+      expectStopped(restored, "BackupDeleted", new RegExp(`${gone} before its keys could be read; nothing was restored`))
+      expectStopped(exported, "BackupDeleted", new RegExp(`${gone} before its keys could be read; no file was written`))
+      expect(existsSync(out)).toBe(false)
+      expect(restoredIds).toEqual([])
+      // The first room's keys were stored before the delete: they stay, and the message says so.
+      const kept = inRooms([first])
+      expectStopped(restoredRooms, "BackupDeleted", new RegExp(`${gone} while its keys were read; the ${kept.length} keys read before that are on this device`))
+      expect(roomIds).toEqual(kept)
       // No storm: the held downloads, at most one more each; about 20 requests per command, most of them Secret
       // Storage reads.
       const log = await server().admin.requestLog()
