@@ -54,15 +54,16 @@ const currentBackup = (deps: DiagnoseDeps): Effect.Effect<Option.Option<CurrentB
   )
 
 /**
- * The master key's signature on the backup: `Valid` when the master key we hold, or else the one the account
- * publishes, signed it; else `Missing` when a master key is at hand to sign (held, or in an open 4S), `NotHeld` if not.
+ * The master key's signature on the backup: `Valid` when the account's published master key or the one we hold
+ * signed it (a held key that is not the account's does not hide a signature the account already made);
+ * else `Missing` when a master key is at hand to sign (held, or in an open 4S), `NotHeld` if not.
  */
 const masterKeySignature = (deps: DiagnoseDeps, verdict: TrustVerdict): Effect.Effect<"Valid" | "Missing" | "NotHeld", Failure> =>
   Effect.gen(function* () {
+    const byAccount = verdict.userIdentitySignature
+    if (isSigned(byAccount)) return "Valid"
     const held = yield* heldMasterKeyId(deps.device)
     if (held !== undefined) return allChecks(verdict).some((check) => check.keyId === held && isSigned(check)) ? "Valid" : "Missing"
-    const byAccount = verdict.userIdentitySignature
-    if (isSigned(byAccount) && byAccount.reason !== "MasterKeyMismatch") return "Valid"
     return (yield* masterKeyAtHand(deps)) ? "Missing" : "NotHeld"
   })
 

@@ -74,6 +74,10 @@ describe("the repair's sign step", { timeout: 180_000 }, () => {
         }))
         const after = yield* checkFromTrustingJsSdkDevice(server, user, recoveryKey)
         expect(after).toMatchObject({ version, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+        // A master key the app gives that is not the account's does not hide the account's signature.
+        yield* onOurDevice(scenario, { masterSeed: randomSeed() }, Effect.gen(function* () {
+          expect((yield* (yield* KeyStorage.KeyStorage).diagnoseKeyStorage()).server).toMatchObject({ version, masterKeySignature: "Valid" })
+        }))
         yield* onOurDevice(scenario, {}, Effect.gen(function* () {
           const stale = Buffer.from(randomSeed()).toString("base64").replace(/=+$/, "")
           yield* (yield* SecretStorage.SecretStorage).store("m.cross_signing.master", Redacted.make(stale))
