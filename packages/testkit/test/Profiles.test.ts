@@ -159,6 +159,21 @@ describe("palpo profile", () => {
   })
 })
 
+describe("palpo profile: versions", () => {
+  const setup = withProfile("palpo")
+
+  it("wrong version is 400 M_INVALID_PARAM; versions are integers; a deleted version reads as 200 with no rooms", async () => {
+    const api = await setup(2)
+    const wrong = await api("PUT", v3("/room_keys/keys?version=1"), bulk("s", 0))
+    expect([wrong.status, wrong.body.errcode, wrong.body.current_version]).toEqual([400, "M_INVALID_PARAM", undefined])
+    expect((await api("PUT", v3("/room_keys/keys?version=02"), bulk("s", 0))).status).toBe(200)
+    await api("DELETE", v3("/room_keys/version/2"))
+    expect([(await api("GET", v3("/room_keys/keys?version=2"))).status, (await api("GET", v3("/room_keys/keys?version=2"))).body]).toEqual([200, { rooms: {} }])
+    expect((await api("GET", v3("/room_keys/version/2"))).status).toBe(404)
+    expect((await api("GET", v3("/room_keys/version"))).body.version).toBe("1")
+  })
+})
+
 describe("palpo-legacy profile (Palpo 0.1.1–0.3.0)", () => {
   const setup = withProfile("palpo-legacy")
 
@@ -172,7 +187,7 @@ describe("palpo-legacy profile (Palpo 0.1.1–0.3.0)", () => {
     expect((await api("GET", v3("/room_keys/version"))).body).toMatchObject({ version: "2", count: 0, auth_data: { public_key: "k1", signatures: {} } })
     expect((await api("GET", v3("/room_keys/version/1"))).body).toMatchObject({ version: "1", auth_data: { public_key: "k1" } })
     expect(await admin.roomKeys(user.userId, "1")).toHaveLength(1)
-    expect((await api("PUT", v3("/room_keys/keys?version=1"), bulk("t", 0))).status).toBe(403)
+    expect((await api("PUT", v3("/room_keys/keys?version=1"), bulk("t", 0))).status).toBe(400)
   })
 
   it("the path's version is never read: an update of a deleted or unknown version mints one too", async () => {

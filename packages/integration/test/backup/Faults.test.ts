@@ -27,7 +27,7 @@ const run = <A, E>(profile: ServerProfileName, f: (ctx: Ctx) => Effect.Effect<A,
   withServer((ctx) => f(ctx).pipe(Effect.provide(layerFor(ctx, withMaster))), { profile })
 
 /** The status of an upload to a version that exists but is no longer current, as each implementation answers it. */
-const WRONG_VERSION_STATUS: Record<ServerProfileName, number> = { synapse: 403, conduwuit: 400, tuwunel: 400, dendrite: 403, palpo: 403 }
+const WRONG_VERSION_STATUS: Record<ServerProfileName, number> = { synapse: 403, conduwuit: 400, tuwunel: 400, dendrite: 403, palpo: 400 }
 
 /** The invariant: the server's version holds each key exactly once, and the store has nothing pending for it. */
 const expectComplete = (admin: FakeHomeserverAdmin, userId: string, version: string, keys: ReadonlyArray<RoomKey.RoomKey>) =>

@@ -31,7 +31,7 @@ export interface ServerProfile {
    * user (Dendrite's database sequence), so one user's versions have gaps where other users made theirs.
    */
   readonly versionNumbers: "perUser" | "serverWide"
-  /** How an upload's `version` is compared with the current one: as strings ("01" ≠ "1", every named profile) or as numbers. */
+  /** How an upload's `version` is compared with the current one: as strings ("01" ≠ "1") or as numbers (Palpo's i64). */
   readonly compareVersions: "string" | "number"
   /**
    * `GET /room_keys/keys?version=` of a deleted or unknown version: 404, or 200 with whatever is stored under that
@@ -97,7 +97,16 @@ const conduwuit: ServerProfile = {
   etag: "globalCounter",
 }
 
-const palpo: ServerProfile = { ...synapse, name: "palpo", etag: "frozenOnUpload", count: "staleAfterUpload" }
+// Palpo answers a wrong version as conduwuit does, reads keys without checking the version, and parses versions as integers.
+const palpo: ServerProfile = {
+  ...synapse,
+  name: "palpo",
+  wrongVersion: { status: 400, errcode: "M_INVALID_PARAM" },
+  compareVersions: "number",
+  readUnknownVersion: "storedKeys",
+  etag: "frozenOnUpload",
+  count: "staleAfterUpload",
+}
 
 /** The profile of each implementation. */
 export const PROFILES: Readonly<Record<ServerProfileName, ServerProfile>> = {

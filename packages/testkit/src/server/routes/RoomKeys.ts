@@ -118,9 +118,9 @@ const readableVersion = (ctx: RouteContext, version: string): BackupVersion => {
 const readVersion = (ctx: RouteContext): BackupVersion | undefined => {
   const version = requireVersion(ctx)
   if (ctx.profile.readUnknownVersion === "notFound") return readableVersion(ctx, version)
-  // The stored id is the exact string: "010" is not version 10 there.
+  // conduwuit's stored id is the exact string ("010" is not version 10 there); Palpo parses an integer.
   const backup = findBackup(ctx.auth().user, version)
-  return backup !== undefined && String(backup.version) === version ? backup : undefined
+  return backup !== undefined && (ctx.profile.compareVersions === "number" || String(backup.version) === version) ? backup : undefined
 }
 
 const get = (ctx: RouteContext): CoreResponse => {
