@@ -89,7 +89,7 @@ const sweepBelow = (api: Api, top: number, seen: Set<string>) =>
  * the numbers below the lowest deleted one.
  * Returns every version deleted or found absent, for `deleteHiddenBelow`.
  */
-export const deleteAllVersions = (api: Api, known: ReadonlyArray<string>): Effect.Effect<ReadonlySet<string>, EngineError> =>
+export const deleteAllVersions = (api: Api, known: ReadonlyArray<string>): Effect.Effect<DeletedVersions, EngineError> =>
   Effect.gen(function* () {
     const deleted = new Set<string>()
     yield* deleteLatestUntilNone(api, deleted)
@@ -97,13 +97,20 @@ export const deleteAllVersions = (api: Api, known: ReadonlyArray<string>): Effec
     const seen = new Set(deleted)
     yield* deleteLiveAmong(api, known, seen)
     if (numbers.length > 0) yield* sweepBelow(api, Math.min(...numbers), seen)
-    return seen
+    return { seen, latestWasLive: deleted.size > 0 }
   }).pipe(Effect.withSpan("KeyBackupEngine.deleteAllVersions"))
+
+/** What `deleteAllVersions` asked about, and whether "latest" named a live version at all. */
+export interface DeletedVersions {
+  readonly seen: ReadonlySet<string>
+  readonly latestWasLive: boolean
+}
 
 /**
  * After the new version `created` exists: every older version has a lower number, so the numbers just below it are
  * where a version hidden behind a deleted "latest" (Dendrite) is when nothing in this run pointed at it; windows go on
- * down while live ones turn up. Numbers in `seen` are not asked again. A hidden version further down on a server with a shared serial (Dendrite numbers every
+ * down while live ones turn up. Numbers in `seen` are not asked again. Only needed when "latest" was 404 from the
+ * start: a version hidden behind one this run deleted lies below that one, which `deleteAllVersions` searched. A hidden version further down on a server with a shared serial (Dendrite numbers every
  * user's versions from one sequence) is not found: no endpoint lists a user's versions (PROTOCOL.md §8.5).
  */
 export const deleteHiddenBelow = (api: Api, created: string, seen: ReadonlySet<string>): Effect.Effect<void, EngineError> =>

@@ -117,10 +117,12 @@ const resetKeyBackup = (d: Deps): Effect.Effect<KeyBackupCheck, EngineError> =>
       const message = "createVersion: a new backup needs the device's signing key (createKeyBackupClient's deviceSigningKey)"
       return yield* Effect.fail(new EngineError({ reason: "NoSigningKey", step: "createVersion", message }))
     }
-    const seen = yield* deleteAllVersions(d.api, yield* knownVersions(d))
+    const { seen, latestWasLive } = yield* deleteAllVersions(d.api, yield* knownVersions(d))
     const key = yield* d.entropy.randomBytes(32)
     const check = yield* Effect.ensuring(createWith(d, key), Effect.sync(() => wipe(key)))
-    // The new version is set up; an older one found below it now is deleted, and a failure here only warns.
+    if (latestWasLive) return check
+    // "Latest" was 404 from the start: the new version is set up, an older one found below it now is deleted, and a
+    // failure here only warns.
     yield* deleteHiddenBelow(d.api, check.backupInfo.version ?? "", seen).pipe(
       Effect.catchAll((error) => Effect.logWarning(`Could not look for older backup versions below the new one: ${error.message}`)),
     )

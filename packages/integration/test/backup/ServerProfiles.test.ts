@@ -330,6 +330,22 @@ describe.each(SERVER_PROFILES)("what the search for hidden versions costs a rese
     ),
   )
 
+  it.scopedLive("no backup left after 40 deleted versions: GET latest, POST, one window of numbers below the new version", () =>
+    run(profile, ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        for (let i = 0; i < 40; i++) {
+          const made = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+          yield* deleteAsOtherDevice(url, identity.accessToken, made)
+        }
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        expect((yield* engine.resetKeyBackup()).backupInfo.version).toBe("41")
+        const calls = (yield* Effect.promise(() => admin.requestLog())).filter((e) => e.path.includes("/room_keys/version"))
+        expect(calls.map((e) => `${e.method} ${e.status}`)).toEqual(["GET 404", "POST 200", ...Array.from({ length: 32 }, () => "GET 404")])
+      }),
+    ),
+  )
+
   it.scopedLive("40 live versions (a server whose latest hides them finds each below the one before, window by window)", () =>
     run(profile, ({ admin, identity }) =>
       Effect.gen(function* () {
