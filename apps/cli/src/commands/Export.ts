@@ -42,11 +42,12 @@ const openForExport = (input: SecretInput) =>
   })
 
 /**
- * A download much smaller than the count the server gave (or empty) may mean the version was deleted meanwhile:
- * conduwuit answers 200 with no rooms for a deleted version. Then it is an error, and no file is written.
+ * A download smaller than the count the server gave (or empty), or of chosen rooms (whose count nobody reported), may
+ * be of a version deleted meanwhile: conduwuit, tuwunel and Palpo read a deleted version as 200 with what is still
+ * stored under its id, normally nothing. One GET of the version tells; if it is gone, no file is written.
  */
-const stillThere = (api: Context.Tag.Service<HomeserverApi.HomeserverApi>, version: Ids.BackupVersion, seen: number, count: number) =>
-  seen > 0 && seen * 2 >= count
+const stillThere = (api: Context.Tag.Service<HomeserverApi.HomeserverApi>, version: Ids.BackupVersion, seen: number, count: number, wholeBackup: boolean) =>
+  seen > 0 && wholeBackup && seen >= count
     ? Effect.void
     : api.getBackupVersion(version).pipe(
         Effect.asVoid,
@@ -74,7 +75,7 @@ const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly fo
         seen += entries.length
         return Effect.zipRight(writer.write(decrypted.keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
       }),
-      Effect.zipRight(Effect.suspend(() => stillThere(api, unlocked.version, seen, unlocked.info.count ?? 0))),
+      Effect.zipRight(Effect.suspend(() => stillThere(api, unlocked.version, seen, unlocked.info.count ?? 0, rooms === undefined))),
       Effect.zipRight(writer.close),
       Effect.tapError(() => writer.abort),
     )
