@@ -154,8 +154,20 @@ describe("palpo profile", () => {
     expect(put.body).toEqual({ etag: "0", count: 0 })
     expect((await api("GET", v3("/room_keys/version"))).body).toMatchObject({ etag: "0", count: 0 })
     expect((await api("GET", v3("/room_keys/keys/!r:localhost/s?version=1"))).status).toBe(200)
-    await api("PUT", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1" } })
+    await api("POST", v3("/room_keys/version/1"), { algorithm: ALG, auth_data: { public_key: "k1" } })
     expect((await api("GET", v3("/room_keys/version"))).body.count).toBe(1)
+  })
+
+  it("the version update is served on POST only, in place; a PUT is 405 M_UNRECOGNIZED and changes nothing", async () => {
+    const api = await setup(1)
+    const update = { algorithm: ALG, auth_data: { public_key: "k1", signatures: { "@u:localhost": { "ed25519:D": "s" } } }, version: "1" }
+    const put = await api("PUT", v3("/room_keys/version/1"), update)
+    expect([put.status, put.body.errcode]).toEqual([405, "M_UNRECOGNIZED"])
+    expect((await api("GET", v3("/room_keys/version"))).body).toMatchObject({ version: "1", auth_data: { public_key: "k1" } })
+    expect((await api("GET", v3("/room_keys/version"))).body.auth_data.signatures).toBeUndefined()
+    const post = await api("POST", v3("/room_keys/version/1"), update)
+    expect([post.status, post.body]).toEqual([200, {}])
+    expect((await api("GET", v3("/room_keys/version"))).body).toMatchObject({ version: "1", auth_data: update.auth_data })
   })
 })
 

@@ -97,7 +97,8 @@ const conduwuit: ServerProfile = {
   etag: "globalCounter",
 }
 
-// Palpo answers a wrong version as conduwuit does, reads keys without checking the version, and parses versions as integers.
+// Palpo answers a wrong version as conduwuit does, reads keys without checking the version, and parses versions as
+// integers. Every release routes the version update on POST only (a PUT meets its router's 405 M_UNRECOGNIZED).
 const palpo: ServerProfile = {
   ...synapse,
   name: "palpo",
@@ -106,6 +107,7 @@ const palpo: ServerProfile = {
   readUnknownVersion: "storedKeys",
   etag: "frozenOnUpload",
   count: "staleAfterUpload",
+  versionUpdateMethod: "POST",
 }
 
 /** The profile of each implementation. */
@@ -134,8 +136,8 @@ export const PROFILES: Readonly<Record<ServerProfileName, ServerProfile>> = {
 
 /** The profile of each older release line. */
 export const LEGACY: Readonly<Record<LegacyProfileName, ServerProfile>> = {
-  // Palpo 0.1.1–0.3.0 served the update on POST only, and its handler created a new version from the body.
-  "palpo-legacy": { ...palpo, name: "palpo-legacy", versionUpdateMethod: "POST", versionUpdate: "mintsNewVersion" },
+  // Palpo 0.1.1–0.3.0: the update's handler (on POST, as in every release) created a new version from the body.
+  "palpo-legacy": { ...palpo, name: "palpo-legacy", versionUpdate: "mintsNewVersion" },
 }
 
 /** The profile a name selects. */
