@@ -206,19 +206,25 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
   )
 })
 
-describe("restore and import when Dendrite's latest is a deleted version", () => {
+describe("restore, import and status when Dendrite's latest is a deleted version", () => {
   const server = sharedFakeHomeserver({ profile: "dendrite" })
 
-  it("the newest version deleted hides the one this device holds the key for; restore reads it, import says why it cannot", { timeout: 60_000 }, async () => {
+  it("the newest version deleted hides the one this device holds the key for; restore reads it, import and status say why it takes no uploads", { timeout: 60_000 }, async () => {
     const s = await setUp(server(), 50)
     expect((await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])).code).toBe(0)
     await CHANGES.deleted({ ...s, version: await server().admin.resetBackupAsOtherDevice(s.user.userId) })
     const restored = await cli(["restore", ...s.connection, "--json"])
     expect(restored.code).toBe(0)
     expect(restored.json).toMatchObject({ total: 50, failures: {} })
-    const imported = await cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"])
+    const [imported, status] = await Promise.all([cli(["import", ...s.connection, "--in", s.path, "--format", "json", "--json"]), cli(["status", ...s.connection])])
     expectFailure(imported, "NoCurrentBackup")
     expect(JSON.parse(imported.stderr).error.message).toContain(`version ${s.version} (whose key this device holds) is still there`)
+    // Its keys are in that version, but nothing new will be: status must not say this device backs up to it.
+    expect(status.stdout).toContain(`Backup: version ${s.version} on the homeserver, 50 keys`)
+    expect(status.stdout).toContain(
+      "Trust: trusted, signed by this device, but the homeserver reports no current backup (its newest version was deleted) and accepts no uploads to this one, so new keys are backed up nowhere.",
+    )
+    expect(status.stdout).not.toContain("backs up new keys to it")
     await expectNothingLost(s)
   })
 })

@@ -36,7 +36,8 @@ const status = (session: Session) =>
     const total = yield* Effect.mapError(store.countTotal(), toCliError)
     const local = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
     const recoveryState = yield* recovery.recoveryState
-    const uploads = (yield* engine.state)._tag
+    const state = yield* engine.state
+    const uploads = state._tag
     return {
       userId: session.device.userId,
       deviceId: session.device.deviceId,
@@ -52,6 +53,7 @@ const status = (session: Session) =>
       uploads,
       recovery: recoveryOf(recoveryState),
       recoveryState,
+      notCurrent: state._tag === "Disabled" && state.reason === "NotCurrent",
     }
   })
 
@@ -63,7 +65,7 @@ const human = (r: Status) =>
     r.backup === null
       ? "Backup: none on the homeserver."
       : `Backup: version ${r.backup.version} on the homeserver, ${count(r.backup.count)} keys (${r.backup.algorithm}).`,
-    ...(r.trust === null ? [] : [trustText(r.trust)]),
+    ...(r.trust === null ? [] : [trustText(r.trust, r.notCurrent)]),
     localText(r.total, r.pending, r.backup !== null, r.uploads),
     recoveryText(r.recoveryState),
   ].join("\n")
@@ -80,5 +82,5 @@ export const statusCommand = defineCommand({
     { command: "matrix-backup status", says: "The verdicts in words, with what to do next" },
     { command: "matrix-backup status --json", says: "The same as one JSON document, for scripts" },
   ],
-  run: (o) => runOnDevice(o, { prepare: noPreparation, body: (_mode, _prepared, session) => status(session), render: { human, json: ({ recoveryState: _, ...r }) => r } }),
+  run: (o) => runOnDevice(o, { prepare: noPreparation, body: (_mode, _prepared, session) => status(session), render: { human, json: ({ recoveryState: _, notCurrent: _n, ...r }) => r } }),
 })

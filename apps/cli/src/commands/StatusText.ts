@@ -18,15 +18,28 @@ const signerOf = (verdict: TrustVerdict.TrustVerdict): string => {
   return other === undefined ? "a trusted key" : `your verified device ${other[0]}`
 }
 
-/** Why a backup is or is not trusted, and what that means for uploads from this device. */
-export const trustText = (trust: TrustSummary): string => {
-  if (trust.trusted) return `Trust: trusted, signed by ${signerOf(trust.details)}; this device backs up new keys to it.`
+/** The server's "latest" is not the version shown (Dendrite, after its newest version was deleted): no uploads to it. */
+const NOT_CURRENT =
+  "but the homeserver reports no current backup (its newest version was deleted) and accepts no uploads to this one, " +
+  "so new keys are backed up nowhere. Run `matrix-backup create` to make a new backup."
+
+/**
+ * Why a backup is or is not trusted, and what that means for uploads from this device; `notCurrent` when the version
+ * shown is not the server's current one (it is the one whose key this device holds).
+ */
+export const trustText = (trust: TrustSummary, notCurrent = false): string => {
+  if (trust.trusted) {
+    const signer = `Trust: trusted, signed by ${signerOf(trust.details)}`
+    return notCurrent ? `${signer}, ${NOT_CURRENT}` : `${signer}; this device backs up new keys to it.`
+  }
   const why = trust.details.unsupportedAlgorithm
     ? "its algorithm is not one this tool can check"
     : "it is not signed by this device, by your cross-signing identity or by a device of yours this one has verified"
   switch (trust.details.decryptionKey) {
     case "Matches":
-      return `Trust: not signed by a key this device trusts (${why}), but this device holds its decryption key (from the recovery key), so it backs up new keys to it.`
+      return notCurrent
+        ? `Trust: not signed by a key this device trusts (${why}), and this device holds its decryption key (from the recovery key), ${NOT_CURRENT}`
+        : `Trust: not signed by a key this device trusts (${why}), but this device holds its decryption key (from the recovery key), so it backs up new keys to it.`
     case "PublicKeyDiffers":
     case "VersionDiffers":
       return `Trust: NOT trusted (${why}), and the key this device holds is for another backup: the backup may have been replaced. This device uploads nothing to it; restore with the recovery key if you trust it.`
