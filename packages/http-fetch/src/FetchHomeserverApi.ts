@@ -15,6 +15,7 @@ import { parseRoomKeys } from "./RoomKeyStream.js"
 import type { Scope } from "./RoomKeyStream.js"
 import { makeTransport, segment } from "./Transport.js"
 import type { Call, Transport } from "./Transport.js"
+import { updateVersion } from "./UpdateVersion.js"
 
 const keysCall = (method: Call["method"], version: Ids.BackupVersion, roomId?: Ids.RoomId, sessionId?: Ids.SessionId) => {
   const room = roomId === undefined ? "" : `/${segment(roomId)}`
@@ -102,7 +103,7 @@ export const make = (config: FetchHomeserverApiConfig, client: HttpClient.HttpCl
     getBackupVersion: (version) => t.json(versionCall("GET", version), BackupInfo.KeyBackupInfo),
     createBackupVersion: (body) => createVersion(settings, t, body),
     updateBackupVersion: (version, body) =>
-      withBody(BackupInfo.UpdateBackupVersionRequest, body, (wire) => unit(versionCall("PUT", version, wire))),
+      withBody(BackupInfo.UpdateBackupVersionRequest, body, (wire) => updateVersion(t, version, wire)),
     deleteBackupVersion: (version) => unit(versionCall("DELETE", version)),
     // Sent once: core's upload loop owns these retries (it re-checks the version between them), so none stack here.
     putRoomKeys: (version, request) =>

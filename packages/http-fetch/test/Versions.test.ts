@@ -53,6 +53,55 @@ describe("backup versions over HTTP", () => {
     ),
   )
 
+  it.live("updates with one PUT where the server takes it (Synapse): no POST", () =>
+    withHarness(({ api, admin }) =>
+      Effect.gen(function* () {
+        const version = yield* api.createBackupVersion({ algorithm: ALGORITHM, auth_data: { public_key: PUBLIC_KEY } })
+        yield* Effect.promise(() => admin.clearRequestLog())
+        yield* api.updateBackupVersion(version, { algorithm: ALGORITHM, auth_data: { public_key: PUBLIC_KEY, extra: 1 }, version })
+        expect((yield* Effect.promise(() => admin.requestLog())).map((e) => `${e.method} ${e.status}`)).toEqual(["PUT 200"])
+      }),
+    ),
+  )
+
+  it.live("sends the update again on POST where PUT is refused with 405 M_UNRECOGNIZED (Palpo), once", () =>
+    withHarness(
+      ({ api, admin }) =>
+        Effect.gen(function* () {
+          const version = yield* api.createBackupVersion({ algorithm: ALGORITHM, auth_data: { public_key: PUBLIC_KEY } })
+          yield* Effect.promise(() => admin.clearRequestLog())
+          const updated = { public_key: PUBLIC_KEY, "org.example.extra": true }
+          yield* api.updateBackupVersion(version, { algorithm: ALGORITHM, auth_data: updated, version })
+          const log = yield* Effect.promise(() => admin.requestLog())
+          expect(log.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+            `PUT /_matrix/client/v3/room_keys/version/${version} 405`,
+            `POST /_matrix/client/v3/room_keys/version/${version} 200`,
+          ])
+          expect(yield* api.getBackupVersion()).toMatchObject({ version, auth_data: { raw: updated } })
+        }),
+      { server: { profile: "palpo" } },
+    ),
+  )
+
+  it.live("fails with one HomeserverError Unsupported when the server refuses the update on PUT and on POST", () =>
+    withHarness(({ api, admin }) =>
+      Effect.gen(function* () {
+        const version = yield* api.createBackupVersion({ algorithm: ALGORITHM, auth_data: { public_key: PUBLIC_KEY } })
+        yield* Effect.promise(() => admin.injectFault({ kind: "serverError", status: 405, match: { method: "PUT", path: "/room_keys/version/" } }))
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const error = yield* Effect.flip(api.updateBackupVersion(version, { algorithm: ALGORITHM, auth_data: { public_key: PUBLIC_KEY }, version }))
+        expect(error).toMatchObject({
+          _tag: "HomeserverError",
+          reason: "Unsupported",
+          status: 405,
+          errcode: "M_UNRECOGNIZED",
+          message: "The server takes no backup version update: PUT /room_keys/version/{version} answered 405, POST 405",
+        })
+        expect((yield* Effect.promise(() => admin.requestLog())).map((e) => `${e.method} ${e.status}`)).toEqual(["PUT 405", "POST 405"])
+      }),
+    ),
+  )
+
   it.live("decodes a version with an unknown algorithm to Unknown", () =>
     withHarness(({ api, admin, user }) =>
       Effect.gen(function* () {

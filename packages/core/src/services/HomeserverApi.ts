@@ -48,7 +48,10 @@ export class HomeserverApi extends Context.Tag("@matrix-backup/core/HomeserverAp
     readonly getBackupVersion: (version?: BackupVersion) => Api<KeyBackupInfo>
     /** `POST /room_keys/version`. Never blindly retried (it is not idempotent). */
     readonly createBackupVersion: (body: CreateBackupVersionRequest) => Api<BackupVersion>
-    /** `PUT /room_keys/version/{version}`: replaces `auth_data`; `algorithm` must match. */
+    /**
+     * `PUT /room_keys/version/{version}`: replaces `auth_data`; `algorithm` must match. When the server refuses the
+     * method (405, or 404/400 `M_UNRECOGNIZED`), sent once more on `POST`, where every Palpo release routes it.
+     */
     readonly updateBackupVersion: (version: BackupVersion, body: UpdateBackupVersionRequest) => Api<void>
     /** `DELETE /room_keys/version/{version}`: deletes the version and all its keys. */
     readonly deleteBackupVersion: (version: BackupVersion) => Api<void>
