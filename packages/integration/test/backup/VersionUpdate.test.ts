@@ -1,7 +1,8 @@
-// Updating a backup version's auth_data (the repair's sign step) on a server that makes a new version instead: Palpo
-// before 0.4.0 (served on POST there; the issue reports describe it on PUT, a profile object here). The update is
-// reported as superseded, never as done; the old version's keys come to this device and every key goes once to the
-// version that ends current, while the old version is left as it was. Real HTTP, the engine and the restore service.
+// Updating a backup version's auth_data (the repair's sign step). Palpo routes the update on POST only, so the PUT the
+// spec names is refused with 405 and sent again on POST. Palpo 0.4.0 on updates in place; before 0.4.0 it made a new
+// version instead (and the issue reports describe that on PUT, a profile object here): the update is reported as
+// superseded, never as done; the old version's keys come to this device and every key goes once to the version that
+// ends current, while the old version is left as it was. Real HTTP, the engine and the restore service.
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Stream } from "effect"
 import type { Scope } from "effect"
@@ -63,9 +64,14 @@ const backupThenSign = (ctx: Ctx) =>
 /** Session ids as a set, from anything with room and session ids. */
 const ids = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>) => new Set(keys.map((k) => `${k.roomId}|${k.sessionId}`))
 
-describe("a version update that makes a new version (older Palpo, the update on PUT)", () => {
+const MINTING: ReadonlyArray<readonly [string, ProfileName | ServerProfile]> = [
+  ["Palpo 0.1.1–0.3.0: PUT refused, then on POST", "palpo-legacy"],
+  ["the update on PUT, as the issue reports describe it", MINTS_ON_PUT],
+]
+
+describe.each(MINTING)("a version update that makes a new version (%s)", (_name, profile) => {
   it.scopedLive("is reported as superseded; carried over, every key reaches the new version once and the old one keeps its keys", () =>
-    run(MINTS_ON_PUT, (ctx) =>
+    run(profile, (ctx) =>
       Effect.gen(function* () {
         const { engine, version, updated } = yield* backupThenSign(ctx)
         expect(updated._tag).toBe("Left")
@@ -106,16 +112,22 @@ describe("a version update that makes a new version (older Palpo, the update on 
   )
 })
 
-describe("a version update where Palpo 0.1.1–0.3.0 routes it (POST only)", () => {
-  it.scopedLive("the PUT is refused with 405 M_UNRECOGNIZED; nothing changes on the server or on this device", () =>
-    run("palpo-legacy", (ctx) =>
+describe("a version update on Palpo 0.4.0 and later (POST only, in place)", () => {
+  it.scopedLive("the refused PUT is sent again on POST: the version is signed in place, keeps its keys and takes uploads", () =>
+    run("palpo", (ctx) =>
       Effect.gen(function* () {
         const { engine, version, updated } = yield* backupThenSign(ctx)
-        expect(updated._tag).toBe("Left")
-        expect(updated._tag === "Left" ? updated.left : undefined).toMatchObject({ status: 405, errcode: "M_UNRECOGNIZED" })
+        expect(updated._tag).toBe("Right")
+        const log = (yield* Effect.promise(() => ctx.admin.requestLog())).filter((e) => e.path.includes("/room_keys/version"))
+        expect(log.map((e) => `${e.method} ${e.status}`)).toEqual(["GET 200", "PUT 405", "POST 200", "GET 200"])
         const rows = yield* Effect.promise(() => ctx.admin.backupVersions(ctx.identity.userId))
         expect(rows.map((r) => [r.version, r.deleted])).toEqual([[version, false]])
+        const signatures = Object(Object(rows[0]?.auth_data)["signatures"])[ctx.identity.userId]
+        expect(Object.keys(Object(signatures))).toContain(`ed25519:${ctx.identity.deviceId}`)
         expect(yield* Effect.promise(() => ctx.admin.roomKeys(ctx.identity.userId, version))).toHaveLength(230)
+        yield* engine.addRoomKeys(roomKeys(10, { rooms: 1 }))
+        yield* engine.waitForBackupSteadyState()
+        expect(yield* Effect.promise(() => ctx.admin.roomKeys(ctx.identity.userId, version))).toHaveLength(240)
         expect(yield* engine.getActiveSessionBackupVersion()).toEqual(Option.some(version))
       }),
     ),
@@ -123,7 +135,7 @@ describe("a version update where Palpo 0.1.1–0.3.0 routes it (POST only)", () 
 })
 
 describe("a version update in place (Synapse)", () => {
-  it.scopedLive("succeeds after one PUT and one GET of the latest version", () =>
+  it.scopedLive("succeeds after one PUT (no POST) and one GET of the latest version", () =>
     run("synapse", (ctx) =>
       Effect.gen(function* () {
         const { updated } = yield* backupThenSign(ctx)
