@@ -7,7 +7,9 @@
 // keys still on this device (and the rooms read before, for `restore --room`), no file written, and `status`
 // saying the keys are backed up nowhere; then the server's keys and the store are compared and request counts
 // bounded. One server per profile, one user per case (the cases run in turn, as faults and the request log are
-// server-wide). The engine's fault suite covers a reset mid-upload on every profile.
+// server-wide). The engine's fault suite covers a reset mid-upload on every profile. Last, two cases of one profile:
+// conduwuit reading back keys an upload raced into a deleted version, and Dendrite's deleted latest hiding the
+// version this device holds the key for.
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { loginNewDevice, type RequestLogEntry, SERVER_PROFILES, type ServerProfileName } from "@matrix-backup/testkit"
