@@ -1,7 +1,8 @@
-// The repair's sign step on a server that answers a version update by making a new version (Palpo before 0.4.0, with
-// the update on PUT as the issue reports describe it): the step fails saying so, never "Done"; the old version's keys
-// (from another device) are carried into the new one, which ends current, trusted and holding every key once; the
-// old version keeps its keys. Through the Promise facade, over real HTTP, with a matrix-js-sdk 43 account.
+// The repair's sign step on Palpo, which routes the version update on POST only (the PUT is refused with 405 and sent
+// again on POST). Palpo 0.4.0 on signs in place. Before 0.4.0 (and with the update on PUT as the issue reports
+// describe it) the update makes a new version: the step fails saying so, never "Done"; the old version's keys (from
+// another device) are carried into the new one, which ends current, trusted and holding every key once; the old
+// version keeps its keys. Through the Promise facade, over real HTTP, with a matrix-js-sdk 43 account.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
@@ -13,7 +14,9 @@ import {
   loginNewDevice,
   profileNamed,
   registerUser,
+  type ProfileName,
   type RunningFakeHomeserver,
+  type ServerProfile,
   startFakeHomeserver,
 } from "@matrix-backup/testkit"
 import { BackupStore, KeyBackupClient } from "@matrix-backup/core"
@@ -30,33 +33,66 @@ afterEach(async () => {
 
 const sessions = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>) => keys.map((k) => `${k.roomId}|${k.sessionId}`).sort()
 
-describe("the repair signs a backup on a server whose update makes a new version", () => {
-  it("SignBackup fails saying so; the old version's keys go once to the new current version, which ends trusted; the old one is kept", { timeout: 120_000 }, async () => {
-    server = await startFakeHomeserver({ profile: { ...profileNamed("palpo-legacy"), versionUpdateMethod: "PUT" } })
-    const { url, admin } = server
-    const user = await registerUser(url)
-    const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin }, user))
-    // A device the user never verified resets the backup and backs up 25 keys there.
-    const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-    await unverified.crypto.resetKeyBackup()
-    const old = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
-    const oldInfo = (await admin.backupVersions(user.userId)).find((row) => row.version === old)
-    const publicKey = Object(oldInfo?.auth_data)["public_key"]
-    await admin.insertRoomKeys(user.userId, old, encryptRoomKeys(String(publicKey), generateRoomKeys(25, { rooms: 2 })))
-    const theirs = sessions(await admin.roomKeys(user.userId, old))
+/**
+ * An account set up by Element whose backup a device the user never verified reset, with 25 keys there; then this
+ * library's client on a new device runs the repair with the recovery key.
+ */
+const repairAnUntrustedBackup = async (profile: ProfileName | ServerProfile) => {
+  server = await startFakeHomeserver({ profile })
+  const { url, admin } = server
+  const user = await registerUser(url)
+  const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin }, user))
+  const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
+  await unverified.crypto.resetKeyBackup()
+  const old = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+  const oldInfo = (await admin.backupVersions(user.userId)).find((row) => row.version === old)
+  const publicKey = Object(oldInfo?.auth_data)["public_key"]
+  await admin.insertRoomKeys(user.userId, old, encryptRoomKeys(String(publicKey), generateRoomKeys(25, { rooms: 2 })))
+  const theirs = sessions(await admin.roomKeys(user.userId, old))
 
-    const device = await loginNewDevice(url, user)
-    const client = await KeyBackupClient.createKeyBackupClient({
-      homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
-      store: BackupStore.layerMemory,
-      deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
-      crossSigningMasterKey: masterSeed,
-      uploadOptions: FAST_UPLOAD,
-      checkOnStart: false,
-    })
-    clients.push(client)
-    await admin.clearRequestLog()
-    const repaired = await client.repairKeyStorage({ secretStorageKey: { recoveryKey } })
+  const device = await loginNewDevice(url, user)
+  const client = await KeyBackupClient.createKeyBackupClient({
+    homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
+    store: BackupStore.layerMemory,
+    deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
+    crossSigningMasterKey: masterSeed,
+    uploadOptions: FAST_UPLOAD,
+    checkOnStart: false,
+  })
+  clients.push(client)
+  await admin.clearRequestLog()
+  const repaired = await client.repairKeyStorage({ secretStorageKey: { recoveryKey } })
+  return { url, admin, user, recoveryKey, old, theirs, client, repaired }
+}
+
+describe("the repair signs a backup on Palpo 0.4.0 and later (the update on POST only, in place)", () => {
+  it("SignBackup is done after the refused PUT is sent on POST; the same version ends trusted with its keys", { timeout: 120_000 }, async () => {
+    const { url, admin, user, recoveryKey, old, theirs, client, repaired } = await repairAnUntrustedBackup("palpo")
+    expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
+      ["OpenSecretStorage", "Done"],
+      ["CacheKeyFromSecretStorage", "Done"],
+      ["SignBackup", "Done"],
+      ["UploadPendingKeys", "Done"],
+    ])
+    expect(repaired.after).toMatchObject({ server: { version: old, trusted: true, masterKeySignature: "Valid" } })
+    expect(await client.getActiveSessionBackupVersion()).toBe(old)
+    const updates = (await admin.requestLog()).filter((e) => e.method !== "GET" && e.path.endsWith(`/room_keys/version/${old}`))
+    expect(updates.map((e) => `${e.method} ${e.status}`)).toEqual(["PUT 405", "POST 200"])
+    expect((await admin.backupVersions(user.userId)).filter((row) => !row.deleted).map((row) => row.version)).toEqual([old])
+    expect(sessions(await admin.roomKeys(user.userId, old))).toEqual(theirs)
+    const seen = await Effect.runPromise(checkFromTrustingJsSdkDevice({ url, admin }, user, recoveryKey))
+    expect(seen).toMatchObject({ identityVerified: true, version: old, trustInfo: { trusted: true, matchesDecryptionKey: true } })
+  })
+})
+
+const MINTING: ReadonlyArray<readonly [string, ProfileName | ServerProfile]> = [
+  ["Palpo 0.1.1–0.3.0: PUT refused, then on POST", "palpo-legacy"],
+  ["the update on PUT, as the issue reports describe it", { ...profileNamed("palpo-legacy"), versionUpdateMethod: "PUT" }],
+]
+
+describe.each(MINTING)("the repair signs a backup on a server whose update makes a new version (%s)", (_name, profile) => {
+  it("SignBackup fails saying so; the old version's keys go once to the new current version, which ends trusted; the old one is kept", { timeout: 120_000 }, async () => {
+    const { url, admin, user, recoveryKey, old, theirs, client, repaired } = await repairAnUntrustedBackup(profile)
     const current = String(Number(old) + 1)
     expect(repaired.steps.map((s) => [s.action, s.outcome])).toEqual([
       ["OpenSecretStorage", "Done"],
