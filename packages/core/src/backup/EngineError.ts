@@ -19,13 +19,16 @@ export class EngineError extends Data.TaggedError("EngineError")<{
 /**
  * Why `waitForBackupSteadyState` gave up. `remaining` is the number of keys still pending, when known.
  * `VersionReplaced` / `VersionDeleted`: the backup uploads went to (`version`) was replaced by `currentVersion` or
- * deleted, and no usable backup took its place; `remaining` counts the keys not on `version`.
+ * deleted, and no usable backup took its place; `remaining` counts the keys not on `version`, `total` every key this
+ * device holds, and `notInCurrentBackup` (replaced) the keys not on `currentVersion` (the ones on `version` among them).
  * `Rejected`: the server kept refusing uploads to a version it still calls current; `errcode`/`status`/`serverMessage`
  * are its last answer.
  */
 export class SteadyStateError extends Data.TaggedError("SteadyStateError")<{
   readonly reason: "BackupDisabled" | "NotTrusted" | "NoBackup" | "Unknown" | "Timeout" | "Storage" | "VersionReplaced" | "VersionDeleted" | "Rejected"
   readonly remaining?: number
+  readonly total?: number
+  readonly notInCurrentBackup?: number
   readonly version?: string
   readonly currentVersion?: string
   readonly errcode?: string

@@ -26,21 +26,53 @@ const refusal = (state: BackupState): SteadyStateError | undefined => {
   return new SteadyStateError({ reason, message: `Key backup is disabled (${state.reason})` })
 }
 
+/** What the store says about the keys when a version went away (each count when it could be read). */
+interface LossCounts {
+  /** Keys not on the lost version. */
+  readonly pending?: number
+  readonly total?: number
+  /** Keys not on the version the server now calls current. */
+  readonly notInCurrent?: number
+}
+
 /**
- * A refusal after the backup in use went away. Replaced: the keys not on the old version are still waiting here.
- * Deleted: its copies went with it, so every key this device holds is backed up nowhere.
+ * Replaced, in words: the keys on the lost version only, the ones never sent there, and how many the current backup
+ * lacks (the number `status` shows). A key is recorded as backed up to one version, so none of the first is in it.
  */
-const afterLoss = (lost: Lost, state: BackupState, counts: { readonly pending?: number; readonly total?: number }): SteadyStateError => {
-  const named = state._tag === "Disabled" && state.version !== undefined && state.version !== lost.version ? state.version : lost.currentVersion
-  const replaced = named !== undefined && !(state._tag === "Disabled" && state.reason === "NoBackup")
+const replacedTail = (lost: string, counts: LossCounts): string => {
+  const { pending, total, notInCurrent } = counts
+  const split =
+    pending === undefined
+      ? ""
+      : total === undefined || total === pending
+        ? `; ${pending} keys were not uploaded and are still waiting on this device`
+        : `; ${total - pending} keys were backed up to version ${lost} only and ${pending} were not uploaded`
+  return notInCurrent === undefined ? split : `${split}; ${notInCurrent} keys on this device are not in the current backup`
+}
+
+/** The version that replaced the lost one, if the server names one (none when it says there is no backup). */
+const replacementOf = (lost: Lost, state: BackupState): string | undefined => {
+  if (state._tag === "Disabled" && state.reason === "NoBackup") return undefined
+  return state._tag === "Disabled" && state.version !== undefined && state.version !== lost.version ? state.version : lost.currentVersion
+}
+
+/**
+ * A refusal after the backup in use went away. Replaced: the keys not on the old version are still waiting here, and
+ * those on it are in no backup that is current. Deleted: its copies went with it, so every key is backed up nowhere.
+ */
+const afterLoss = (lost: Lost, state: BackupState, counts: LossCounts): SteadyStateError => {
+  const named = replacementOf(lost, state)
+  const replaced = named !== undefined
   const remaining = replaced ? counts.pending : counts.total
-  const tail = remaining === undefined ? "" : replaced ? `; ${remaining} keys are still waiting on this device` : `; ${remaining} keys are backed up nowhere`
+  const tail = replaced ? replacedTail(lost.version, counts) : remaining === undefined ? "" : `; ${remaining} keys are backed up nowhere`
   return new SteadyStateError({
     reason: replaced ? "VersionReplaced" : "VersionDeleted",
     version: lost.version,
     ...(replaced ? { currentVersion: named } : {}),
     ...(remaining === undefined ? {} : { remaining }),
-    message: `Backup version ${lost.version} was ${replaced ? "replaced" : "deleted"} on the server${tail}`,
+    ...(counts.total === undefined ? {} : { total: counts.total }),
+    ...(replaced && counts.notInCurrent !== undefined ? { notInCurrentBackup: counts.notInCurrent } : {}),
+    message: `Backup version ${lost.version} was ${replaced ? `replaced on the server by version ${named}` : "deleted on the server"}${tail}`,
   })
 }
 
@@ -69,11 +101,22 @@ export const makeSteadyState = (
     const store = yield* BackupStore
 
     const pendingFor = (version: string) => Effect.map(Effect.option(store.countPending(BackupVersion.make(version))), Option.getOrUndefined)
-    const countsFor = (lost: Lost) =>
+    /** `current`: the version now named as current, if any (its pending count is what it lacks of this device's keys). */
+    const countsFor = (lost: Lost, current: string | undefined): Effect.Effect<LossCounts> =>
       Effect.map(
-        Effect.all([pendingFor(lost.version), Effect.map(Effect.option(store.countTotal()), Option.getOrUndefined)]),
-        ([pending, total]) => ({ ...(pending === undefined ? {} : { pending }), ...(total === undefined ? {} : { total }) }),
+        Effect.all([
+          pendingFor(lost.version),
+          Effect.map(Effect.option(store.countTotal()), Option.getOrUndefined),
+          current === undefined ? Effect.succeed(undefined) : pendingFor(current),
+        ]),
+        ([pending, total, notInCurrent]) => ({
+          ...(pending === undefined ? {} : { pending }),
+          ...(total === undefined ? {} : { total }),
+          ...(notInCurrent === undefined ? {} : { notInCurrent }),
+        }),
       )
+    const lossOf = (lost: Lost, state: BackupState) =>
+      Effect.map(countsFor(lost, replacementOf(lost, state)), (counts) => afterLoss(lost, state, counts))
 
     /** True when done, false to keep waiting, Left to give up. `memory` carries a version lost during this wait. */
     const judge = (state: BackupState, memory: { lost: Lost | undefined }): Effect.Effect<Verdict> =>
@@ -88,13 +131,13 @@ export const makeSteadyState = (
         }
         const refused = refusal(state)
         const lost = memory.lost
-        if (refused !== undefined) return Either.left(lost === undefined ? refused : afterLoss(lost, state, yield* countsFor(lost)))
+        if (refused !== undefined) return Either.left(lost === undefined ? refused : yield* lossOf(lost, state))
         if (state._tag === "Checking" || state._tag === "Disabled") return Either.right(false)
         const current = yield* activation.current
         if (Option.isNone(current)) {
           // A check in flight (e.g. the one at start-up) decides; its end changes the state.
           if (yield* isChecking) return Either.right(false)
-          if (lost !== undefined) return Either.left(afterLoss(lost, state, yield* countsFor(lost)))
+          if (lost !== undefined) return Either.left(yield* lossOf(lost, state))
           // Unchecked, or the check failed with uploads off: nothing will change on its own.
           return Either.left(new SteadyStateError({ reason: "Unknown", message: "Key backup state is unknown (not checked, or the check failed)" }))
         }

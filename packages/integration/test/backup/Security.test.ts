@@ -85,7 +85,7 @@ describe("security", () => {
         yield* engine.addRoomKeys(roomKeys(20))
         const error = yield* Effect.flip(engine.waitForBackupSteadyState())
         // The wait saw uploads to version 1 refused, then the new version distrusted: it says the backup was replaced.
-        expect(error).toMatchObject({ reason: "VersionReplaced", version: "1", currentVersion: foreign, remaining: 20 })
+        expect(error).toMatchObject({ reason: "VersionReplaced", version: "1", currentVersion: foreign, remaining: 20, total: 70, notInCurrentBackup: 70 })
         expect(yield* engine.state).toMatchObject({ _tag: "Disabled", reason: "NotTrusted", version: foreign })
         expect(yield* Effect.promise(() => ctx.admin.roomKeys(ctx.identity.userId, foreign))).toEqual([])
         yield* eventually(() => {

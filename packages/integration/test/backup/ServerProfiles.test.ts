@@ -77,8 +77,12 @@ describe.each(SERVER_PROFILES)("upload on the %s profile", (profile) => {
         const replacement = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId, undefined, { public_key: randomBackupPublicKey() }))
         yield* Effect.promise(() => admin.releaseHeld(hold))
         const error = yield* Effect.flip(engine.waitForBackupSteadyState())
-        expect(error).toMatchObject({ reason: "VersionReplaced", version, currentVersion: replacement, remaining: KEYS - 2 * BATCH })
-        expect(error.message).toBe(`Backup version ${version} was replaced on the server; ${KEYS - 2 * BATCH} keys are still waiting on this device`)
+        // The keys on the old version are in no current backup either: all of them are missing from the new one.
+        expect(error).toMatchObject({ reason: "VersionReplaced", version, currentVersion: replacement, remaining: KEYS - 2 * BATCH, total: KEYS, notInCurrentBackup: KEYS })
+        expect(error.message).toBe(
+          `Backup version ${version} was replaced on the server by version ${replacement}; ${2 * BATCH} keys were backed up to version ${version} only ` +
+            `and ${KEYS - 2 * BATCH} were not uploaded; ${KEYS} keys on this device are not in the current backup`,
+        )
         yield* expectSplit(admin, identity.userId, version, keys, 2 * BATCH)
         const log = yield* roomKeysRequests(admin)
         // The held PUT, a re-check where the answer was ambiguous (2 GETs) and the engine's check (1 GET); no backoff.
@@ -360,6 +364,37 @@ describe.each(SERVER_PROFILES)("what the search for hidden versions costs a rese
         // 40 DELETEs and a GET per version, the final 404, the POST, and at most one window of 404s.
         expect(calls.filter((e) => e.method === "DELETE")).toHaveLength(40)
         expect(calls.length).toBeLessThanOrEqual(40 * 2 + 2 + 32)
+      }),
+    ),
+  )
+})
+
+// Palpo numbers versions by their creation time in milliseconds: the numbers just below a version were never versions.
+const PALPO_NUMBERS: ServerProfile = { ...PROFILES.palpo, versionNumbers: "creationMillis" }
+
+describe("what a reset costs where versions are creation times in milliseconds (Palpo)", () => {
+  it.scopedLive("a first backup, a reset over it and a reset after another device deleted it ask no window of numbers", () =>
+    run(PALPO_NUMBERS, ({ url, admin, identity }) =>
+      Effect.gen(function* () {
+        const engine = yield* KeyBackupEngine.KeyBackupEngine
+        const versionCalls = Effect.map(Effect.promise(() => admin.requestLog()), (log) =>
+          log.filter((e) => e.path.includes("/room_keys/version")).map((e) => `${e.method} ${e.path.endsWith("/room_keys/version") ? "latest" : "/{v}"} ${e.status}`),
+        )
+        const first = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        expect(Number(first)).toBeGreaterThan(1e12)
+        expect(yield* versionCalls).toEqual(["GET latest 404", "POST latest 200"])
+
+        yield* Effect.promise(() => admin.clearRequestLog())
+        const second = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
+        expect(yield* versionCalls).toEqual(["GET latest 200", "DELETE /{v} 200", "GET latest 404", "POST latest 200"])
+
+        yield* deleteAsOtherDevice(url, identity.accessToken, second)
+        yield* Effect.promise(() => admin.clearRequestLog())
+        yield* engine.resetKeyBackup()
+        // The version this device knows (its held key's, deleted) is still asked about: one GET.
+        expect(yield* versionCalls).toEqual(["GET latest 404", "GET /{v} 404", "POST latest 200"])
+        const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
+        expect(rows.map((row) => row.deleted)).toEqual([true, true, false])
       }),
     ),
   )
