@@ -231,6 +231,21 @@ describe("palpo-legacy with the update taken on PUT", () => {
   })
 })
 
+describe("palpo numbering by creation time (versionNumbers: creationMillis)", () => {
+  const setup = withProfile({ ...PROFILES.palpo, versionNumbers: "creationMillis" })
+
+  it("a version's number is the time it was made in milliseconds, above the user's previous one", async () => {
+    const before = Date.now()
+    const api = await setup(2)
+    const first = Number((await api("GET", v3("/room_keys/version"))).body.version)
+    await api("POST", v3("/room_keys/version"), { algorithm: ALG, auth_data: { public_key: "k" } })
+    const latest = Number((await api("GET", v3("/room_keys/version"))).body.version)
+    expect(first).toBeGreaterThanOrEqual(before)
+    expect(latest).toBeGreaterThan(first)
+    expect(latest).toBeLessThanOrEqual(Date.now())
+  })
+})
+
 describe("dendrite numbering", () => {
   const setup = withProfile("dendrite")
 

@@ -28,9 +28,11 @@ export interface ServerProfile {
   readonly latest: "highestLive" | "stringOrder" | "highestIncludingDeleted"
   /**
    * How new version numbers are drawn: max + 1 among the user's own versions, or from one serial shared by every
-   * user (Dendrite's database sequence), so one user's versions have gaps where other users made theirs.
+   * user (Dendrite's database sequence), so one user's versions have gaps where other users made theirs, or the
+   * creation time in milliseconds (Palpo's `UnixMillis::now()`; no named profile uses it, as the suites' expectations
+   * name versions 1, 2, 3).
    */
-  readonly versionNumbers: "perUser" | "serverWide"
+  readonly versionNumbers: "perUser" | "serverWide" | "creationMillis"
   /** How an upload's `version` is compared with the current one: as strings ("01" ≠ "1") or as numbers (Palpo's i64). */
   readonly compareVersions: "string" | "number"
   /**

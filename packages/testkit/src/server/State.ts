@@ -140,10 +140,14 @@ export const findBackup = (user: User, version: string): BackupVersion | undefin
 export const versionNumber = (version: string): number | undefined =>
   /^\s*[+-]?\d+\s*$/.test(version) ? Number.parseInt(version, 10) : undefined
 
-/** The number after the highest version ever made: the user's own (Synapse), or any user's (Dendrite's one serial). */
+/**
+ * The number after the highest version ever made: the user's own (Synapse), or any user's (Dendrite's one serial); or
+ * the creation time in milliseconds (Palpo), kept above the user's last version should two come in one millisecond.
+ */
 const nextVersion = (state: State, user: User, profile: ServerProfile): number => {
   const highest = (of: User): number => of.backups[of.backups.length - 1]?.version ?? 0
   if (profile.versionNumbers === "perUser") return highest(user) + 1
+  if (profile.versionNumbers === "creationMillis") return Math.max(Date.now(), highest(user) + 1)
   let max = 0
   for (const other of state.users.values()) max = Math.max(max, highest(other))
   return max + 1
