@@ -16,6 +16,11 @@ const MAX_DELETES = 1000
 const PROBE_WINDOW = 32
 /** How many of those questions are in flight at once. */
 const PROBE_CONCURRENCY = 4
+/**
+ * Above this a version number is no serial: Palpo numbers versions by their creation time in milliseconds, so the
+ * numbers just below one were never versions (and its "latest" hides none). No window is asked below such a number.
+ */
+const MAX_SERIAL = 2 ** 32
 
 type Api = Context.Tag.Service<HomeserverApi>
 
@@ -46,9 +51,9 @@ const deleteLatestUntilNone = (api: Api, deleted: Set<string>) =>
     return yield* Effect.fail(misbehaves("the server keeps reporting a backup"))
   })
 
-/** The `PROBE_WINDOW` numbers below `top` (exclusive), highest first. */
+/** The `PROBE_WINDOW` numbers below `top` (exclusive), highest first; none when `top` is not a serial's number. */
 const below = (top: number): Array<string> =>
-  Number.isSafeInteger(top) && top > 1 ? Array.from({ length: Math.min(PROBE_WINDOW, top - 1) }, (_, i) => String(top - 1 - i)) : []
+  Number.isSafeInteger(top) && top > 1 && top <= MAX_SERIAL ? Array.from({ length: Math.min(PROBE_WINDOW, top - 1) }, (_, i) => String(top - 1 - i)) : []
 
 /** GET each candidate not yet seen (a few at a time); DELETE the live ones. Every candidate joins `seen`; returns how many were live. */
 const deleteLiveAmong = (api: Api, candidates: ReadonlyArray<string>, seen: Set<string>) =>
