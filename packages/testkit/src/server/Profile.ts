@@ -110,6 +110,7 @@ const palpo: ServerProfile = {
   etag: "frozenOnUpload",
   count: "staleAfterUpload",
   versionUpdateMethod: "POST",
+  updateChecksAlgorithm: false,
 }
 
 /** The profile of each implementation. */
