@@ -14,6 +14,12 @@ export type NotReadyReason =
   | "UnsupportedDefaultKey"
   /** The server has no key backup. */
   | "NoBackup"
+  /**
+   * The server reports no current backup, but a version whose key this device holds is still there (Dendrite, after
+   * its newest version was deleted): its keys can be restored here, but nothing new is backed up and a new device
+   * cannot find it.
+   */
+  | "BackupNotCurrent"
   /** 4S has no `m.megolm_backup.v1` encrypted with the default key. */
   | "BackupKeyNotInSecretStorage"
   /** The backup key in 4S is not the key of the server's current backup. */
@@ -41,6 +47,8 @@ export interface RecoveryFacts {
   readonly defaultKeyId: string | undefined
   readonly defaultKey: "Absent" | "Aes" | "Unknown"
   readonly backupVersion: string | undefined
+  /** False when `backupVersion` is not the server's current backup but the one this device holds a key for. */
+  readonly backupIsCurrent: boolean
   /** Whether `m.megolm_backup.v1` is stored under the default key. */
   readonly backupKeyStored: boolean
   /** Whether the 4S backup key matches the backup: known only when 4S could be opened without asking the user. */
@@ -60,6 +68,7 @@ export const recoveryStateOf = (facts: RecoveryFacts): RecoveryState => {
   if (facts.defaultKey === "Absent") return notReady("DefaultKeyMissing")
   if (facts.defaultKey === "Unknown") return notReady("UnsupportedDefaultKey")
   if (facts.backupVersion === undefined) return notReady("NoBackup")
+  if (!facts.backupIsCurrent) return notReady("BackupNotCurrent")
   if (!facts.backupKeyStored) return notReady("BackupKeyNotInSecretStorage")
   if (facts.storedKeyMatches === false) return notReady("BackupKeyMismatch")
   if (!facts.localKeyMatches) return notReady("BackupKeyNotCached")

@@ -3,12 +3,13 @@
  * (account data, the server's backup, the local key, and the 4S backup key when 4S is open without asking anyone).
  */
 import { Effect, Either, Option, Redacted, Ref } from "effect"
+import { heldLiveVersion } from "../backup/HeldVersion.js"
 import { decodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import { CROSS_SIGNING_SECRETS, MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import { localKeyMatches } from "./BackupKeyOps.js"
 import { type Deps, serverBackup, storedSecretFingerprint } from "./RecoveryDeps.js"
-import type { RecoveryError } from "./RecoveryError.js"
+import { RecoveryError } from "./RecoveryError.js"
 import type { RecoveryFacts } from "./RecoveryState.js"
 import type { Failure } from "./SecretStorage.js"
 
@@ -64,6 +65,13 @@ const defaultKeyFacts = (deps: Deps): Effect.Effect<DefaultKeyFacts, Failure> =>
         })),
   )
 
+/**
+ * No current backup: the version this device holds a key for, if it is still there (Dendrite's latest can be a deleted
+ * version hiding it), as the engine's check looks before saying there is none.
+ */
+const hiddenHeldVersion = (deps: Deps) =>
+  heldLiveVersion(deps.api, deps.store).pipe(Effect.catchTag("StorageError", (e) => Effect.fail(new RecoveryError({ reason: "Storage", detail: e.reason }))))
+
 /** Everything the recovery state is decided from. */
 export const gatherFacts = (deps: Deps): Effect.Effect<RecoveryFacts, Failure | RecoveryError> =>
   Effect.gen(function* () {
@@ -73,12 +81,14 @@ export const gatherFacts = (deps: Deps): Effect.Effect<RecoveryFacts, Failure | 
     })
     const backupKeyStored = defaultKeyId !== undefined && Option.exists(stored, (keys) => defaultKeyId in keys)
     const matches = Option.isSome(backup) && backupKeyStored && defaultKey === "Aes" ? yield* storedKeyMatches(deps, backup.value) : undefined
+    const hidden = Option.isNone(backup) ? yield* hiddenHeldVersion(deps) : Option.none()
     return {
       defaultKeyId,
       defaultKey,
-      backupVersion: Option.getOrUndefined(Option.map(backup, (info) => info.version)),
+      backupVersion: Option.getOrUndefined(Option.orElse(Option.map(backup, (info) => info.version), () => Option.map(hidden, (held) => held.version))),
+      backupIsCurrent: Option.isSome(backup),
       backupKeyStored,
       storedKeyMatches: matches,
-      localKeyMatches: yield* localKeyMatches(deps, backup),
+      localKeyMatches: yield* localKeyMatches(deps, Option.orElse(backup, () => Option.map(hidden, (held) => held.info))),
     }
   })

@@ -7,6 +7,7 @@ const ready: RecoveryFacts = {
   defaultKeyId: "k",
   defaultKey: "Aes",
   backupVersion: "3",
+  backupIsCurrent: true,
   backupKeyStored: true,
   storedKeyMatches: true,
   localKeyMatches: true,
@@ -23,6 +24,7 @@ describe("recoveryStateOf", () => {
     [{ defaultKey: "Absent" }, "DefaultKeyMissing"],
     [{ defaultKey: "Unknown" }, "UnsupportedDefaultKey"],
     [{ backupVersion: undefined }, "NoBackup"],
+    [{ backupIsCurrent: false }, "BackupNotCurrent"],
     [{ backupKeyStored: false }, "BackupKeyNotInSecretStorage"],
     [{ storedKeyMatches: false }, "BackupKeyMismatch"],
     [{ localKeyMatches: false }, "BackupKeyNotCached"],
@@ -33,6 +35,10 @@ describe("recoveryStateOf", () => {
   it("reports the most basic missing piece first, with only the ids it knows", () => {
     const state = recoveryStateOf({ ...ready, defaultKeyId: undefined, backupVersion: undefined, localKeyMatches: false })
     expect(state).toEqual(RecoveryState.NotReady({ reason: "NoSecretStorage" }))
+    expect(recoveryStateOf({ ...ready, backupVersion: undefined, backupIsCurrent: false })).toMatchObject({ reason: "NoBackup" })
+    expect(recoveryStateOf({ ...ready, backupIsCurrent: false, backupKeyStored: false })).toEqual(
+      RecoveryState.NotReady({ reason: "BackupNotCurrent", defaultKeyId: "k", backupVersion: "3" }),
+    )
     expect(recoveryStateOf({ ...ready, backupKeyStored: false, localKeyMatches: false })).toEqual(
       RecoveryState.NotReady({ reason: "BackupKeyNotInSecretStorage", defaultKeyId: "k", backupVersion: "3" }),
     )

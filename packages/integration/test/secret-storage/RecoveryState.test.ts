@@ -1,7 +1,7 @@
 // The recovery state reached for real against the fake homeserver, and the stream of changes a UI subscribes to
 // (the pure transitions are tested in core).
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Redacted, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Option, Redacted, Stream } from "effect"
 import { KeyBackupEngine, Recovery, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
 import { deviceLayer, newUser, setAccountData, withServer } from "./support.js"
 
@@ -31,6 +31,34 @@ describe("recovery state against the server", () => {
           expect(yield* reason).toBe("Ready")
         }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
       }),
+    ),
+  )
+
+  it.effect("Dendrite's latest is a deleted version hiding the one this device holds the key for: BackupNotCurrent with that version, not NoBackup", () =>
+    withServer(
+      (server) =>
+        Effect.gen(function* () {
+          const user = yield* newUser(server)
+          yield* Effect.gen(function* () {
+            const recovery = yield* Recovery.Recovery
+            const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+            yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+            const held = yield* recovery.recoveryState
+            expect(held).toMatchObject({ _tag: "Ready" })
+            // Another device makes a newer version and deletes it: Dendrite's "latest" is now 404.
+            const newer = yield* Effect.promise(() => server.admin.resetBackupAsOtherDevice(user.userId))
+            const deleted = yield* Effect.promise(() =>
+              fetch(`${server.url}/_matrix/client/v3/room_keys/version/${newer}`, { method: "DELETE", headers: { authorization: `Bearer ${user.accessToken}` } }),
+            )
+            expect(deleted.status).toBe(200)
+            const check = yield* (yield* KeyBackupEngine.KeyBackupEngine).checkKeyBackupAndEnable(true)
+            const version = held._tag === "Ready" ? held.backupVersion : ""
+            // The engine and the recovery state agree: there is a backup, this device's, and it is not the current one.
+            expect(Option.map(check, (c) => c.backupInfo.version)).toEqual(Option.some(version))
+            expect(yield* recovery.recoveryState).toEqual(Recovery.RecoveryState.NotReady({ reason: "BackupNotCurrent", defaultKeyId: expect.any(String), backupVersion: version }))
+          }).pipe(Effect.provide(deviceLayer(server, user, Callbacks.layerNone)))
+        }),
+      { profile: "dendrite" },
     ),
   )
 

@@ -2,7 +2,7 @@
 // devices, and the fetch-based HomeserverApi.
 import { Duration, Effect, Layer, Redacted } from "effect"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
-import type { FakeHomeserverAdmin, TestUser } from "@matrix-backup/testkit"
+import type { FakeHomeserverAdmin, FakeHomeserverOptions, TestUser } from "@matrix-backup/testkit"
 import { FakeHomeserver, loginNewDevice, registerUser } from "@matrix-backup/testkit"
 import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, type HomeserverApi, Ids, KeyBackupEngine, Recovery, SecretStorageCallbacks as CallbacksLayer, SecretStorage } from "@matrix-backup/core"
 
@@ -14,9 +14,9 @@ export interface Server {
   readonly admin: FakeHomeserverAdmin
 }
 
-/** Runs `f` against a fresh fake homeserver on loopback HTTP. */
-export const withServer = <A, E, R>(f: (server: Server) => Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, FakeHomeserver>> =>
-  Effect.flatMap(FakeHomeserver, f).pipe(Effect.provide(FakeHomeserver.layerServer()))
+/** Runs `f` against a fresh fake homeserver on loopback HTTP (the synapse profile unless `options` say otherwise). */
+export const withServer = <A, E, R>(f: (server: Server) => Effect.Effect<A, E, R>, options: FakeHomeserverOptions = {}): Effect.Effect<A, E, Exclude<R, FakeHomeserver>> =>
+  Effect.flatMap(FakeHomeserver, f).pipe(Effect.provide(FakeHomeserver.layerServer(options)))
 
 /** Registers a user (first device). */
 export const newUser = (server: Server): Effect.Effect<TestUser> => Effect.promise(() => registerUser(server.url))
