@@ -106,6 +106,20 @@ const engine = (e: KeyBackupEngine.EngineError): CliError => {
 
 const waiting = (n: number | undefined) => (n === undefined ? "the keys not on it" : `${n} keys`)
 
+/**
+ * Where the keys are after a replace, as `status` counts them: those sent to the old version are in no current backup
+ * either, so the keys still waiting are not the whole story.
+ */
+const whereReplaced = (e: KeyBackupEngine.SteadyStateError): string => {
+  const { remaining, total, notInCurrentBackup } = e
+  if (remaining === undefined) return "the keys not on it are still waiting on this device"
+  const split =
+    total === undefined || total === remaining
+      ? `${count(remaining)} keys were not uploaded and are still waiting on this device`
+      : `${count(total - remaining)} keys were backed up to version ${e.version ?? "?"} only and ${count(remaining)} were not uploaded`
+  return notInCurrentBackup === undefined ? split : `${split}; ${count(notInCurrentBackup)} keys on this device are not in the current backup`
+}
+
 /** Why uploads stopped before every key was on the server, in words that say where the keys are. */
 const notUploaded = (e: KeyBackupEngine.SteadyStateError): CliError => {
   switch (e.reason) {
@@ -113,7 +127,7 @@ const notUploaded = (e: KeyBackupEngine.SteadyStateError): CliError => {
       return fail(
         "BackupReplaced",
         `Backup version ${e.version ?? "?"} was replaced on the server${e.currentVersion === undefined ? "" : ` by version ${e.currentVersion}`}; ` +
-          `${waiting(e.remaining)} are still waiting on this device. Run \`matrix-backup restore\` with the new backup's recovery key, then import again`,
+          `${whereReplaced(e)}. Run \`matrix-backup restore\` with the new backup's recovery key, then import again`,
       )
     case "VersionDeleted":
       return fail(

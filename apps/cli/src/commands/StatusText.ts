@@ -53,6 +53,9 @@ const NOT_READY: Record<Recovery.NotReadyReason, string> = {
   DefaultKeyMissing: "broken: the Secret Storage key was removed by another client. Run `matrix-backup create --force` to set it up again",
   UnsupportedDefaultKey: "the Secret Storage key uses an algorithm this tool cannot open",
   NoBackup: "Secret Storage exists, but there is no key backup. Run `matrix-backup create` with its recovery key to add one",
+  BackupNotCurrent:
+    "the backup shown is not the homeserver's current one (its newest version was deleted): this device holds its key and can restore it, " +
+    "but a new device cannot find it and new keys are backed up nowhere. Run `matrix-backup create` to make a new backup",
   BackupKeyNotInSecretStorage: "the backup key is not in Secret Storage, so a new device cannot restore with the recovery key",
   BackupKeyMismatch: "Secret Storage holds the key of another backup, so a new device cannot restore this one with the recovery key",
   BackupKeyNotCached: "everything is on the homeserver, but this device does not hold the backup key yet. Run `matrix-backup restore` with the recovery key",
