@@ -1,6 +1,7 @@
 /**
  * Progress of long work, on stderr: a bar redrawn in place on a terminal, cut to the terminal's width; elsewhere a
- * plain line every few seconds and one final line. With `--json` and no terminal it stays silent.
+ * plain line every few seconds and one final line. With `--json` and no terminal it stays silent. A total not known
+ * yet (a restore of chosen rooms) shows as a count so far, never as "0/0 (100%)".
  */
 import { Effect } from "effect"
 import { narrates, type OutputMode } from "./Output.js"
@@ -8,7 +9,7 @@ import { columnsOf } from "./terminal/Terminal.js"
 
 /** A progress display for one stage. */
 export interface Progress {
-  /** Sets the number done (and optionally the total once known). */
+  /** Sets the number done (and optionally the total once known; until then the count shows as "so far"). */
   readonly update: (done: number, total?: number) => Effect.Effect<void>
   /** The same, for synchronous callbacks (e.g. a restore's `onProgress`). */
   readonly set: (done: number, total?: number) => void
@@ -25,22 +26,26 @@ const MAX_BAR = 28
 const fmt = (n: number) => n.toLocaleString("en-US")
 const percentOf = (done: number, total: number) => (total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 100)
 
-/** `label [████░░░]  42% 4,200/10,000 keys  9,000 keys/s`, the bar shrunk (or dropped) so the line fits `columns - 1`. */
-export const barLine = (label: string, done: number, total: number, perSecond: number, columns: number, note = ""): string => {
-  const stats = `${String(percentOf(done, total)).padStart(3)}% ${fmt(done)}/${fmt(total)} keys  ${fmt(perSecond)} keys/s${note === "" ? "" : `  ${note}`}`
+/**
+ * `label [████░░░]  42% 4,200/10,000 keys  9,000 keys/s`, the bar shrunk (or dropped) so the line fits `columns - 1`;
+ * with no total, `label 4,200 keys so far  9,000 keys/s`.
+ */
+export const barLine = (label: string, done: number, total: number | undefined, perSecond: number, columns: number, note = ""): string => {
+  const counts = total === undefined ? `${fmt(done)} keys so far` : `${String(percentOf(done, total)).padStart(3)}% ${fmt(done)}/${fmt(total)} keys`
+  const stats = `${counts}  ${fmt(perSecond)} keys/s${note === "" ? "" : `  ${note}`}`
   const room = columns - 1 - label.length - stats.length - 5
-  if (room < 5) return `${label} ${stats}`.slice(0, Math.max(0, columns - 1))
+  if (room < 5 || total === undefined) return `${label} ${stats}`.slice(0, Math.max(0, columns - 1))
   const width = Math.min(MAX_BAR, room)
   const filled = Math.round((Math.min(1, total > 0 ? done / total : 1)) * width)
   return `${label} [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${stats}`
 }
 
-/** `label: 4,200/10,000 keys (42%), 9,000 keys/s`, then `; note` when there is one. */
-export const plainLine = (label: string, done: number, total: number, perSecond: number, note = ""): string =>
-  `${label}: ${fmt(done)}/${fmt(total)} keys (${percentOf(done, total)}%), ${fmt(perSecond)} keys/s${note === "" ? "" : `; ${note}`}`
+/** `label: 4,200/10,000 keys (42%), 9,000 keys/s` (`4,200 keys so far` with no total), then `; note` when there is one. */
+export const plainLine = (label: string, done: number, total: number | undefined, perSecond: number, note = ""): string =>
+  `${label}: ${total === undefined ? `${fmt(done)} keys so far` : `${fmt(done)}/${fmt(total)} keys (${percentOf(done, total)}%)`}, ${fmt(perSecond)} keys/s${note === "" ? "" : `; ${note}`}`
 
-/** A progress display for `label` in this output mode. */
-export const makeProgress = (label: string, initialTotal: number, mode: OutputMode): Progress => {
+/** A progress display for `label` in this output mode; `initialTotal` undefined while the total is unknown. */
+export const makeProgress = (label: string, initialTotal: number | undefined, mode: OutputMode): Progress => {
   const columns = columnsOf(process.stderr)
   const silent = !narrates(mode)
   const startedAt = Date.now()

@@ -1,4 +1,5 @@
-// The progress line shows the upload loop's retries: how many, when the next one is and what the server said.
+// The progress line shows the upload loop's retries: how many, when the next one is and what the server said; and a
+// total not known yet as such.
 import { KeyBackupEngine } from "@matrix-backup/core"
 import { describe, expect, it } from "vitest"
 import { retryNote } from "../src/backup/Upload.js"
@@ -19,5 +20,10 @@ describe("retries in the progress line", () => {
     const wide = barLine("import", 250, 600, 125, 120, "retry 2 in 2 s")
     expect(wide.endsWith("125 keys/s  retry 2 in 2 s")).toBe(true)
     expect(barLine("import", 250, 600, 125, 40, "retry 2 in 2 s").length).toBeLessThanOrEqual(39)
+  })
+
+  it("a total not known yet reads as a count so far, never as 0/0 (100%)", () => {
+    expect(plainLine("restore", 0, undefined, 0)).toBe("restore: 0 keys so far, 0 keys/s")
+    expect(barLine("restore", 1200, undefined, 300, 80)).toBe("restore 1,200 keys so far  300 keys/s")
   })
 })

@@ -36,19 +36,31 @@ export const restore = (progress: Progress, options: RestoreOptions = {}) =>
     const started = performance.now()
     // Keys of this backup on the device so far: a version deleted between two rooms leaves the first rooms' keys.
     let stored = 0
+    let done = 0
+    // The total is the server's count of the whole backup: unknown for chosen rooms, or when the count says 0 (Palpo's
+    // stays as it was when the version was made); then the line counts the keys so far until the end.
+    const rooms = options.rooms === undefined || options.rooms.length === 0 ? undefined : options.rooms
+    let counted: boolean | undefined
     const run = {
-      ...(options.rooms === undefined || options.rooms.length === 0 ? {} : { rooms: options.rooms }),
+      ...(rooms === undefined ? {} : { rooms }),
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       onProgress: (p: KeyBackupRestore.RestoreEvent) => {
         if (p.stage !== "load_keys") return
+        counted ??= rooms === undefined && p.total > 0
         stored = p.successes
-        progress.set(p.successes + p.failures, p.total)
+        done = p.successes + p.failures
+        progress.set(done, counted ? p.total : undefined)
       },
     }
-    const result = yield* Effect.mapError(service.restoreKeyBackup(run), (error) => {
-      const failure = toCliError(error)
-      return failure.code === "BackupDeleted" && stored > 0 && error.version !== undefined ? backupDeletedError(error.version, "restore", stored) : failure
-    })
+    const result = yield* service.restoreKeyBackup(run).pipe(
+      // The line shows where the restore stopped before the failure is printed (without a terminal, too).
+      Effect.tapError(() => progress.finish),
+      Effect.mapError((error) => {
+        const failure = toCliError(error)
+        return failure.code === "BackupDeleted" && stored > 0 && error.version !== undefined ? backupDeletedError(error.version, "restore", stored) : failure
+      }),
+    )
+    yield* progress.update(done, result.total)
     yield* progress.finish
     const seconds = (performance.now() - started) / 1000
     const failures = Object.fromEntries(Object.entries(result.failures).filter(([, n]) => n > 0))

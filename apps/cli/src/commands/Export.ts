@@ -61,7 +61,8 @@ const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly fo
     const unlocked = yield* openForExport(o)
     const api = yield* HomeserverApi.HomeserverApi
     const backend = yield* CryptoBackend.CryptoBackend
-    const progress = makeProgress("export", unlocked.info.count ?? 0, mode)
+    // The server counts the whole backup only: chosen rooms' total is known once they are read.
+    const progress = makeProgress("export", rooms === undefined ? (unlocked.info.count ?? 0) : undefined, mode)
     const writer = yield* openWriter(file, o.format, passphrase)
     const failures: Record<string, number> = {}
     let exported = 0
@@ -73,12 +74,13 @@ const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly fo
         for (const failure of decrypted.failures) failures[failure.reason] = (failures[failure.reason] ?? 0) + 1
         exported += decrypted.keys.length
         seen += entries.length
-        return Effect.zipRight(writer.write(decrypted.keys), progress.update(seen, Math.max(seen, unlocked.info.count ?? 0)))
+        return Effect.zipRight(writer.write(decrypted.keys), progress.update(seen, rooms === undefined ? Math.max(seen, unlocked.info.count ?? 0) : undefined))
       }),
       Effect.zipRight(Effect.suspend(() => stillThere(api, unlocked.version, seen, unlocked.info.count ?? 0, rooms === undefined))),
       Effect.zipRight(writer.close),
       Effect.tapError(() => writer.abort),
     )
+    yield* progress.update(seen, seen)
     yield* progress.finish
     return { file, exported, failures }
   })

@@ -52,7 +52,7 @@ const run = (mode: OutputMode, o: SecretInput & { readonly room: ReadonlyArray<s
   Effect.gen(function* () {
     const rooms = yield* Flags.roomIds(o.room)
     const announce = yield* open(o)
-    const restored = restoreKeys(makeProgress("restore", 0, mode), { rooms, concurrency: o.concurrency })
+    const restored = restoreKeys(makeProgress("restore", undefined, mode), { rooms, concurrency: o.concurrency })
     const [, result] = yield* Effect.all([announce, restored], { concurrency: "unbounded" })
     return result
   })
