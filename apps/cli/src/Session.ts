@@ -20,6 +20,7 @@ import {
 import { NodeCryptoBackend, NodeDecryptPool } from "@matrix-backup/crypto-node"
 import { SqliteBackupStore } from "@matrix-backup/store-sqlite"
 import { Effect, Layer } from "effect"
+import * as AccountDataMemo from "./AccountDataMemo.js"
 import type { CliError, CommandError } from "./CliError.js"
 import { type Connection, type ConnectionInput, connect } from "./Connection.js"
 import { optionalPath } from "./Flags.js"
@@ -70,7 +71,7 @@ export const deviceLayer = (
   options: { readonly decryptThreads?: number } = {},
 ): Layer.Layer<Services, BackupStore.StorageError> => {
   const ports = Layer.mergeAll(
-    api,
+    AccountDataMemo.layer.pipe(Layer.provide(api)),
     SqliteBackupStore.layer({ filename: device.storeFile }),
     cryptoLayerWithWorkers(options.decryptThreads ?? 0),
     BackupEvents.layer,

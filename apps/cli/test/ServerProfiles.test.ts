@@ -114,9 +114,15 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
     const log = await server().admin.requestLog()
     expect(statuses(log, "PUT", ROOM_KEYS)).toEqual([200, 200])
     expect(statuses(log, "GET", ROOM_KEYS)).toEqual([200, 200])
-    // Four commands ran (import, status, restore, export): a few version checks each, about 20 requests each in all.
+    // Four commands ran (import, status, restore, export): a few version checks each, about 10 requests each in all.
     expect(statuses(log, "GET", VERSIONS).length).toBeLessThanOrEqual(16)
-    expect(log.length).toBeLessThanOrEqual(100)
+    expect(log.length).toBeLessThanOrEqual(60)
+    // Each reads Secret Storage once (two first reads may overlap), and the backup preference at every engine check.
+    const accountData = (type: string) => log.filter((e) => e.method === "GET" && e.path.includes(`/account_data/${type}`)).length
+    expect(accountData("m.secret_storage.default_key")).toBeLessThanOrEqual(4)
+    expect(accountData("m.secret_storage.key.")).toBeLessThanOrEqual(8)
+    expect(accountData("m.megolm_backup.v1")).toBeLessThanOrEqual(4)
+    expect(accountData("m.key_backup")).toBeGreaterThanOrEqual(3)
   })
 
   it.each<Change>(["replaced", "deleted"])(
@@ -212,12 +218,11 @@ describe.each(SERVER_PROFILES)("on the %s profile", (profile) => {
       expect(progress[0]).toMatch(/^restore: 0 keys so far, /)
       expect(lines.at(-2)).toMatch(new RegExp(`^restore: ${kept.length} keys so far, `))
       expect(roomIds).toEqual(kept)
-      // No storm: the held downloads, at most one more each; about 20 requests per command, most of them Secret
-      // Storage reads.
+      // No storm: the held downloads, at most one more each; about 15 requests per command (Secret Storage read once).
       const log = await server().admin.requestLog()
       expect(statuses(log, "GET", ROOM_KEYS).length).toBeLessThanOrEqual(14)
       expect(statuses(log, "GET", VERSIONS).length).toBeLessThanOrEqual(24)
-      expect(log.length).toBeLessThanOrEqual(120)
+      expect(log.length).toBeLessThanOrEqual(80)
       await expectNothingLost(s)
     },
   )
