@@ -4,8 +4,8 @@
 // (a new version beside it) or deleting it between two upload batches of `import`, and resetting it (Element's
 // delete and new version) or deleting it just before `restore` and `export` download it, and before the last room
 // of `restore --room` and `export --room`. Each ends with its own code and exit 3 within 30 s of the change, its
-// keys still on this device (and the rooms read before, for `restore --room`), no file written, and `status`
-// saying the keys are backed up nowhere; then the server's keys and the store are compared and request counts
+// keys still on this device (and the rooms read before, for `restore --room`, whose progress lines are checked too),
+// no file written, and `status` saying the keys are backed up nowhere; then the server's keys and the store are compared and request counts
 // bounded. One server per profile, one user per case (the cases run in turn, as faults and the request log are
 // server-wide). The engine's fault suite covers a reset mid-upload on every profile. Last, two cases of one profile:
 // conduwuit reading back keys an upload raced into a deleted version, and Dendrite's deleted latest hiding the
