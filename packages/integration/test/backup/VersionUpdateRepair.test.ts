@@ -5,13 +5,10 @@
 // version keeps its keys. Through the Promise facade, over real HTTP, with a matrix-js-sdk 43 account.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { fetchHomeserver } from "@matrix-backup/http-fetch"
-import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
-import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
+import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import {
   encryptRoomKeys,
   generateRoomKeys,
-  loginNewDevice,
   profileNamed,
   registerUser,
   type ProfileName,
@@ -19,9 +16,8 @@ import {
   type ServerProfile,
   startFakeHomeserver,
 } from "@matrix-backup/testkit"
-import { BackupStore, KeyBackupClient } from "@matrix-backup/core"
-import { checkFromTrustingJsSdkDevice, elementAccount } from "../key-storage/support.js"
-import { FAST_UPLOAD } from "../support/Harness.js"
+import type { KeyBackupClient } from "@matrix-backup/core"
+import { checkFromTrustingJsSdkDevice, elementAccount, facadeDeviceWithMasterKey, resetByUnverifiedJsSdkDevice } from "../key-storage/support.js"
 
 let server: RunningFakeHomeserver | undefined
 const clients: Array<KeyBackupClient.KeyBackupClient> = []
@@ -42,23 +38,13 @@ const repairAnUntrustedBackup = async (profile: ProfileName | ServerProfile) => 
   const { url, admin } = server
   const user = await registerUser(url)
   const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin }, user))
-  const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-  await unverified.crypto.resetKeyBackup()
-  const old = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+  const old = await resetByUnverifiedJsSdkDevice(url, user, recoveryKey)
   const oldInfo = (await admin.backupVersions(user.userId)).find((row) => row.version === old)
   const publicKey = Object(oldInfo?.auth_data)["public_key"]
   await admin.insertRoomKeys(user.userId, old, encryptRoomKeys(String(publicKey), generateRoomKeys(25, { rooms: 2 })))
   const theirs = sessions(await admin.roomKeys(user.userId, old))
 
-  const device = await loginNewDevice(url, user)
-  const client = await KeyBackupClient.createKeyBackupClient({
-    homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
-    store: BackupStore.layerMemory,
-    deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
-    crossSigningMasterKey: masterSeed,
-    uploadOptions: FAST_UPLOAD,
-    checkOnStart: false,
-  })
+  const client = await facadeDeviceWithMasterKey(url, user, masterSeed)
   clients.push(client)
   await admin.clearRequestLog()
   const repaired = await client.repairKeyStorage({ secretStorageKey: { recoveryKey } })

@@ -3,11 +3,10 @@
 // app that gives `crossSigningMasterKey` gets a backup an unverified device made signed, so js-sdk devices trust it.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Redacted } from "effect"
-import { FetchHomeserverApi, fetchHomeserver } from "@matrix-backup/http-fetch"
-import { jsSdkSecondDevice, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
-import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
+import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
+import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { Effect } from "effect"
-import { checkFromTrustingJsSdkDevice, elementAccount } from "./support.js"
+import { checkFromTrustingJsSdkDevice, elementAccount, facadeDeviceWithMasterKey, resetByUnverifiedJsSdkDevice } from "./support.js"
 import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver, type TestUser } from "@matrix-backup/testkit"
 import { BackupStore, Ids, KeyBackupClient } from "@matrix-backup/core"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
@@ -80,19 +79,9 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
     const user = await registerUser(url)
     const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin: server.admin }, user))
     // A device the user never verified resets the backup: the new version carries only its own signature.
-    const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
-    await unverified.crypto.resetKeyBackup()
-    const version = (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+    const version = await resetByUnverifiedJsSdkDevice(url, user, recoveryKey)
 
-    const device = await loginNewDevice(url, user)
-    const client = await KeyBackupClient.createKeyBackupClient({
-      homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
-      store: BackupStore.layerMemory,
-      deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
-      crossSigningMasterKey: masterSeed,
-      uploadOptions: FAST_UPLOAD,
-      checkOnStart: false,
-    })
+    const client = await facadeDeviceWithMasterKey(url, user, masterSeed)
     clients.push(client)
     const before = await client.diagnoseKeyStorage()
     expect(before.server).toMatchObject({ version, trusted: false, masterKeySignature: "Missing" })

@@ -2,10 +2,12 @@
 // the fake homeserver, whose HomeserverApi counts every session it uploads per version, so a test can prove each
 // pending key went up exactly once; and helpers that compare the server's keys with what the devices held.
 import { Effect, Layer, Option, Redacted, Ref } from "effect"
-import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, HomeserverApi, KeyBackupEngine, KeyBackupRestore, KeyStorage, Recovery, RoomKey, SecretStorage, SecretStorageCallbacks } from "@matrix-backup/core"
-import { generateRoomKeys } from "@matrix-backup/testkit"
-import { bootstrapJsSdkBackup, checkBackupFromTrustingDevice } from "@matrix-backup/testkit/JsSdk"
+import { BackupEvents, BackupStore, CryptoBackend, DeviceKeys, Entropy, HomeserverApi, KeyBackupClient, KeyBackupEngine, KeyBackupRestore, KeyStorage, Recovery, RoomKey, SecretStorage, SecretStorageCallbacks } from "@matrix-backup/core"
+import { fetchHomeserver } from "@matrix-backup/http-fetch"
+import { generateRoomKeys, loginNewDevice } from "@matrix-backup/testkit"
+import { bootstrapJsSdkBackup, checkBackupFromTrustingDevice, jsSdkSecondDevice } from "@matrix-backup/testkit/JsSdk"
 import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
+import { FAST_UPLOAD } from "../support/Harness.js"
 import { apiLayer, newDevice, newUser, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
 
 export { accountData, newDevice, newUser, setAccountData, withServer } from "../secret-storage/support.js"
@@ -147,3 +149,23 @@ export const onOurDevice = <A, E>(
 /** What a new js-sdk device that trusts the user's identity (its private keys imported from 4S) sees of the backup. */
 export const checkFromTrustingJsSdkDevice = (server: Server, user: TestUser, recoveryKey: string) =>
   Effect.promise(() => checkBackupFromTrustingDevice(server.url, user, () => decodeRecoveryKey(recoveryKey)))
+
+/** A js-sdk device the user never verified resets the backup (its version carries only that device's signature). */
+export const resetByUnverifiedJsSdkDevice = async (url: string, user: TestUser, recoveryKey: string): Promise<string> => {
+  const unverified = await jsSdkSecondDevice(url, user, { getSecretStorageKey: () => decodeRecoveryKey(recoveryKey), sync: false })
+  await unverified.crypto.resetKeyBackup()
+  return (await unverified.crypto.getActiveSessionBackupVersion()) ?? ""
+}
+
+/** This library's Promise client on a new device of `user`, given the account's cross-signing master key. */
+export const facadeDeviceWithMasterKey = async (url: string, user: TestUser, masterSeed: Uint8Array): Promise<KeyBackupClient.KeyBackupClient> => {
+  const device = await loginNewDevice(url, user)
+  return KeyBackupClient.createKeyBackupClient({
+    homeserver: fetchHomeserver({ baseUrl: url, accessToken: device.accessToken, userId: device.userId, deviceId: device.deviceId }),
+    store: BackupStore.layerMemory,
+    deviceSigningKey: globalThis.crypto.getRandomValues(new Uint8Array(32)),
+    crossSigningMasterKey: masterSeed,
+    uploadOptions: FAST_UPLOAD,
+    checkOnStart: false,
+  })
+}
