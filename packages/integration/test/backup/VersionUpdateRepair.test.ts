@@ -12,20 +12,13 @@ import {
   profileNamed,
   registerUser,
   type ProfileName,
-  type RunningFakeHomeserver,
   type ServerProfile,
-  startFakeHomeserver,
 } from "@matrix-backup/testkit"
-import type { KeyBackupClient } from "@matrix-backup/core"
 import { checkFromTrustingJsSdkDevice, elementAccount, facadeDeviceWithMasterKey, resetByUnverifiedJsSdkDevice } from "../key-storage/support.js"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  stopAllJsSdkClients()
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
+afterEach(stopAllJsSdkClients)
 
 const sessions = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessionId: string }>) => keys.map((k) => `${k.roomId}|${k.sessionId}`).sort()
 
@@ -34,7 +27,7 @@ const sessions = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessio
  * library's client on a new device runs the repair with the recovery key.
  */
 const repairAnUntrustedBackup = async (profile: ProfileName | ServerProfile) => {
-  server = await startFakeHomeserver({ profile })
+  const server = await startServer({ profile })
   const { url, admin } = server
   const user = await registerUser(url)
   const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin }, user))

@@ -1,18 +1,12 @@
 // The two ways an app runs the facade: with the device's signing key (covered by the other facade tests) and
 // without it, where trust rests on the decryption key held for the backup and creating a backup is refused.
-import { afterEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { createKeyBackupClient, memoryStore } from "@matrix-backup/core"
-import type { KeyBackupClient } from "@matrix-backup/core"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
-import type { RunningFakeHomeserver } from "@matrix-backup/testkit"
-import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice } from "@matrix-backup/testkit"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
 
 type Device = { readonly userId: string; readonly deviceId: string; readonly accessToken: string }
 
@@ -33,7 +27,7 @@ const randomSeed = () => globalThis.crypto.getRandomValues(new Uint8Array(32))
 
 describe("a device with its signing key and the master key", () => {
   it("trusts a backup another cross-signed device made, and signs new backups with both keys", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const owner = await start(server.url, identity, identity.deviceSigningSeed)
     await owner.resetKeyBackup()
@@ -50,7 +44,7 @@ describe("a device with its signing key and the master key", () => {
   })
 
   it("refuses a master key without a device key, or seeds of the wrong size", async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     await expect(start(server.url, identity, undefined, identity.masterSeed)).rejects.toMatchObject({ code: "InvalidArgument" })
     await expect(start(server.url, identity, identity.deviceSigningSeed, new Uint8Array(16))).rejects.toMatchObject({ code: "InvalidArgument" })
@@ -59,7 +53,7 @@ describe("a device with its signing key and the master key", () => {
 
 describe("a device without its signing key", () => {
   it("refuses to create a backup (nothing deleted), trusts a backup only through the held key, then uploads and restores", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const owner = await start(server.url, identity, identity.deviceSigningSeed)
     await owner.resetKeyBackup()

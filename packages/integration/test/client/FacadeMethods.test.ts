@@ -1,19 +1,14 @@
 // The facade's remaining js-sdk methods over real HTTP: restoreKeyBackupWithPassphrase on a legacy passphrase backup,
 // and rejections shaped like matrix-js-sdk's MatrixError (errcode, httpStatus, data).
-import { afterEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { pbkdf2Sync, randomBytes } from "node:crypto"
 import { createKeyBackupClient, memoryStore } from "@matrix-backup/core"
-import type { KeyBackupClient } from "@matrix-backup/core"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
-import type { RunningFakeHomeserver, TestIdentity } from "@matrix-backup/testkit"
-import { backupPublicKeyFromPrivate, createUserWithCrossSigning, generateRoomKeys, MEGOLM_BACKUP_V1, seedBackup, startFakeHomeserver } from "@matrix-backup/testkit"
+import type { TestIdentity } from "@matrix-backup/testkit"
+import { backupPublicKeyFromPrivate, createUserWithCrossSigning, generateRoomKeys, MEGOLM_BACKUP_V1, seedBackup } from "@matrix-backup/testkit"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
 
 const ourClient = async (url: string, identity: TestIdentity) => {
   const client = await createKeyBackupClient({
@@ -31,7 +26,7 @@ const sessions = (keys: ReadonlyArray<{ readonly session_id: string; readonly se
 
 describe("restoreKeyBackupWithPassphrase", () => {
   it("refuses a wrong passphrase, then restores with the right one and keeps its key", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const salt = randomBytes(16).toString("hex")
     const privateKey = new Uint8Array(pbkdf2Sync("correct horse", salt, 1000, 32, "sha512"))
@@ -56,7 +51,7 @@ describe("restoreKeyBackupWithPassphrase", () => {
   })
 
   it("on a backup whose key is not passphrase-derived rejects with NotPassphraseBackup", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     await seedBackup(server, identity.userId, { backupPrivateKey: new Uint8Array(randomBytes(32)), keys: generateRoomKeys(3) })
     const client = await ourClient(server.url, identity)
@@ -66,7 +61,7 @@ describe("restoreKeyBackupWithPassphrase", () => {
 
 describe("errors like matrix-js-sdk's MatrixError", () => {
   it("carry errcode, httpStatus and data from the homeserver's answer; none when no server was involved", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const client = await ourClient(server.url, identity)
     const notFound: unknown = await client.deleteKeyBackupVersion("7").catch((e: unknown) => e)

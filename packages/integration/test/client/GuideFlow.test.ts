@@ -1,19 +1,15 @@
 // The reference guide's key-backup sections, run through the Promise facade against the fake homeserver over
 // loopback HTTP. The app code is the guide's, adapted only in imports and in creating the client.
-import { afterEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { Either, Layer, Redacted } from "effect"
 import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
-import type { RunningFakeHomeserver, TestIdentity } from "@matrix-backup/testkit"
-import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "@matrix-backup/testkit"
+import type { TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice } from "@matrix-backup/testkit"
 import { BackupStore, Ids, KeyBackupClient, RecoveryKey } from "@matrix-backup/core"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
 
 /** "Create the client": our three ports in place of js-sdk's baseUrl/accessToken/userId. */
 const makeClient = async (
@@ -45,7 +41,7 @@ const exportedKeys = (n: number) => generateRoomKeys(n, { rooms: 4 })
 
 describe("the reference guide through the Promise facade", () => {
   it("sections before the complete flow: check (null), create, events, active version, trust, restore", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity: TestIdentity = await createUserWithCrossSigning(server.url)
     const crypto = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
     const log: Array<string> = []
@@ -92,7 +88,7 @@ describe("the reference guide through the Promise facade", () => {
   })
 
   it("complete key backup setup flow, then restore on a new device", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const url = server.url
     const identity = await createUserWithCrossSigning(url)
     let shownRecoveryKey: string | undefined
@@ -165,7 +161,7 @@ describe("the reference guide through the Promise facade", () => {
   })
 
   it("secretStorage accessor, backup key accessors, isSecretStorageReady and disableKeyStorage", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     let recoveryKey: Uint8Array | null = null
     const crypto = await makeClient(
@@ -211,7 +207,7 @@ describe("the reference guide through the Promise facade", () => {
   })
 
   it("a client started where a trusted backup exists finds it in the background and uploads new keys", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const first = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed })
     await first.resetKeyBackup()
@@ -227,7 +223,7 @@ describe("the reference guide through the Promise facade", () => {
   })
 
   it("the pure @noble backend gives the same result through the facade", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const crypto = await KeyBackupClient.createKeyBackupClient({
       homeserver: FetchHomeserverApi.layerFetch({ baseUrl: server.url, accessToken: Redacted.make(identity.accessToken), userId: Ids.UserId.make(identity.userId), retry: FAST_RETRY }),
@@ -246,7 +242,7 @@ describe("the reference guide through the Promise facade", () => {
   })
 
   it("errors reject as KeyBackupClientError with a code and no secrets; bad input is refused before any request", async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const crypto = await makeClient(server.url, identity, { deviceSeed: identity.deviceSigningSeed }, undefined, false)
     const secret = generateRoomKeys(1)[0]
@@ -266,7 +262,7 @@ describe("the reference guide through the Promise facade", () => {
   })
 
   it("a store layer that fails to build rejects createKeyBackupClient", async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const failing = Layer.fail(new BackupStore.StorageError({ reason: "Open", message: "cannot open" }))
     await expect(

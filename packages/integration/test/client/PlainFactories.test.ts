@@ -6,19 +6,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb"
 import { createKeyBackupClient, CryptoEvent, decodeRecoveryKey, encodeRecoveryKey, memoryStore } from "@matrix-backup/core"
-import type { KeyBackupClient } from "@matrix-backup/core"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
 import { indexedDbStore } from "@matrix-backup/store-indexeddb"
 import { sqliteStore } from "@matrix-backup/store-sqlite"
-import type { RunningFakeHomeserver, TestIdentity } from "@matrix-backup/testkit"
-import { createUserWithCrossSigning, generateRoomKeys, startFakeHomeserver } from "@matrix-backup/testkit"
+import type { TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, generateRoomKeys } from "@matrix-backup/testkit"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
+const { clients, startServer } = startedPerTest()
 const dirs: Array<string> = []
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
+afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
@@ -35,7 +32,7 @@ const start = async (options: Parameters<typeof createKeyBackupClient>[0]) => {
 
 describe("plain factories for Promise users", () => {
   it("fetchHomeserver + sqliteStore + deviceSigningKey: a backup made, uploaded, and its key still there after a restart", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const dir = mkdtempSync(join(tmpdir(), "plain-factories-"))
     dirs.push(dir)
@@ -56,7 +53,7 @@ describe("plain factories for Promise users", () => {
   })
 
   it("indexedDbStore keeps the backup key across clients on the same database", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const store = () => indexedDbStore({ name: "keys", indexedDB: new IDBFactory(), IDBKeyRange })
     const indexedDB = new IDBFactory()
@@ -94,7 +91,7 @@ describe("plain factories for Promise users", () => {
   })
 
   it("getSecretStorageKey answering something other than key bytes rejects with InvalidKey saying what to answer", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const owner = await start({ homeserver: homeserverFor(server.url, identity), store: memoryStore(), deviceSigningKey: identity.deviceSigningSeed })
     let recoveryKey = ""
@@ -126,7 +123,7 @@ describe("plain factories for Promise users", () => {
   })
 
   it("bad identity options reject createKeyBackupClient with InvalidArgument", async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     await expect(
       createKeyBackupClient({ homeserver: homeserverFor(server.url, identity), store: memoryStore(), deviceSigningKey: new Uint8Array(31) }),
@@ -134,7 +131,7 @@ describe("plain factories for Promise users", () => {
   })
 
   it("events arrive through on/off with the factory-built client", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const client = await start({ homeserver: homeserverFor(server.url, identity), store: memoryStore(), deviceSigningKey: identity.deviceSigningSeed })
     const seen: Array<string> = []

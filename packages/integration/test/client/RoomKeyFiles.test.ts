@@ -2,19 +2,14 @@
 // js-sdk imports what we export and exports the same sessions, and we import what js-sdk exports.
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import { createKeyBackupClient, memoryStore } from "@matrix-backup/core"
-import type { KeyBackupClient } from "@matrix-backup/core"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
-import type { RunningFakeHomeserver, TestIdentity } from "@matrix-backup/testkit"
-import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice, startFakeHomeserver } from "@matrix-backup/testkit"
+import type { TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, generateRoomKeys, loginNewDevice } from "@matrix-backup/testkit"
 import { startJsSdkClient, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  stopAllJsSdkClients()
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
+afterEach(stopAllJsSdkClients)
 
 const ourClient = async (url: string, identity: TestIdentity) => {
   const client = await createKeyBackupClient({
@@ -44,7 +39,7 @@ const comparable = (keys: ReadonlyArray<SessionEntry>) =>
 
 describe("room key export and import through the facade", () => {
   it("round-trips with matrix-js-sdk 43 in both directions, reports progress, and queues imported keys for backup", { timeout: 120_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const keys = generateRoomKeys(1500, { rooms: 5 })
     const first = await ourClient(server.url, identity)
@@ -75,7 +70,7 @@ describe("room key export and import through the facade", () => {
   })
 
   it("bad input rejects with a typed error and stores nothing", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const client = await ourClient(server.url, identity)
     const [good, other] = generateRoomKeys(2)

@@ -5,17 +5,13 @@ import { afterEach, describe, expect, it } from "@effect/vitest"
 import { ClientEvent, createKeyBackupClient, memoryStore } from "@matrix-backup/core"
 import type { KeyBackupClient } from "@matrix-backup/core"
 import { fetchHomeserver } from "@matrix-backup/http-fetch"
-import type { RunningFakeHomeserver, TestIdentity } from "@matrix-backup/testkit"
-import { createUserWithCrossSigning, loginNewDevice, startFakeHomeserver } from "@matrix-backup/testkit"
+import type { TestIdentity } from "@matrix-backup/testkit"
+import { createUserWithCrossSigning, loginNewDevice } from "@matrix-backup/testkit"
 import { startJsSdkClient, stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  stopAllJsSdkClients()
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
+afterEach(stopAllJsSdkClients)
 
 const unpadded = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64").replace(/=+$/, "")
 
@@ -52,7 +48,7 @@ const statusOf = (defaultKeyId: string | null, stored: { readonly crossSigning: 
 
 describe("getSecretStorageStatus after bootstrapSecretStorage", () => {
   it("reports the cross-signing keys missing until given, then stored (readable by js-sdk 43, whose status agrees)", { timeout: 120_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     let recoveryKey: Uint8Array | null = null
     const client = await ourClient(server.url, identity, () => recoveryKey)
@@ -93,7 +89,7 @@ describe("getSecretStorageStatus after bootstrapSecretStorage", () => {
   })
 
   it("refuses malformed cross-signing keys before writing anything", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     const client = await ourClient(server.url, identity, () => null)
     const secret = unpadded(identity.masterSeed)
@@ -111,7 +107,7 @@ describe("getSecretStorageStatus after bootstrapSecretStorage", () => {
 
 describe("getRecoveryState and its change event", () => {
   it("goes from NoSecretStorage to Ready with the key IDs, and listeners (on, once) hear it", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const identity = await createUserWithCrossSigning(server.url)
     let recoveryKey: Uint8Array | null = null
     const client = await ourClient(server.url, identity, () => recoveryKey)

@@ -7,17 +7,13 @@ import { FetchHomeserverApi } from "@matrix-backup/http-fetch"
 import { stopAllJsSdkClients } from "@matrix-backup/testkit/JsSdk"
 import { Effect } from "effect"
 import { checkFromTrustingJsSdkDevice, elementAccount, facadeDeviceWithMasterKey, resetByUnverifiedJsSdkDevice } from "./support.js"
-import { generateRoomKeys, loginNewDevice, registerUser, type RunningFakeHomeserver, startFakeHomeserver, type TestUser } from "@matrix-backup/testkit"
+import { generateRoomKeys, loginNewDevice, registerUser, type TestUser } from "@matrix-backup/testkit"
 import { BackupStore, Ids, KeyBackupClient } from "@matrix-backup/core"
 import { FAST_RETRY, FAST_UPLOAD } from "../support/Harness.js"
+import { startedPerTest } from "../support/StartedPerTest.js"
 
-let server: RunningFakeHomeserver | undefined
-const clients: Array<KeyBackupClient.KeyBackupClient> = []
-afterEach(async () => {
-  stopAllJsSdkClients()
-  for (const client of clients.splice(0)) await client.stop()
-  await server?.stop()
-})
+const { clients, startServer } = startedPerTest()
+afterEach(stopAllJsSdkClients)
 
 const clientFor = async (url: string, device: TestUser) => {
   const client = await KeyBackupClient.createKeyBackupClient({
@@ -34,7 +30,7 @@ const clientFor = async (url: string, device: TestUser) => {
 
 describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
   it("a device without the backup key learns it must give the recovery key; the repair then caches it from 4S", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const user = await registerUser(server.url)
     const first = await clientFor(server.url, user)
     let recoveryKey = ""
@@ -74,7 +70,7 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
   })
 
   it("with the master key, the repair signs a backup an unverified js-sdk device made; js-sdk devices that trust the identity then trust it", { timeout: 120_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const url = server.url
     const user = await registerUser(url)
     const { recoveryKey, masterSeed } = await Effect.runPromise(elementAccount({ url, admin: server.admin }, user))
@@ -107,7 +103,7 @@ describe("facade: diagnoseKeyStorage and repairKeyStorage", () => {
   })
 
   it("an account with a backup but no Secret Storage gets one through the repair; a new device then takes the key from it", { timeout: 60_000 }, async () => {
-    server = await startFakeHomeserver()
+    const server = await startServer()
     const user = await registerUser(server.url)
     const first = await clientFor(server.url, user)
     await first.resetKeyBackup()
