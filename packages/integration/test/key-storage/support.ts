@@ -10,7 +10,7 @@ import { decodeRecoveryKey } from "matrix-js-sdk/lib/crypto-api/recovery-key.js"
 import { FAST_UPLOAD } from "../support/Harness.js"
 import { apiLayer, newDevice, newUser, randomKey, type Server, type TestUser } from "../secret-storage/support.js"
 
-export { accountData, newDevice, newUser, setAccountData, withServer } from "../secret-storage/support.js"
+export { accountData, bootstrap, newDevice, newUser, setAccountData, withServer } from "../secret-storage/support.js"
 export type { Server, TestUser }
 
 
@@ -64,14 +64,6 @@ export const ids = (keys: ReadonlyArray<{ readonly roomId: string; readonly sess
 /** The sessions the server holds for `version`. */
 export const serverSessions = (server: Server, user: TestUser, version: string) =>
   Effect.promise(async () => ids(await server.admin.roomKeys(user.userId, version)))
-
-/** Bootstraps 4S with a new recovery key and a new backup on this device; returns the encoded recovery key. */
-export const bootstrap = Effect.gen(function* () {
-  const recovery = yield* Recovery.Recovery
-  const generated = yield* recovery.createRecoveryKeyFromPassphrase()
-  yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
-  return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
-})
 
 /** The cached backup key and the one in 4S (the 4S key must be open), as base64 text, for "they agree". */
 export const cachedAndStored = Effect.gen(function* () {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Option, Redacted, Stream } from "effect"
 import { KeyBackupEngine, Recovery, SecretStorageCallbacks as Callbacks } from "@matrix-backup/core"
-import { deviceLayer, newUser, setAccountData, withServer } from "./support.js"
+import { bootstrap, deviceLayer, newUser, setAccountData, withServer } from "./support.js"
 
 describe("recovery state against the server", () => {
   it.effect("walks through NoSecretStorage, NoBackup, BackupKeyNotInSecretStorage, DefaultKeyMissing, UnsupportedDefaultKey, Ready", () =>
@@ -41,8 +41,7 @@ describe("recovery state against the server", () => {
           const user = yield* newUser(server)
           yield* Effect.gen(function* () {
             const recovery = yield* Recovery.Recovery
-            const generated = yield* recovery.createRecoveryKeyFromPassphrase()
-            yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+            yield* bootstrap
             const held = yield* recovery.recoveryState
             expect(held).toMatchObject({ _tag: "Ready" })
             // Another device makes a newer version and deletes it: Dendrite's "latest" is now 404.

@@ -95,3 +95,11 @@ export const bootstrapWithRecoveryKey = (server: Server, user: TestUser, passphr
     yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
     return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
   }).pipe(Effect.provide(deviceLayer(server, user, CallbacksLayer.layerNone)))
+
+/** Secret Storage with a fresh recovery key and a new backup, as an app's first set-up does; returns the recovery key. */
+export const bootstrap = Effect.gen(function* () {
+  const recovery = yield* Recovery.Recovery
+  const generated = yield* recovery.createRecoveryKeyFromPassphrase()
+  yield* recovery.bootstrapSecretStorage({ createSecretStorageKey: () => Effect.succeed(generated), setupNewKeyBackup: true })
+  return Redacted.value(generated.encodedPrivateKey ?? Redacted.make(""))
+})
