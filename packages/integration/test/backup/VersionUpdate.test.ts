@@ -1,6 +1,6 @@
 // Updating a backup version's auth_data (the repair's sign step). Palpo routes the update on POST only, so the PUT the
 // spec names is refused with 405 and sent again on POST. Palpo 0.4.0 on updates in place; before 0.4.0 it made a new
-// version instead (and the issue reports describe that on PUT, a profile object here): the update is reported as
+// version instead (a variant taking it on PUT is a profile object here): the update is reported as
 // superseded, never as done; the old version's keys come to this device and every key goes once to the version that
 // ends current, while the old version is left as it was. Real HTTP, the engine and the restore service.
 import { describe, expect, it } from "@effect/vitest"
@@ -66,7 +66,7 @@ const ids = (keys: ReadonlyArray<{ readonly roomId: string; readonly sessionId: 
 
 const MINTING: ReadonlyArray<readonly [string, ProfileName | ServerProfile]> = [
   ["Palpo 0.1.1–0.3.0: PUT refused, then on POST", "palpo-legacy"],
-  ["the update on PUT, as the issue reports describe it", MINTS_ON_PUT],
+  ["the update on PUT, a variant no release shipped", MINTS_ON_PUT],
 ]
 
 describe.each(MINTING)("a version update that makes a new version (%s)", (_name, profile) => {

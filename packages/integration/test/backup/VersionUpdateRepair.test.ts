@@ -1,6 +1,6 @@
 // The repair's sign step on Palpo, which routes the version update on POST only (the PUT is refused with 405 and sent
-// again on POST). Palpo 0.4.0 on signs in place. Before 0.4.0 (and with the update on PUT as the issue reports
-// describe it) the update makes a new version: the step fails saying so, never "Done"; the old version's keys (from
+// again on POST). Palpo 0.4.0 on signs in place. Before 0.4.0 (and with the update on PUT in a variant no release
+// shipped) the update makes a new version: the step fails saying so, never "Done"; the old version's keys (from
 // another device) are carried into the new one, which ends current, trusted and holding every key once; the old
 // version keeps its keys. Through the Promise facade, over real HTTP, with a matrix-js-sdk 43 account.
 import { afterEach, describe, expect, it } from "@effect/vitest"
@@ -66,7 +66,7 @@ describe("the repair signs a backup on Palpo 0.4.0 and later (the update on POST
 
 const MINTING: ReadonlyArray<readonly [string, ProfileName | ServerProfile]> = [
   ["Palpo 0.1.1–0.3.0: PUT refused, then on POST", "palpo-legacy"],
-  ["the update on PUT, as the issue reports describe it", { ...profileNamed("palpo-legacy"), versionUpdateMethod: "PUT" }],
+  ["the update on PUT, a variant no release shipped", { ...profileNamed("palpo-legacy"), versionUpdateMethod: "PUT" }],
 ]
 
 describe.each(MINTING)("the repair signs a backup on a server whose update makes a new version (%s)", (_name, profile) => {
