@@ -265,16 +265,28 @@ describe("a reset where Dendrite's latest hides a live version nothing on this d
       log.filter((e) => e.path.includes("/room_keys/version")).map((e) => `${e.method} ${e.path.split("/room_keys/version")[1] || "latest"} ${e.status}`),
     )
 
+  /**
+   * Version `hidden` made by another device, then `othersBetween` versions of another user (Dendrite's serial is shared),
+   * then a newer version of ours that another device deletes: "latest" is now 404 and `hidden` lives on. The request
+   * log starts empty after it.
+   */
+  const hideBehindDeletedLatest = ({ url, admin, identity }: Ctx, othersBetween: number) =>
+    Effect.gen(function* () {
+      const hidden = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+      const bob = yield* Effect.promise(() => registerUser(url))
+      for (let i = 0; i < othersBetween; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(bob.userId))
+      const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
+      yield* deleteAsOtherDevice(url, identity.accessToken, newer)
+      yield* Effect.promise(() => admin.clearRequestLog())
+      return { hidden, newer }
+    })
+
   it.scopedLive("another device deleted the latest earlier: the version below, with other users' numbers between, is found below the new one and deleted", () =>
-    run("dendrite", ({ url, admin, identity }) =>
+    run("dendrite", (ctx) =>
       Effect.gen(function* () {
-        const hidden = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
-        const bob = yield* Effect.promise(() => registerUser(url))
-        for (let i = 0; i < 2; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(bob.userId))
-        const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
-        yield* deleteAsOtherDevice(url, identity.accessToken, newer)
+        const { admin, identity } = ctx
+        const { hidden, newer } = yield* hideBehindDeletedLatest(ctx, 2)
         expect([hidden, newer]).toEqual(["1", "4"])
-        yield* Effect.promise(() => admin.clearRequestLog())
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         const fresh = (yield* engine.resetKeyBackup()).backupInfo.version ?? ""
         expect(fresh).toBe("5")
@@ -290,14 +302,10 @@ describe("a reset where Dendrite's latest hides a live version nothing on this d
   )
 
   it.scopedLive("further down than 32 numbers (another user made 40 versions since), it survives: the reset asks 32 numbers and stops", () =>
-    run("dendrite", ({ url, admin, identity }) =>
+    run("dendrite", (ctx) =>
       Effect.gen(function* () {
-        const hidden = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
-        const bob = yield* Effect.promise(() => registerUser(url))
-        for (let i = 0; i < 40; i++) yield* Effect.promise(() => admin.resetBackupAsOtherDevice(bob.userId))
-        const newer = yield* Effect.promise(() => admin.resetBackupAsOtherDevice(identity.userId))
-        yield* deleteAsOtherDevice(url, identity.accessToken, newer)
-        yield* Effect.promise(() => admin.clearRequestLog())
+        const { admin, identity } = ctx
+        const { hidden } = yield* hideBehindDeletedLatest(ctx, 40)
         const engine = yield* KeyBackupEngine.KeyBackupEngine
         yield* engine.resetKeyBackup()
         const rows = yield* Effect.promise(() => admin.backupVersions(identity.userId))
