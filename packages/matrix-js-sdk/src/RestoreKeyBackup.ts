@@ -76,17 +76,17 @@ export interface Restorers {
   readonly restoreKeyBackupWithPassphrase: (client: MatrixClient, passphrase: string, opts?: RestoreKeyBackupOpts) => Promise<RestoreKeyBackupResult>
 }
 
-/** What an entry point brings: its decryption backend, and (Node) a way to run the restore on a worker thread. */
+/** What an entry point brings: its decryption backend, and a way to run the restore on a worker (thread or Web Worker). */
 export interface Platform {
   readonly backendFor: BackendFor
-  readonly restoreOffThread?: (access: ClientAccess, job: OffThreadJob, opts: RestoreKeyBackupOpts, tally: Tally) => Promise<RestoreKeyBackupResult>
+  readonly restoreOffThread: (access: ClientAccess, job: OffThreadJob, opts: RestoreKeyBackupOpts, tally: Tally) => Promise<RestoreKeyBackupResult>
 }
 
 /** The restores on `platform` (each entry point passes its own). */
 export const makeRestorers = ({ backendFor, restoreOffThread }: Platform): Restorers => {
-  /** Restores with `privateKey`: on a worker thread when the platform can and `opts` allows, else on this one. */
+  /** Restores with `privateKey`: on a worker unless `opts.offThread` is false, else on this thread. */
   const restoreWith = (access: ClientAccess, privateKey: Redacted.Redacted<Uint8Array>, version: string | undefined, opts: RestoreKeyBackupOpts, tally: Tally) =>
-    restoreOffThread !== undefined && opts.offThread !== false
+    opts.offThread !== false
       ? restoreOffThread(access, { privateKey: Redacted.value(privateKey), version, batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE }, opts, tally)
       : run(access, backendFor, opts, tally, restoreInto(access, privateKey, version, opts, tally))
 
