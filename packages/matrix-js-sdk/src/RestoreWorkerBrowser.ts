@@ -14,11 +14,10 @@ const decode = Schema.decodeUnknownOption(ToWorker)
 const onStart = (event: MessageEvent): void => {
   const message = decode(event.data)
   if (Option.isNone(message) || message.value._tag !== "Start") return
-  const { job } = message.value
-  const backend = BrowserBackend.layer({
-    ...(job.decryptionThreads === undefined ? {} : { decryptionThreads: job.decryptionThreads }),
-    ...(job.decryptWorkerEntry === undefined ? {} : { workerEntry: new URL(job.decryptWorkerEntry) }),
-  })
-  void runRestoreJob(job, { post: (m) => scope.postMessage(m), onMessage: (handler) => scope.addEventListener("message", (e) => handler(e.data)) }, backend)
+  void runRestoreJob(
+    message.value.job,
+    { post: (m) => scope.postMessage(m), onMessage: (handler) => scope.addEventListener("message", (e) => handler(e.data)) },
+    BrowserBackend.layer,
+  )
 }
 scope.addEventListener("message", onStart)

@@ -11,9 +11,5 @@ import { runRestoreJob } from "./RestoreWorkerRun.js"
 const port = parentPort
 if (port === null) throw new Error("RestoreWorkerMain runs as a worker thread")
 const job = Schema.decodeUnknownSync(RestoreJob)(workerData)
-const backend = NodeBackend.layer({
-  ...(job.decryptionThreads === undefined ? {} : { decryptionThreads: job.decryptionThreads }),
-  ...(job.decryptWorkerEntry === undefined ? {} : { workerEntry: new URL(job.decryptWorkerEntry) }),
-})
-await runRestoreJob(job, { post: (message) => port.postMessage(message), onMessage: (handler) => port.on("message", handler) }, backend)
+await runRestoreJob(job, { post: (message) => port.postMessage(message), onMessage: (handler) => port.on("message", handler) }, NodeBackend.layer)
 port.close()

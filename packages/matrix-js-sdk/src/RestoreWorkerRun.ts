@@ -5,10 +5,12 @@
  */
 import type { RestoreError } from "@matrix-backup/core"
 import { CryptoBackend, HomeserverApi, RestoreWithKey, RoomKeySink } from "@matrix-backup/core"
-import type { Context, Layer } from "effect"
+import type { Context } from "effect"
 import { Cause, Effect, Exit, Option, Redacted, Schema } from "effect"
 import { toSessionData } from "./JsSdkRoomKeySink.js"
+import type { BackendFor } from "./Layers.js"
 import { bridgeLayer } from "./Layers.js"
+import type { RestoreKeyBackupOpts } from "./Options.js"
 import type { FromWorker, RestoreJob } from "./RestoreWorkerMessages.js"
 import { ToWorker } from "./RestoreWorkerMessages.js"
 
@@ -45,8 +47,14 @@ const handOverSink = (caller: CallingThread, answers: Map<number, (ok: boolean) 
   }
 }
 
-/** Runs `job` with decryption on `backend`, then posts its outcome. Never rejects. */
-export const runRestoreJob = async (job: RestoreJob, caller: CallingThread, backend: Layer.Layer<CryptoBackend.CryptoBackend>): Promise<void> => {
+/** The decryption options the job carries, as the platform's backend takes them. */
+const backendOpts = ({ decryptionThreads, decryptWorkerEntry }: RestoreJob): RestoreKeyBackupOpts => ({
+  ...(decryptionThreads === undefined ? {} : { decryptionThreads }),
+  ...(decryptWorkerEntry === undefined ? {} : { workerEntry: new URL(decryptWorkerEntry) }),
+})
+
+/** Runs `job` with decryption on the platform's backend (`backendFor`), then posts its outcome. Never rejects. */
+export const runRestoreJob = async (job: RestoreJob, caller: CallingThread, backendFor: BackendFor): Promise<void> => {
   const abort = new AbortController()
   const answers = new Map<number, (ok: boolean) => void>()
   caller.onMessage((raw) => {
@@ -70,7 +78,7 @@ export const runRestoreJob = async (job: RestoreJob, caller: CallingThread, back
       onFailure: (failure) => caller.post({ _tag: "Failure", ...failure }),
     })
   })
-  const exit = await Effect.runPromiseExit(Effect.provide(program, bridgeLayer(job, backend)))
+  const exit = await Effect.runPromiseExit(Effect.provide(program, bridgeLayer(job, backendFor(backendOpts(job)))))
   job.privateKey.fill(0)
   caller.post(outcome(exit))
 }
