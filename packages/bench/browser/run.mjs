@@ -1,4 +1,4 @@
-/* global console, process, fetch, URL */
+/* global console, process, URL */
 // Browser restore benchmark (prints figures, asserts nothing; not a test): the fake homeserver (own process) is
 // seeded with N keys shaped like real accounts; a page in Debian's Chromium (playwright-core, headless) restores them
 // on a new device each time: our KeyBackupRestore into IndexedDB with Web Crypto on the page's thread, the same on
@@ -6,7 +6,6 @@
 // Each side is timed on its restore call, as the page sees it.
 // Usage: node browser/run.mjs [--sizes 20000,100000] [--workers 2] [--chromium /usr/bin/chromium]
 //        [--profile DIR] (writes each restore's page-thread CPU profile there, for Chrome DevTools)
-import { spawn } from "node:child_process"
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { createServer } from "node:http"
@@ -16,6 +15,7 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { build } from "esbuild"
 import { chromium } from "playwright-core"
+import { buildSides, login, side } from "../restore/Sides.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const out = join(here, "..", "dist-bench", "browser")
@@ -72,37 +72,10 @@ const servePage = () =>
     server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() }))
   })
 
-/** The seeded fake homeserver (built by the restore bench); resolves with its JSON line and the process. */
-const seededServer = (count) =>
-  new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(here, "..", "dist-bench", "restore", "RestoreBenchServer.mjs"), String(count), "1", "accounts"], {
-      stdio: ["pipe", "pipe", "ignore"],
-    })
-    let buffer = ""
-    proc.stdout.on("data", (chunk) => {
-      buffer += chunk
-      const newline = buffer.indexOf("\n")
-      if (newline >= 0) resolve({ server: JSON.parse(buffer.slice(0, newline)), proc })
-    })
-    proc.on("exit", (code) => (code === 0 || code === null ? undefined : reject(new Error(`server exited with ${code}`))))
-  })
-
-const buildServer = () =>
-  new Promise((resolve, reject) =>
-    spawn(process.execPath, [join(here, "..", "restore", "run.mjs"), "--build-only"], { stdio: "inherit" }).on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error("build failed")),
-    ),
-  )
-
 /** A new login of the seeded user: every restore is a new device with empty stores. */
 const newDevice = async (server) => {
-  const response = await fetch(`${server.url}/_matrix/client/v3/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ type: "m.login.password", identifier: { type: "m.id.user", user: server.userId }, password: server.password }),
-  })
-  const login = await response.json()
-  return { url: server.url, userId: login.user_id, deviceId: login.device_id, accessToken: login.access_token, privateKey: server.privateKey, version: server.version }
+  const session = await login(server)
+  return { url: server.url, userId: session.user_id, deviceId: session.device_id, accessToken: session.access_token, privateKey: server.privateKey, version: server.version }
 }
 
 /** One restore in a fresh tab; the page's own timing of the restore call. */
@@ -134,7 +107,7 @@ const restoreIn = async (browser, pageUrl, side, run) => {
   }
 }
 
-await Promise.all([buildServer(), buildPage()])
+await Promise.all([buildSides(), buildPage()])
 const page = await servePage()
 const browser = await chromium.launch({
   executablePath: values.chromium,
@@ -145,7 +118,7 @@ const workers = Number(values.workers)
 console.log(`Chromium ${browser.version()} (headless); each restore on a new device in a fresh tab, timed on the restore call`)
 try {
   for (const count of values.sizes.split(",").map(Number)) {
-    const { server, proc } = await seededServer(count)
+    const { json: server, proc } = await side("RestoreBenchServer", [String(count), "1", "accounts"])
     console.log(`${fmt(count)} keys shaped like real accounts`)
     const sides = [
       { name: "ours, Web Crypto on the page's thread, IndexedDB", side: "ours", extra: { workers: 0 } },

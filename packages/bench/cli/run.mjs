@@ -1,4 +1,4 @@
-/* global console, process, setInterval, clearInterval, performance, fetch */
+/* global console, process, setInterval, clearInterval, performance */
 // Benchmark of the command users run (prints figures, asserts nothing): the fake homeserver (own process) is seeded
 // with N keys shaped like real accounts; then `pnpm matrix-backup restore --recovery-key K --json` runs from the
 // repository root exactly as README.md shows it (default flags, its own state directory), timed as a whole process
@@ -13,11 +13,11 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { buildSides, login, side } from "../restore/Sides.mjs"
 import { measureStartup } from "./Startup.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "..", "..", "..")
-const built = join(here, "..", "dist-bench", "restore")
 const args = process.argv.slice(2)
 const { values } = parseArgs({
   args: args[0] === "--" ? args.slice(1) : args,
@@ -30,27 +30,6 @@ const { values } = parseArgs({
   },
 })
 const list = (s) => (s === "" ? [] : s.split(",").map(Number))
-
-/** Builds the server and js-sdk sides (shared with bench:restore). */
-const buildSides = () =>
-  new Promise((resolve, reject) =>
-    spawn(process.execPath, [join(here, "..", "restore", "run.mjs"), "--build-only"], { stdio: "inherit" }).on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error("build failed")),
-    ),
-  )
-
-/** A bundled side process; resolves with its first JSON line. */
-const side = (name, args, env) =>
-  new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [join(built, `${name}.mjs`), ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "ignore"] })
-    let buffer = ""
-    proc.stdout.on("data", (chunk) => {
-      buffer += chunk
-      const newline = buffer.indexOf("\n")
-      if (newline >= 0) resolve({ json: JSON.parse(buffer.slice(0, newline)), proc })
-    })
-    proc.on("exit", (code) => (code === 0 || code === null ? undefined : reject(new Error(`${name} exited with ${code}`))))
-  })
 
 /** Peak RSS (MB) of each process under `pid`, sampled from /proc every 20 ms (VmHWM is the kernel's own peak). */
 const watchTree = (pid) => {
@@ -128,15 +107,8 @@ const ours = (server) =>
     })
   })
 
-/** A new login of the seeded user (the command is a device of its own). */
-const newDevice = async (server) => {
-  const response = await fetch(`${server.url}/_matrix/client/v3/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ type: "m.login.password", identifier: { type: "m.id.user", user: server.userId }, password: server.password }),
-  })
-  return (await response.json()).access_token
-}
+/** A new login of the seeded user (the command is a device of its own): its access token. */
+const newDevice = async (server) => (await login(server)).access_token
 
 const fmt = (n) => Math.round(n).toLocaleString("en-US")
 
