@@ -10,7 +10,7 @@ import { decryptionThreads, defaultDecryptionThreads } from "./Layers.js"
 import type { RestoreKeyBackupOpts } from "./Options.js"
 
 /** Default decryption Web Workers: one fewer than the browser's logical cores, at least 1, at most 4. */
-export const defaultWorkers = (): number => defaultDecryptionThreads(globalThis.navigator?.hardwareConcurrency ?? 1)
+const defaultWorkers = (): number => defaultDecryptionThreads(globalThis.navigator?.hardwareConcurrency ?? 1)
 
 /**
  * The worker script, next to this module in the build. Written as `new URL("…", import.meta.url)` inside

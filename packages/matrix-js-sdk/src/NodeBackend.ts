@@ -8,7 +8,7 @@ import { decryptionThreads, defaultDecryptionThreads } from "./Layers.js"
 import type { RestoreKeyBackupOpts } from "./Options.js"
 
 /** Default decryption threads in Node: one fewer than the cores available, at least 1, at most 4. */
-export const DEFAULT_DECRYPTION_THREADS = defaultDecryptionThreads(availableParallelism())
+const DEFAULT_DECRYPTION_THREADS = defaultDecryptionThreads(availableParallelism())
 
 /** The backend for `opts`: a worker pool of `decryptionThreads`, or in-thread for 0. */
 export const layer = (opts: RestoreKeyBackupOpts): Layer.Layer<CryptoBackend.CryptoBackend> => {

@@ -1,7 +1,7 @@
 /**
- * What the calling thread and the restore worker say to each other (Node): the job, then from the worker progress,
- * skipped keys, batches of decrypted keys to import and the outcome; to the worker, an answer per batch and abort.
- * Messages are structured-cloned; each side decodes what it receives.
+ * What the calling thread and the restore worker (Node worker thread or Web Worker) say to each other: the job, then
+ * from the worker progress, skipped keys, batches of decrypted keys to import and the outcome; to the worker, an
+ * answer per batch and abort. Messages are structured-cloned; each side decodes what it receives.
  */
 import { RestoreError } from "@matrix-backup/core"
 import { Predicate, Schema } from "effect"
