@@ -3,12 +3,13 @@
  * engine, and reads the drifts from them. Writes nothing; asks for the 4S key only when `prompt` is set. An engine
  * that has not checked the server yet (a process just started) checks first, so its uploads are judged as they run.
  */
-import { type Context, Effect, Either, Option, Redacted, Schema } from "effect"
+import { type Context, Effect, Either, Option, Redacted } from "effect"
 import type { KeyBackupEngine } from "../backup/KeyBackupEngine.js"
 import { activeVersionOf } from "../backup/BackupState.js"
+import { liveVersionOpenedBy } from "../backup/HeldVersion.js"
 import { decodeBackupKeySecret, matchesBackup } from "../crypto/BackupKey.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
-import { BackupVersion } from "../schema/Ids.js"
+import type { BackupVersion } from "../schema/Ids.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { Recovery } from "../secret-storage/Recovery.js"
 import type { Failure, SecretStorage } from "../secret-storage/SecretStorage.js"
@@ -41,8 +42,6 @@ export interface DiagnoseOptions {
 
 /** What can stop a diagnosis: the server or the store could not be read. */
 export type DiagnoseError = Failure | StorageError
-
-const decodeVersion = Schema.decodeUnknownEither(BackupVersion)
 
 type CurrentBackup = KeyBackupInfo & { readonly version: BackupVersion }
 
@@ -92,15 +91,12 @@ const cachedKeyFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>
   Effect.gen(function* () {
     const cached = yield* deps.store.getBackupDecryptionKey()
     if (Option.isNone(cached)) return { _tag: "None" as const }
-    const key = Redacted.value(cached.value.key)
     const { version } = cached.value
-    const matchesCurrent = Option.exists(backup, (info) => info.version === version && opens(key, info))
+    const matchesCurrent = Option.exists(backup, (info) => info.version === version && opens(Redacted.value(cached.value.key), info))
     if (matchesCurrent) return { _tag: "Cached" as const, version, matchesCurrent, opensLiveVersion: version }
-    const own = Either.getRight(decodeVersion(version))
-    const live = Option.isNone(own)
-      ? Option.none()
-      : yield* deps.api.getBackupVersion(own.value).pipe(Effect.map(Option.some), Effect.catchTag("BackupNotFound", () => Effect.succeedNone))
-    const opensLive = Option.exists(live, (info) => opens(key, info))
+    // The current version was just read: asking for it again by number would say the same.
+    const isCurrent = Option.exists(backup, (info) => info.version === version)
+    const opensLive = !isCurrent && Option.isSome(yield* liveVersionOpenedBy(deps.api, cached.value))
     return { _tag: "Cached" as const, version, matchesCurrent, ...(opensLive ? { opensLiveVersion: version } : {}) }
   })
 
