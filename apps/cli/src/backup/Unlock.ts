@@ -82,6 +82,17 @@ export const heldBackupBehindMissingLatest: Effect.Effect<Option.Option<Unlocked
     return yield* Effect.mapError(HeldVersion.heldLiveVersion(api, store), toCliError)
   })
 
+/** The server's current backup (its "latest" version), None when it reports none. */
+const latestBackup: Effect.Effect<Option.Option<BackupInfo.KeyBackupInfo>, CliError, HomeserverApi.HomeserverApi> = Effect.flatMap(
+  HomeserverApi.HomeserverApi,
+  (api) =>
+    api.getBackupVersion().pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
+      Effect.mapError(toCliError),
+    ),
+)
+
 /** The current backup opened with the key this device holds, when it holds the right one. */
 export const unlockWithHeldKey: Effect.Effect<
   Option.Option<Unlocked>,
@@ -89,14 +100,9 @@ export const unlockWithHeldKey: Effect.Effect<
   Recovery.Recovery | HomeserverApi.HomeserverApi | BackupStore.BackupStore
 > = Effect.gen(function* () {
   const recovery = yield* Recovery.Recovery
-  const api = yield* HomeserverApi.HomeserverApi
   const held = yield* Effect.mapError(recovery.getSessionBackupPrivateKey(), toCliError)
   if (Option.isNone(held)) return Option.none()
-  const latest = yield* api.getBackupVersion().pipe(
-    Effect.map(Option.some),
-    Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
-    Effect.mapError(toCliError),
-  )
+  const latest = yield* latestBackup
   if (Option.isNone(latest)) {
     const behind = yield* heldBackupBehindMissingLatest
     return Option.isSome(behind) ? behind : yield* noBackupError()
@@ -114,13 +120,8 @@ export const heldKeyOfOtherVersion: Effect.Effect<
   HomeserverApi.HomeserverApi | BackupStore.BackupStore
 > = Effect.gen(function* () {
   const store = yield* BackupStore.BackupStore
-  const api = yield* HomeserverApi.HomeserverApi
   const held = yield* Effect.mapError(store.getBackupDecryptionKey(), toCliError)
   if (Option.isNone(held)) return Option.none()
-  const current = yield* api.getBackupVersion().pipe(
-    Effect.map((info) => Option.fromNullable(info.version)),
-    Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
-    Effect.mapError(toCliError),
-  )
+  const current = Option.flatMap(yield* latestBackup, (info) => Option.fromNullable(info.version))
   return Option.filter(Option.map(current, (version) => ({ held: held.value.version, current: version })), (v) => v.held !== v.current)
 })
