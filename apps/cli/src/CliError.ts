@@ -72,8 +72,6 @@ const homeserver = Match.typeTags<HomeserverError.HomeserverApiError>()({
 })
 
 const restore = (e: RestoreError.RestoreError): CliError => {
-  // The version vanished in the middle of the download (Synapse, Dendrite answer 404 to reading a deleted version).
-  if (e.reason === "HomeserverFailure" && e.cause?._tag === "BackupNotFound" && e.version !== undefined) return backupDeletedError(e.version, "restore")
   switch (e.reason) {
     case "HomeserverFailure":
     case "StoreFailure":
