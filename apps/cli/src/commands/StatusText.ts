@@ -75,6 +75,9 @@ export const recoveryText = (state: Recovery.RecoveryState): string => {
   }
 }
 
+/** Whether the engine's state (its tag) means this device uploads new keys. */
+const uploadsOn = (uploads: string): boolean => uploads === "Enabled" || uploads === "Uploading"
+
 /** Local keys and where they are backed up. */
 export const localText = (total: number, pending: number, hasBackup: boolean, uploads: string): string => {
   if (!hasBackup) {
@@ -82,7 +85,7 @@ export const localText = (total: number, pending: number, hasBackup: boolean, up
       ? "This device: no keys stored."
       : `This device: ${count(total)} keys stored, and there is no backup: they are backed up nowhere. Run \`matrix-backup create\`.`
   }
-  const on = uploads === "Enabled" || uploads === "Uploading"
+  const on = uploadsOn(uploads)
   if (!on && pending > 0) {
     return (
       `This device: ${count(total)} keys stored; ${count(pending)} of them are not in the server's current backup, and this device does not upload to it, ` +
@@ -94,4 +97,4 @@ export const localText = (total: number, pending: number, hasBackup: boolean, up
 
 /** Local keys not in a backup this device uploads to: all of them without a backup, the pending ones with uploads off. */
 export const notBackedUp = (total: number, pending: number, hasBackup: boolean, uploads: string): number =>
-  !hasBackup ? total : uploads === "Enabled" || uploads === "Uploading" ? 0 : pending
+  !hasBackup ? total : uploadsOn(uploads) ? 0 : pending
