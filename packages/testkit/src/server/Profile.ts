@@ -138,13 +138,13 @@ export const PROFILES: Readonly<Record<ServerProfileName, ServerProfile>> = {
 }
 
 /** The profile of each older release line. */
-export const LEGACY: Readonly<Record<LegacyProfileName, ServerProfile>> = {
+const LEGACY: Readonly<Record<LegacyProfileName, ServerProfile>> = {
   // Palpo 0.1.1–0.3.0: the update's handler (on POST, as in every release) created a new version from the body.
   "palpo-legacy": { ...palpo, name: "palpo-legacy", versionUpdate: "mintsNewVersion" },
 }
 
 /** The profile a name selects. */
-export const profileNamed = (name: ProfileName): ServerProfile => (name === "palpo-legacy" ? LEGACY[name] : PROFILES[name])
+export const profileNamed = (name: ProfileName): ServerProfile => (isServerProfileName(name) ? PROFILES[name] : LEGACY[name])
 
 /** Narrows a string (a command-line flag) to a profile name. */
 export const isServerProfileName = (name: string): name is ServerProfileName => SERVER_PROFILES.some((known) => known === name)
