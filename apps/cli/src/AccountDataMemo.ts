@@ -10,7 +10,7 @@ import { Effect, Layer } from "effect"
 const SECRETS: ReadonlySet<string> = new Set([SecretStorageSchema.MEGOLM_BACKUP_SECRET, ...SecretStorageSchema.CROSS_SIGNING_SECRETS])
 
 /** The account-data types read once per command: the default key, key descriptions and the secrets. */
-export const isSecretStorageType = (type: string): boolean =>
+const isSecretStorageType = (type: string): boolean =>
   type === SecretStorageSchema.DEFAULT_KEY_EVENT_TYPE || type.startsWith(SecretStorageSchema.KEY_EVENT_TYPE_PREFIX) || SECRETS.has(type)
 
 type Content = Effect.Effect.Success<ReturnType<HomeserverApi.Service["getAccountData"]>>
