@@ -12,11 +12,11 @@ import type { KeyBackupInfo } from "../schema/BackupInfo.js"
 import type { BackupVersion } from "../schema/Ids.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { Recovery } from "../secret-storage/Recovery.js"
+import { serverBackup } from "../secret-storage/RecoveryDeps.js"
 import type { Failure, SecretStorage } from "../secret-storage/SecretStorage.js"
 import type { BackupStore } from "../services/BackupStore.js"
 import type { DeviceKeys } from "../services/DeviceKeys.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
-import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { StorageError } from "../store/StorageError.js"
 import { allChecks, isSigned, type TrustVerdict } from "../trust/TrustVerdict.js"
 import { driftsOf } from "./Drifts.js"
@@ -44,13 +44,6 @@ export interface DiagnoseOptions {
 export type DiagnoseError = Failure | StorageError
 
 type CurrentBackup = KeyBackupInfo & { readonly version: BackupVersion }
-
-/** The server's current backup, None on 404. */
-const currentBackup = (deps: DiagnoseDeps): Effect.Effect<Option.Option<CurrentBackup>, HomeserverApiError> =>
-  deps.api.getBackupVersion().pipe(
-    Effect.map((info) => (info.version === undefined ? Option.none() : Option.some({ ...info, version: info.version }))),
-    Effect.catchTag("BackupNotFound", () => Effect.succeedNone),
-  )
 
 /**
  * The master key's signature on the backup: `Valid` when the account's published master key or the one we hold
@@ -140,7 +133,7 @@ const uploadFacts = (deps: DiagnoseDeps): Effect.Effect<UploadFacts, StorageErro
 /** The full report. */
 export const diagnoseKeyStorage = (deps: DiagnoseDeps, options: DiagnoseOptions = {}): Effect.Effect<KeyStorageDiagnosis, DiagnoseError> =>
   Effect.gen(function* () {
-    const backup = yield* currentBackup(deps)
+    const backup = yield* serverBackup(deps)
     const facts = {
       preference: yield* readKeyStoragePreference(deps.api),
       server: yield* serverFacts(deps, backup),

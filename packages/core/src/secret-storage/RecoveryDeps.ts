@@ -5,6 +5,7 @@
 import { type Context, Effect, Option, type Ref } from "effect"
 import type { KeyBackupEngine } from "../backup/KeyBackupEngine.js"
 import type { KeyBackupInfo } from "../schema/BackupInfo.js"
+import type { BackupVersion } from "../schema/Ids.js"
 import { MEGOLM_BACKUP_SECRET } from "../schema/SecretStorage.js"
 import type { BackupEvents } from "../services/BackupEvents.js"
 import type { BackupStore } from "../services/BackupStore.js"
@@ -39,7 +40,7 @@ export interface Deps {
 }
 
 /** The server's current backup with a version; None when there is none. Never uses a cached copy. */
-export const serverBackup = (deps: Deps): Effect.Effect<Option.Option<KeyBackupInfo & { readonly version: string }>, HomeserverApiError> =>
+export const serverBackup = (deps: Pick<Deps, "api">): Effect.Effect<Option.Option<KeyBackupInfo & { readonly version: BackupVersion }>, HomeserverApiError> =>
   deps.api.getBackupVersion().pipe(
     Effect.map((info) => {
       const version = info.version
