@@ -5,7 +5,7 @@
  */
 import { type BackupStore, HomeserverError, type KeyBackupEngine, type Recovery, type RecoveryKey, type RestoreError, type SecretStorage } from "@matrix-backup/core"
 import { Data, Match } from "effect"
-import { count } from "./Format.js"
+import { count, serverAnswer } from "./Format.js"
 
 /** A failure as the command line reports it (`{"error": {"code", "message"}}` with `--json`). */
 export class CliError extends Data.TaggedError("CliError")<{
@@ -134,7 +134,7 @@ const notUploaded = (e: KeyBackupEngine.SteadyStateError): CliError => {
           "Run `matrix-backup create` to make a new backup",
       )
     case "Rejected": {
-      const answer = [e.status === undefined ? undefined : `HTTP ${e.status}`, e.errcode, e.serverMessage].filter((part) => part !== undefined).join(" ")
+      const answer = serverAnswer(e.status, e.errcode, e.serverMessage)
       return fail(
         "UploadRejected",
         `The homeserver keeps refusing uploads to backup version ${e.version ?? "?"} (${answer}); ${waiting(e.remaining)} are still waiting on this device. Run the command again later`,

@@ -8,3 +8,7 @@ export const formatFailures = (failures: Record<string, number>): string => {
 
 /** A count with thousands separators. */
 export const count = (n: number): string => n.toLocaleString("en-US")
+
+/** A homeserver's answer in a few words: `HTTP 500 M_UNKNOWN ...`, leaving out the parts it did not give. */
+export const serverAnswer = (status: number | undefined, ...parts: ReadonlyArray<string | undefined>): string =>
+  [status === undefined ? undefined : `HTTP ${status}`, ...parts].filter((part) => part !== undefined).join(" ")

@@ -6,6 +6,7 @@
 import { BackupStore, KeyBackupEngine, type RoomKey } from "@matrix-backup/core"
 import { Effect, Fiber, Option, Stream } from "effect"
 import { CliError, noBackupError, toCliError } from "../CliError.js"
+import { serverAnswer } from "../Format.js"
 import type { Progress } from "../Progress.js"
 
 /** What a backup run did. */
@@ -48,7 +49,7 @@ export const enabledBackup = Effect.gen(function* () {
 /** A failed upload as the progress line shows it: `retry 3 in 4 s (HTTP 500 M_UNKNOWN)`. */
 export const retryNote = (state: KeyBackupEngine.BackupState & { readonly _tag: "Error" }): string | undefined => {
   if (state.retryInMs === undefined) return undefined
-  const answer = [state.status === undefined ? undefined : `HTTP ${state.status}`, state.errcode].filter((part) => part !== undefined).join(" ")
+  const answer = serverAnswer(state.status, state.errcode)
   const seconds = Math.max(1, Math.round(state.retryInMs / 1000))
   return `retry ${state.failures ?? 1} in ${seconds} s${answer === "" ? "" : ` (${answer})`}`
 }
