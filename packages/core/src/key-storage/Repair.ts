@@ -12,6 +12,7 @@ import type { CrossSigningKeys } from "../secret-storage/CrossSigningSecrets.js"
 import type { GeneratedSecretStorageKey } from "../secret-storage/GeneratedKey.js"
 import type { SecretStorageKeyInput } from "../secret-storage/OpenSecretStorage.js"
 import { diagnoseKeyStorage, type DiagnoseDeps, type DiagnoseError, type DiagnoseOptions } from "./Diagnose.js"
+import { failureTag } from "./FailureTag.js"
 import type { KeyStorageDiagnosis, RepairAction } from "./KeyStorageDiagnosis.js"
 import { writeKeyStoragePreference } from "./KeyStoragePreference.js"
 import { signBackup, type SignRefusal } from "./SignBackup.js"
@@ -61,14 +62,10 @@ export interface RepairDeps extends DiagnoseDeps {
   readonly restore: Context.Tag.Service<KeyBackupRestore>
 }
 
-/** A failure's tag and reason: enough to act on, never a value. */
-const describe = (error: { readonly _tag: string; readonly reason?: unknown }): string =>
-  typeof error.reason === "string" ? `${error._tag}:${error.reason}` : error._tag
-
 /** Runs `effect` as one step: Done with its detail, or Failed with the error's tag. */
 const step = <E extends { readonly _tag: string }>(action: RepairStep["action"], effect: Effect.Effect<string | undefined, E>): Effect.Effect<RepairStep> =>
   Effect.match(effect, {
-    onFailure: (error): RepairStep => ({ action, outcome: "Failed", detail: describe(error) }),
+    onFailure: (error): RepairStep => ({ action, outcome: "Failed", detail: failureTag(error) }),
     onSuccess: (detail): RepairStep => ({ action, outcome: "Done", ...(detail === undefined ? {} : { detail }) }),
   })
 

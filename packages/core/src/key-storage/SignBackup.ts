@@ -18,6 +18,7 @@ import type { BackupStore } from "../services/BackupStore.js"
 import type { DeviceKeys } from "../services/DeviceKeys.js"
 import type { HomeserverApi } from "../services/HomeserverApi.js"
 import { ownIdentityFrom } from "../trust/OwnIdentity.js"
+import { failureTag } from "./FailureTag.js"
 
 /** The 4S secret holding the master key's 32-byte Ed25519 seed, unpadded base64. */
 export const CROSS_SIGNING_MASTER_SECRET = "m.cross_signing.master"
@@ -91,12 +92,6 @@ export interface SignStep {
   readonly refusal?: SignRefusal
   /** Set when the server answered the update by making another version current (older Palpo): nothing was updated. */
   readonly superseded?: BackupVersionSuperseded
-}
-
-/** A failure's tag and reason: enough to act on, never a value. */
-const failureTag = (error: { readonly _tag: string }): string => {
-  const reason: unknown = "reason" in error ? error.reason : undefined
-  return typeof reason === "string" ? `${error._tag}:${reason}` : error._tag
 }
 
 const refused = (refusal: SignRefusal, detail: string): SignStep => ({ action: "SignBackup", outcome: "Skipped", refusal, detail })
