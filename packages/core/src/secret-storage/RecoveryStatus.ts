@@ -89,6 +89,7 @@ export const gatherFacts = (deps: Deps): Effect.Effect<RecoveryFacts, Failure | 
       backupIsCurrent: Option.isSome(backup),
       backupKeyStored,
       storedKeyMatches: matches,
-      localKeyMatches: yield* localKeyMatches(deps, Option.orElse(backup, () => Option.map(hidden, (held) => held.info))),
+      // A hidden version is only reported when the cached key opens it.
+      localKeyMatches: Option.isSome(hidden) || (yield* localKeyMatches(deps, backup)),
     }
   })
