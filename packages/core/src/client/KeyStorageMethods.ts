@@ -6,6 +6,7 @@ import { Effect, Redacted } from "effect"
 import { KeyStorage, type KeyStorageDiagnosis, type RepairResult, type SignStep } from "../key-storage/KeyStorage.js"
 import type { CrossSigningKeys } from "../secret-storage/CrossSigningSecrets.js"
 import type { SecretStorageKeyInput } from "../secret-storage/OpenSecretStorage.js"
+import type { Call } from "./ClientLayer.js"
 import { callbackFailed, fromJsKey, type GeneratedSecretStorageKeyJs } from "./RecoveryMethods.js"
 
 export type { Drift, DriftKind, KeyStorageDiagnosis, RepairAction, RepairResult, RepairStep, SignRefusal, SignStep } from "../key-storage/KeyStorage.js"
@@ -49,8 +50,6 @@ export interface KeyStorageMethods {
    */
   readonly signBackup: () => Promise<SignStep>
 }
-
-type Call = <A, E>(effect: Effect.Effect<A, E, KeyStorage>) => Promise<A>
 
 const toInput = (key: SecretStorageKeyJs): SecretStorageKeyInput =>
   "recoveryKey" in key
