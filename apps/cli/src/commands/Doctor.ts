@@ -6,6 +6,7 @@ import { KeyStorage, Recovery } from "@matrix-backup/core"
 import { Effect } from "effect"
 import { defineCommand } from "../args/Command.js"
 import * as Opt from "../args/Options.js"
+import { recoveryInput } from "../backup/Unlock.js"
 import { toCliError } from "../CliError.js"
 import { requireConsent } from "../Consent.js"
 import * as Flags from "../Flags.js"
@@ -25,10 +26,7 @@ const options = {
 
 type Options = { readonly fix: boolean; readonly allowReset: boolean; readonly turnOn: boolean; readonly force: boolean } & SecretInput
 
-const secretStorageKey = (input: SecretInput) =>
-  Effect.map(givenSecret(input), (secret) =>
-    secret === undefined ? undefined : secret._tag === "RecoveryKey" ? { recoveryKey: secret.value } : { passphrase: secret.value },
-  )
+const secretStorageKey = (input: SecretInput) => Effect.map(givenSecret(input), (secret) => (secret === undefined ? undefined : recoveryInput(secret)))
 
 const doctor = (o: Options) =>
   Effect.gen(function* () {
@@ -36,10 +34,10 @@ const doctor = (o: Options) =>
     const key = yield* secretStorageKey(o)
     // Opened first, so the diagnosis (and the question before a reset) already sees what is in Secret Storage.
     if (key !== undefined) yield* Effect.flatMap(Recovery.Recovery, (recovery) => Effect.mapError(recovery.openSecretStorage(key), toCliError))
-    const before = yield* Effect.mapError(keyStorage.diagnoseKeyStorage(), toCliError)
-    if (!o.fix) return { diagnosis: before, repair: null }
-    const resets = before.drifts.some((d) => d.action === "ResetBackup")
-    if (o.allowReset && resets) {
+    const diagnose = Effect.mapError(keyStorage.diagnoseKeyStorage(), toCliError)
+    if (!o.fix) return { diagnosis: yield* diagnose, repair: null }
+    // The repair diagnoses again itself: a diagnosis of our own is needed only to ask before a reset.
+    if (o.allowReset && (yield* diagnose).drifts.some((d) => d.action === "ResetBackup")) {
       yield* requireConsent(o.force, {
         question: "Make a new key backup? Every other backup version, and keys only they hold, will be deleted from the homeserver.",
         refusal: "This would make a new key backup and delete the other versions on the homeserver; add --force to go ahead",
