@@ -22,6 +22,12 @@ export interface Unlocked {
   readonly info: BackupInfo.KeyBackupInfo
 }
 
+/** The secret as core's Recovery takes it (opening Secret Storage, or reading the backup key). */
+export const recoveryInput = (
+  secret: Secret,
+): { readonly recoveryKey: Redacted.Redacted<string> } | { readonly passphrase: Redacted.Redacted<string> } =>
+  secret._tag === "RecoveryKey" ? { recoveryKey: secret.value } : { passphrase: secret.value }
+
 /** The secret is well-formed but opens neither Secret Storage nor the backup. */
 export const wrongSecret = (secret: Secret) =>
   secret._tag === "RecoveryKey"
@@ -32,8 +38,7 @@ export const wrongSecret = (secret: Secret) =>
 export const unlock = (secret: Secret): Effect.Effect<Unlocked, CliError, Recovery.Recovery> =>
   Effect.gen(function* () {
     const recovery = yield* Recovery.Recovery
-    const input = secret._tag === "RecoveryKey" ? { recoveryKey: secret.value } : { passphrase: secret.value }
-    const read = yield* recovery.readSessionBackupPrivateKey(input).pipe(
+    const read = yield* recovery.readSessionBackupPrivateKey(recoveryInput(secret)).pipe(
       Effect.catchIf(
         (e) => e._tag === "RecoveryError" && e.reason === "SecretDoesNotOpenBackup",
         () => Effect.fail(wrongSecret(secret)),
