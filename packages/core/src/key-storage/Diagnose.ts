@@ -22,7 +22,7 @@ import { allChecks, isSigned, type TrustVerdict } from "../trust/TrustVerdict.js
 import { driftsOf } from "./Drifts.js"
 import type { CachedKeyFacts, KeyStorageDiagnosis, SecretStorageFacts, ServerBackupFacts, StoredBackupKey, UploadFacts } from "./KeyStorageDiagnosis.js"
 import { readKeyStoragePreference } from "./KeyStoragePreference.js"
-import { heldMasterKeyId, masterKeyAtHand } from "./SignBackup.js"
+import { heldMasterKeyId, masterKeyInSecretStorage } from "./SignBackup.js"
 
 /** The services a diagnosis reads. */
 export interface DiagnoseDeps {
@@ -56,7 +56,7 @@ const masterKeySignature = (deps: DiagnoseDeps, verdict: TrustVerdict): Effect.E
     if (isSigned(byAccount)) return "Valid"
     const held = yield* heldMasterKeyId(deps.device)
     if (held !== undefined) return allChecks(verdict).some((check) => check.keyId === held && isSigned(check)) ? "Valid" : "Missing"
-    return (yield* masterKeyAtHand(deps)) ? "Missing" : "NotHeld"
+    return (yield* masterKeyInSecretStorage(deps.secretStorage)) ? "Missing" : "NotHeld"
   })
 
 const serverFacts = (deps: DiagnoseDeps, backup: Option.Option<CurrentBackup>): Effect.Effect<ServerBackupFacts, Failure> =>

@@ -43,7 +43,7 @@ type MasterKey =
   | { readonly _tag: "SecretStorage"; readonly publicKey: string; readonly seed: Redacted.Redacted<Uint8Array> }
 
 /** The key ids this device signs with: its device key, and the master key when held (read off a signed empty object). */
-export const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Effect<ReadonlyArray<string>> =>
+const signerKeyIds = (device: Context.Tag.Service<DeviceKeys>): Effect.Effect<ReadonlyArray<string>> =>
   device.canSign
     ? Effect.map(device.signJson({}), (signed) => {
         const signatures = signed["signatures"]
@@ -63,11 +63,9 @@ const masterSeedFromSecretStorage = (ssss: Context.Tag.Service<SecretStorage>): 
     Effect.catchTag("SecretStorageError", () => Effect.succeedNone),
   )
 
-/** Whether a master key is at hand without asking anyone: held, or readable from an open 4S. */
-export const masterKeyAtHand = (deps: Pick<SignDeps, "secretStorage" | "device">): Effect.Effect<boolean, Failure> =>
-  Effect.gen(function* () {
-    if ((yield* heldMasterKeyId(deps.device)) !== undefined) return true
-    const seed = yield* masterSeedFromSecretStorage(deps.secretStorage)
+/** Whether the master key is readable from 4S without asking anyone (it is open and holds it); the seed is wiped. */
+export const masterKeyInSecretStorage = (ssss: Context.Tag.Service<SecretStorage>): Effect.Effect<boolean, Failure> =>
+  Effect.map(masterSeedFromSecretStorage(ssss), (seed) => {
     Option.map(seed, (s) => Redacted.value(s).fill(0))
     return Option.isSome(seed)
   })
