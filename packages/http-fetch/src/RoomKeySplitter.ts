@@ -3,19 +3,11 @@
  * session's text to the native `JSON.parse`. Only the skeleton above the sessions is read here, with the same shape
  * checks as the token-level parser; memory holds one session at a time, not the backup.
  */
-import { HomeserverApi, Ids, KeyBackupData } from "@matrix-backup/core"
-import { ParseErrorSummary } from "@matrix-backup/core/adapter"
-import { Either, Schema } from "effect"
+import type { HomeserverApi } from "@matrix-backup/core"
+import type { Shape } from "./JsonShape.js"
 import { isJsonWhitespace, JsonValueScanner } from "./JsonValueScanner.js"
+import { entryOf, SHAPES } from "./RoomKeyEntry.js"
 import type { Parsed, Scope } from "./RoomKeyStream.js"
-
-const decodeEntry = Schema.decodeUnknownEither(KeyBackupData.KeyBackupData)
-
-/**
- * One rule per skeleton level from the root: a string names the required key whose value must be an object,
- * `undefined` means every value must be an object. The level past the rules holds the sessions.
- */
-const SHAPES: Record<Scope["_tag"], ReadonlyArray<string | undefined>> = { All: ["rooms", undefined, "sessions"], Room: ["sessions"] }
 
 type Expect = "KeyOrClose" | "Key" | "Colon" | "Value" | "CommaOrClose"
 type Capture = "Key" | "Skip" | "Session"
@@ -38,7 +30,8 @@ const parseJson = (text: string): { readonly value: unknown } | undefined => {
 /** `write` returns the entries completed by a chunk; `end` checks the document ended. */
 export class RoomKeySplitter {
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true })
-  private readonly shape: ReadonlyArray<string | undefined>
+  // One rule per skeleton level (JsonShape's `Shape`); the level past the rules holds the sessions.
+  private readonly shape: Shape
   private readonly scanner = new JsonValueScanner()
   private readonly frames: Array<Frame> = []
   private phase: "Start" | "Body" | "Done" = "Start"
@@ -160,14 +153,7 @@ export class RoomKeySplitter {
   private session(top: Frame, value: unknown): void {
     const roomKey = this.scope._tag === "Room" ? this.scope.roomId : this.frames[1]?.key
     if (top.key === undefined || roomKey === undefined) return
-    const roomId = Ids.RoomIdKey.make(roomKey)
-    const sessionId = Ids.SessionIdKey.make(top.key)
-    const data = Either.mapLeft(
-      decodeEntry(value),
-      (error) =>
-        new HomeserverApi.MalformedEntry({ roomId, sessionId, summary: ParseErrorSummary.summarizeParseError(error) }),
-    )
-    this.pending.push({ roomId, sessionId, data })
+    this.pending.push(entryOf(roomKey, top.key, value))
   }
 
   private fail(reason: string): number {

@@ -4,20 +4,16 @@
  */
 import { TokenParser, Tokenizer } from "@streamparser/json"
 import type { ParsedElementInfo } from "@streamparser/json"
-import { Ids, KeyBackupData } from "@matrix-backup/core"
-import { ParseErrorSummary } from "@matrix-backup/core/adapter"
-import { HomeserverApi, HomeserverError } from "@matrix-backup/core"
-import { Chunk, Either, Schema, Stream } from "effect"
+import type { HomeserverApi, Ids } from "@matrix-backup/core"
+import { HomeserverError } from "@matrix-backup/core"
+import { Chunk, Stream } from "effect"
 import { ShapeChecker } from "./JsonShape.js"
+import { entryOf, SHAPES } from "./RoomKeyEntry.js"
 import { RoomKeySplitter } from "./RoomKeySplitter.js"
-import type { Shape } from "./JsonShape.js"
-
-const decodeEntry = Schema.decodeUnknownEither(KeyBackupData.KeyBackupData)
 
 /** Which body is being parsed: the whole backup, or one room's `{sessions}`. */
 export type Scope = { readonly _tag: "All" } | { readonly _tag: "Room"; readonly roomId: Ids.RoomId }
 
-const SHAPES: Record<Scope["_tag"], Shape> = { All: ["rooms", undefined, "sessions"], Room: ["sessions"] }
 const PATHS: Record<Scope["_tag"], string> = { All: "$.rooms.*.sessions.*", Room: "$.sessions.*" }
 
 /** Entries completed by a chunk, then the malformation that stopped parsing, if any. */
@@ -88,14 +84,7 @@ export class RoomKeyParser implements PushParser {
   private onValue({ value, key, stack }: ParsedElementInfo): void {
     const roomKey = this.scope._tag === "Room" ? this.scope.roomId : stack[2]?.key
     if (typeof key !== "string" || typeof roomKey !== "string") return this.fail("sessions is not an object")
-    const roomId = Ids.RoomIdKey.make(roomKey)
-    const sessionId = Ids.SessionIdKey.make(key)
-    const data = Either.mapLeft(
-      decodeEntry(value),
-      (error) =>
-        new HomeserverApi.MalformedEntry({ roomId, sessionId, summary: ParseErrorSummary.summarizeParseError(error) }),
-    )
-    this.pending.push({ roomId, sessionId, data })
+    this.pending.push(entryOf(roomKey, key, value))
   }
 }
 
