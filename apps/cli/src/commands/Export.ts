@@ -41,19 +41,12 @@ const openForExport = (input: SecretInput) =>
     return yield* unlock(given ?? (yield* secretOrAsk(input, heldKeyOfOtherVersion)))
   })
 
-/**
- * A download smaller than the count the server gave (or empty), or of chosen rooms (whose count nobody reported), may
- * be of a version deleted meanwhile: conduwuit, tuwunel and Palpo read a deleted version as 200 with what is still
- * stored under its id, normally nothing. One GET of the version tells; if it is gone, no file is written.
- */
+/** An export of a version deleted meanwhile fails as deleted and writes no file (core's `confirmVersion`). */
 const stillThere = (api: Context.Tag.Service<HomeserverApi.HomeserverApi>, version: Ids.BackupVersion, seen: number, count: number, wholeBackup: boolean) =>
-  seen > 0 && wholeBackup && seen >= count
-    ? Effect.void
-    : api.getBackupVersion(version).pipe(
-        Effect.asVoid,
-        Effect.catchTag("BackupNotFound", () => Effect.fail(backupDeletedError(version, "export"))),
-        Effect.mapError(toCliError),
-      )
+  DecryptedBackup.confirmVersion(api, version, { seen, count, wholeBackup }).pipe(
+    Effect.catchTag("BackupNotFound", () => Effect.fail(backupDeletedError(version, "export"))),
+    Effect.mapError(toCliError),
+  )
 
 const exportTo = (mode: OutputMode, file: string, o: SecretInput & { readonly format: "element" | "json"; readonly room: ReadonlyArray<string> }, passphrase: Parameters<typeof openWriter>[2]) =>
   Effect.gen(function* () {

@@ -8,6 +8,7 @@ import { Chunk, Effect, Stream, type Redacted } from "effect"
 import { type BackupVersion, RoomIdKey } from "../schema/Ids.js"
 import type { CryptoBackend } from "../services/CryptoBackend.js"
 import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
+import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { DecryptedBatch } from "./DecryptEntries.js"
 import { decryptEntries } from "./DecryptEntries.js"
 
@@ -35,6 +36,20 @@ export const backupEntries = (api: Context.Tag.Service<HomeserverApi>, version: 
     : Stream.flatMap(Stream.fromIterable([...new Set(rooms)]), (roomId) =>
         Stream.suspend(() => api.streamRoomKeys(version, { roomId: RoomIdKey.make(roomId) })),
       )
+
+/**
+ * Confirms the version a download read is still there. A download smaller than the server's count, or of chosen rooms
+ * (whose count nobody reported), may be of a version deleted meanwhile: conduwuit, tuwunel and Palpo read a deleted
+ * version as 200 with what is still stored under its id, none or the few keys an upload racing the delete wrote. Then
+ * one GET of the version tells: it fails with `BackupNotFound` when the version is gone. A whole download of at least
+ * `count` keys needs no request.
+ */
+export const confirmVersion = (
+  api: Context.Tag.Service<HomeserverApi>,
+  version: BackupVersion,
+  download: { readonly seen: number; readonly count: number; readonly wholeBackup: boolean },
+): Effect.Effect<void, HomeserverApiError> =>
+  download.seen > 0 && download.wholeBackup && download.seen >= download.count ? Effect.void : Effect.asVoid(api.getBackupVersion(version))
 
 /** Groups entries into batches and decrypts them with `privateKey`, `concurrency` batches at once, order kept. */
 export const decryptInBatches =

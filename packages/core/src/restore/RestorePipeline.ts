@@ -11,7 +11,7 @@ import type { HomeserverApi, RoomKeyEntry } from "../services/HomeserverApi.js"
 import type { HomeserverApiError } from "../services/HomeserverError.js"
 import type { RoomKeySink, SinkError } from "../services/RoomKeySink.js"
 import type { FailedEntry } from "./DecryptEntries.js"
-import { backupEntries, type DecryptedChunk, decryptInBatches, DEFAULT_BATCH_SIZE } from "./DecryptedBackup.js"
+import { backupEntries, type DecryptedChunk, decryptInBatches, DEFAULT_BATCH_SIZE, confirmVersion } from "./DecryptedBackup.js"
 import { RestoreCounters } from "./RestoreCounters.js"
 import type { ImportRoomKeyProgressData, KeyBackupRestoreResult } from "./RestoreError.js"
 import { RestoreError } from "./RestoreError.js"
@@ -45,17 +45,13 @@ const deleted = (version: string, cause: HomeserverApiError) =>
   new RestoreError({ reason: "BackupVersionNotFound", version, cause, message: `Backup version ${version} was deleted on the server during the restore` })
 
 /**
- * A download smaller than the server's count, or of chosen rooms (whose count nobody reported), may be of a version
- * deleted meanwhile: conduwuit reads a deleted version as the keys still stored under its id, none or the few an
- * upload racing the delete wrote. Asks for the version (one GET), so that reads as deleted, never as a restore of them.
+ * A restore of a version deleted meanwhile reads as deleted, never as a restore of what was read (`confirmVersion`).
+ * Any other failure of the check says nothing about the version, and the keys read are stored: it passes.
  */
 const checkStillThere = (api: Context.Tag.Service<HomeserverApi>, target: RestoreTarget, seen: number, wholeBackup: boolean) =>
-  seen > 0 && wholeBackup && seen >= target.count
-    ? Effect.void
-    : api.getBackupVersion(target.version).pipe(
-        Effect.asVoid,
-        Effect.catchAll((error) => (error._tag === "BackupNotFound" ? Effect.fail(deleted(target.version, error)) : Effect.void)),
-      )
+  confirmVersion(api, target.version, { seen, count: target.count, wholeBackup }).pipe(
+    Effect.catchAll((error) => (error._tag === "BackupNotFound" ? Effect.fail(deleted(target.version, error)) : Effect.void)),
+  )
 
 const storeFailure = (version: string, cause: SinkError) =>
   new RestoreError({ reason: "StoreFailure", version, cause, message: "Importing keys failed; run the restore again to resume" })
